@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` and `make test`. Everything else serves them.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint contracts bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@scripts/system-deps.sh
+	@test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip==25.3
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+## run: the whole platform on this machine (PostgreSQL, Kafka, every service). Ctrl-C stops it.
+run: $(STAMP)
+	$(BIN)/paysaga run
+
+## test: lint, the service-boundary check, then every test against real Kafka and PostgreSQL.
+test: $(STAMP) lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
+	$(BIN)/paysaga contracts --check
+
+contracts: $(STAMP)
+	$(BIN)/paysaga contracts
+
+clean:
+	rm -rf .local

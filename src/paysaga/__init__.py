@@ -1,0 +1,1 @@
+"""PaySaga: wallet payouts as a choreographed saga over Apache Kafka."""

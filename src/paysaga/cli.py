@@ -1,0 +1,34 @@
+"""`paysaga` command line: run the platform, migrate, regenerate the contract documents."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="paysaga", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the whole platform locally (PostgreSQL, Kafka, every service)")
+    sub.add_parser("migrate", help="create and migrate every service's database on PAYSAGA_POSTGRES_URL")
+    gen = sub.add_parser("contracts", help="regenerate the JSON Schemas and the AsyncAPI document")
+    gen.add_argument("--check", action="store_true", help="fail if the checked-in documents are stale")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        from paysaga.devstack.stack import run_platform
+
+        asyncio.run(run_platform())
+    elif args.command == "migrate":
+        from paysaga.devstack.setup import prepare_databases
+        from paysaga.platform.settings import PlatformSettings
+
+        asyncio.run(prepare_databases(PlatformSettings().paysaga_postgres_url))
+    elif args.command == "contracts":
+        from paysaga.contracts.generate import write_documents
+
+        stale = write_documents(check=args.check)
+        if stale and args.check:
+            print("stale contract documents: " + ", ".join(stale), file=sys.stderr)
+            sys.exit(1)

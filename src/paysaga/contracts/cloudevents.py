@@ -1,0 +1,76 @@
+"""CloudEvents 1.0 Kafka protocol binding, binary content mode, plus W3C `traceparent`.
+
+The payload is the event's JSON; the metadata are headers. Every produced record carries
+`ce_specversion`, `ce_id`, `ce_type`, `ce_source`, `ce_time`, `content-type`, and
+`traceparent` when a trace is active.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+H_SPECVERSION = "ce_specversion"
+H_ID = "ce_id"
+H_TYPE = "ce_type"
+H_SOURCE = "ce_source"
+H_TIME = "ce_time"
+H_CONTENT_TYPE = "content-type"
+H_TRACEPARENT = "traceparent"
+
+REQUIRED_HEADERS = (H_SPECVERSION, H_ID, H_TYPE, H_SOURCE, H_TIME)
+
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class EventMeta:
+    """The CloudEvents attributes of one record."""
+
+    id: str
+    type: str
+    source: str
+    time: datetime
+    traceparent: str | None = None
+
+    def to_headers(self) -> Headers:
+        headers: Headers = [
+            (H_SPECVERSION, SPEC_VERSION.encode()),
+            (H_ID, self.id.encode()),
+            (H_TYPE, self.type.encode()),
+            (H_SOURCE, self.source.encode()),
+            (H_TIME, self.time.astimezone(UTC).isoformat().replace("+00:00", "Z").encode()),
+            (H_CONTENT_TYPE, CONTENT_TYPE.encode()),
+        ]
+        if self.traceparent:
+            headers.append((H_TRACEPARENT, self.traceparent.encode()))
+        return headers
+
+
+class InvalidEnvelope(ValueError):
+    """A record whose headers are not a CloudEvents binary-mode envelope."""
+
+
+def headers_dict(headers: Sequence[tuple[str, bytes | None]] | None) -> dict[str, str]:
+    return {k: (v or b"").decode(errors="replace") for k, v in headers or ()}
+
+
+def parse_headers(headers: Mapping[str, str]) -> EventMeta:
+    missing = [h for h in REQUIRED_HEADERS if not headers.get(h)]
+    if missing:
+        raise InvalidEnvelope(f"missing CloudEvents headers: {', '.join(missing)}")
+    if headers[H_SPECVERSION] != SPEC_VERSION:
+        raise InvalidEnvelope(f"unsupported ce_specversion {headers[H_SPECVERSION]!r}")
+    try:
+        time = datetime.fromisoformat(headers[H_TIME])
+    except ValueError as exc:
+        raise InvalidEnvelope(f"ce_time is not RFC 3339: {headers[H_TIME]!r}") from exc
+    return EventMeta(
+        id=headers[H_ID],
+        type=headers[H_TYPE],
+        source=headers[H_SOURCE],
+        time=time,
+        traceparent=headers.get(H_TRACEPARENT),
+    )

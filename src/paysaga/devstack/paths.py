@@ -1,0 +1,13 @@
+"""Where the local platform keeps its state (`make clean` removes it)."""
+
+import os
+from pathlib import Path
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("PAYSAGA_STATE_DIR", ".local")).resolve()
+
+
+def kafka_libs_dir() -> Path:
+    """The broker's jars, shared by `make run` and the tests."""
+    return state_dir() / "kafka-libs"

@@ -1,0 +1,118 @@
+"""`paysaga run`: the whole platform on this machine, under one supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from paysaga.devstack.broker import KafkaNode, ensure_jars, wait_for_kafka
+from paysaga.devstack.catalog import SERVICES
+from paysaga.devstack.paths import kafka_libs_dir, state_dir
+from paysaga.devstack.postgres import PostgresCluster
+from paysaga.devstack.setup import create_topics, prepare_databases
+from paysaga.devstack.supervisor import ProcessSpec, Supervisor
+
+DEFAULT_PG_PORT = 55432
+DEFAULT_KAFKA_PORT = 9092
+DEFAULT_KAFKA_CONTROLLER_PORT = 9093
+
+
+def _say(message: str) -> None:
+    print(f"{'paysaga':>18} | {message}", flush=True)
+
+
+async def _wait_healthy(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=1.0) as client:
+        while True:
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} not healthy after {timeout} s")
+            await asyncio.sleep(0.2)
+
+
+async def _postgres(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
+    """The admin DSN: PAYSAGA_POSTGRES_URL, or a private cluster started here."""
+    if admin_url := os.environ.get("PAYSAGA_POSTGRES_URL"):
+        _say(f"PostgreSQL: using {admin_url.rsplit('@', 1)[-1]}")
+        return admin_url
+    cluster = PostgresCluster(state / "postgres", int(os.environ.get("PAYSAGA_PG_PORT", DEFAULT_PG_PORT)))
+    if cluster.ensure_initialized():
+        _say(f"PostgreSQL: new cluster in {cluster.data_dir}")
+    await sup.start(
+        ProcessSpec("postgres", cluster.command(), user=cluster.run_as, stop_signal=signal.SIGINT)
+    )
+    await cluster.wait_ready()
+    env["PAYSAGA_POSTGRES_URL"] = cluster.admin_url
+    return cluster.admin_url
+
+
+async def _kafka(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
+    """The bootstrap address: KAFKA_BOOTSTRAP_SERVERS, or a broker started here."""
+    if bootstrap := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        _say(f"Kafka: using {bootstrap}")
+        return bootstrap
+    libs = kafka_libs_dir()
+    if ensure_jars(libs):
+        _say(f"Kafka: broker resolved from Maven Central into {libs}")
+    node = KafkaNode(
+        state / "kafka",
+        libs,
+        port=int(os.environ.get("PAYSAGA_KAFKA_PORT", DEFAULT_KAFKA_PORT)),
+        controller_port=int(os.environ.get("PAYSAGA_KAFKA_CONTROLLER_PORT", DEFAULT_KAFKA_CONTROLLER_PORT)),
+    )
+    if node.ensure_formatted():
+        _say(f"Kafka: storage formatted in {node.data_dir}")
+    await sup.start(ProcessSpec("kafka", node.command(), stop_timeout=30))
+    env["KAFKA_BOOTSTRAP_SERVERS"] = node.bootstrap
+    return node.bootstrap
+
+
+async def run_platform() -> None:
+    started = time.monotonic()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sup = Supervisor()
+    env: dict[str, str] = {"PAYSAGA_LOG_FORMAT": os.environ.get("PAYSAGA_LOG_FORMAT", "console")}
+    state = state_dir()
+    try:
+        admin_url = await _postgres(sup, state, env)
+        bootstrap = await _kafka(sup, state, env)
+        await wait_for_kafka(bootstrap)
+
+        created = await create_topics(bootstrap)
+        _say(f"Kafka: topics ready ({'created ' + ', '.join(created) if created else 'all existed'})")
+        await prepare_databases(admin_url)
+        _say("PostgreSQL: databases migrated")
+
+        for svc in SERVICES:
+            await sup.start(ProcessSpec(svc.name, [sys.executable, "-m", svc.module], env=env))
+        await asyncio.gather(
+            *(
+                _wait_healthy(f"http://127.0.0.1:{os.environ.get(s.env_prefix + 'PORT', s.port)}/healthz")
+                for s in SERVICES
+            )
+        )
+        _say(f"ready in {time.monotonic() - started:.1f} s")
+        for svc in SERVICES:
+            port = os.environ.get(svc.env_prefix + "PORT", svc.port)
+            _say(f"  {svc.name:<10} http://127.0.0.1:{port}   (OpenAPI: /docs)")
+        _say(f"  kafka      {bootstrap}")
+        _say("Ctrl-C stops everything.")
+        await stop.wait()
+    finally:
+        _say("stopping…")
+        await sup.stop_all()
+        _say("stopped")

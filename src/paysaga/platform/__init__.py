@@ -1,0 +1,1 @@
+"""Runtime plumbing every service shares: settings, database, outbox, inbox, Kafka, HTTP, logs."""

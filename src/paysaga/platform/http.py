@@ -1,0 +1,127 @@
+"""What every HTTP service has: problem details for every error, /healthz and /readyz,
+request logs with the trace id, and its OpenAPI document at /openapi.json."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
+from paysaga.platform.tracing import current_trace_id, span
+
+log = structlog.get_logger("paysaga.http")
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"description": "Problem details (RFC 9457)", "content": {PROBLEM_MEDIA_TYPE: {}}},
+    "5XX": {"description": "Problem details (RFC 9457)", "content": {PROBLEM_MEDIA_TYPE: {}}},
+}
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem.body(instance=request.url.path if request else None),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+def create_app(
+    *,
+    title: str,
+    description: str,
+    readiness: dict[str, ReadinessCheck] | None = None,
+    version: str = "1.0.0",
+) -> FastAPI:
+    app = FastAPI(title=title, description=description, version=version, responses=PROBLEM_RESPONSES)
+    checks = readiness or {}
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"location": list(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['location'][1:]) or 'body'}: {e['message']}" for e in errors
+        )
+        problem = Problem(
+            422, "validation-error", "The request is not valid", detail, errors=jsonable_encoder(errors)
+        )
+        return problem_response(problem, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = HTTPStatus(exc.status_code).phrase
+        slug = title.lower().replace(" ", "-")
+        problem = Problem(exc.status_code, slug, title, str(exc.detail) if exc.detail != title else None)
+        problem.headers = dict(exc.headers) if exc.headers else None
+        return problem_response(problem, request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.unhandled_error", path=request.url.path)
+        problem = Problem(
+            500, "internal-error", "Internal server error", "The error was logged; retry later."
+        )
+        return problem_response(problem, request)
+
+    @app.middleware("http")
+    async def _log_and_trace(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        with span(f"{request.method} {request.url.path}", request.headers.get("traceparent")):
+            trace_id = current_trace_id()
+            response = await call_next(request)
+            if trace_id:
+                response.headers["X-Trace-Id"] = trace_id
+        if request.url.path not in ("/healthz", "/readyz"):
+            log.info(
+                "http.request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+                trace_id=trace_id,
+            )
+        return response
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process serves requests")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="Readiness: every dependency answers")
+    async def readyz() -> JSONResponse:
+        results: dict[str, str] = {}
+
+        async def run(name: str, check: ReadinessCheck) -> None:
+            try:
+                await asyncio.wait_for(check(), 3.0)
+                results[name] = "ok"
+            except Exception as exc:
+                results[name] = f"failing: {exc!r}"[:300]
+
+        await asyncio.gather(*(run(n, c) for n, c in checks.items()))
+        ready = all(v == "ok" for v in results.values())
+        if ready:
+            return JSONResponse({"status": "ready", "checks": results})
+        body = Problem(503, "not-ready", "Not ready", "A dependency is failing", checks=results).body(
+            "/readyz"
+        )
+        return JSONResponse(body, status_code=503, media_type=PROBLEM_MEDIA_TYPE)
+
+    return app

@@ -1,0 +1,138 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, per lane, in order.
+
+Wake-up is LISTEN/NOTIFY (the outbox trigger), with a slow poll as a safety net. For each lane
+with pending rows the relay takes `pg_try_advisory_xact_lock` inside a transaction, reads the
+lane's oldest pending rows, sends them with the idempotent producer, waits for every ack, marks
+them published and commits. Another relay skips a lane that is locked, so several relays can
+run at once without duplicating or reordering. A crash before the commit leaves the rows
+pending: they are sent again (at-least-once; consumers drop the repeat by `ce_id`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+
+from paysaga.platform.db import Database
+from paysaga.platform.failpoints import failpoint
+from paysaga.platform.kafka import DeliveryFailed, KafkaProducer
+from paysaga.platform.outbox import NOTIFY_CHANNEL
+
+log = structlog.get_logger("paysaga.relay")
+
+_LOCK_NAMESPACE = 0x0B0C  # first key of the two-key advisory lock: "outbox lanes"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        producer: KafkaProducer,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        retry_backoff: float = 1.0,
+    ) -> None:
+        self._db = db
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._retry_backoff = retry_backoff
+        self._wakeup = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.published = 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Publish until `stop()`; the batch in hand is finished before returning."""
+        listener: asyncpg.Connection | None = None
+        try:
+            while not self._stopping.is_set():
+                if listener is None or listener.is_closed():
+                    listener = await self._listen()
+                try:
+                    busy = await self.publish_pending()
+                except (
+                    OSError,
+                    asyncpg.PostgresError,
+                    asyncpg.InterfaceError,
+                    TimeoutError,
+                    DeliveryFailed,
+                ) as exc:
+                    log.warning("relay.retry", error=repr(exc), backoff=self._retry_backoff)
+                    await self._sleep(self._retry_backoff)
+                    continue
+                if busy:
+                    continue
+                await self._sleep(self._poll_interval)
+        finally:
+            if listener is not None and not listener.is_closed():
+                await listener.close()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        try:
+            conn = await asyncpg.connect(self._db.dsn)
+            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wakeup.set())
+            return conn
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("relay.listen_failed", error=repr(exc))
+            return None
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), seconds)
+        self._wakeup.clear()
+
+    async def publish_pending(self) -> bool:
+        """One pass over the lanes with pending rows. True if there may be more to do right now."""
+        self._wakeup.clear()
+        async with self._db.connection() as conn:
+            lanes = [
+                r["lane"]
+                for r in await conn.fetch("SELECT DISTINCT lane FROM outbox WHERE published_at IS NULL")
+            ]
+        if not lanes:
+            return False
+        results = await asyncio.gather(*(self._publish_lane(lane) for lane in lanes))
+        published = sum(n for n in results if n is not None)
+        if published == 0:
+            # Every pending lane is held by another relay: give it a moment.
+            await self._sleep(0.05)
+        return published > 0
+
+    async def _publish_lane(self, lane: int) -> int | None:
+        """Publish one batch of a lane; None when another relay holds the lane."""
+        async with self._db.transaction() as conn:
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, $2)", _LOCK_NAMESPACE, lane):
+                return None
+            rows = await conn.fetch(
+                "SELECT id, topic, key, payload, headers FROM outbox"
+                " WHERE lane = $1 AND published_at IS NULL ORDER BY id LIMIT $2",
+                lane,
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            failpoint("relay.before_publish")
+            deliveries = [
+                self._producer.send(
+                    r["topic"],
+                    key=r["key"],
+                    value=bytes(r["payload"]),
+                    headers=[(k, v.encode()) for k, v in r["headers"].items()],
+                )
+                for r in rows
+            ]
+            await asyncio.gather(*deliveries)
+            failpoint("relay.after_publish")
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+            )
+        self.published += len(rows)
+        return len(rows)

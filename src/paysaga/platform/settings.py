@@ -1,0 +1,49 @@
+"""Typed settings. Each service has its own class with its own env prefix (WALLET_, BFF_, ...);
+what every service shares is read here without a prefix."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_STATE_DIR = Path(".local")
+
+
+class PlatformSettings(BaseSettings):
+    """Shared by every process of the platform."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", description="Kafka bootstrap address(es), comma separated"
+    )
+    paysaga_postgres_url: str = Field(
+        default="postgresql://paysaga@127.0.0.1:55432/postgres",
+        description="Admin DSN of the PostgreSQL server; each service's database is on it by default",
+    )
+    paysaga_log_format: str = Field(
+        default="auto", description="`json`, `console` or `auto` (console on a tty)"
+    )
+    paysaga_log_level: str = Field(default="INFO")
+
+
+def service_database_url(admin_url: str, service: str) -> str:
+    """The per-service database on the admin DSN's server: one database per service."""
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/paysaga_{service}"
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has; subclasses set `env_prefix` and their own fields."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str | None = Field(
+        default=None,
+        description="DSN of this service's own database (default: paysaga_<service> on the server)",
+    )
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    shutdown_grace_seconds: float = 10.0

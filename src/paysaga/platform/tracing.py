@@ -1,0 +1,48 @@
+"""W3C trace context across HTTP and Kafka, through OpenTelemetry.
+
+Spans are created around each handled request and event; the `traceparent` of the active span
+is copied into every outbox row, so the events a handler raises continue the same trace.
+Exporting spans is left to the standard OTEL_* environment variables of the SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_propagator = TraceContextTextMapPropagator()
+
+
+def configure_tracing(service: str) -> None:
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        trace.set_tracer_provider(TracerProvider(resource=Resource.create({"service.name": service})))
+
+
+def current_traceparent() -> str | None:
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def current_trace_id() -> str | None:
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+
+@contextmanager
+def span(name: str, traceparent: str | None = None, **attributes: str | int) -> Iterator[trace.Span]:
+    """A span, continuing the trace of `traceparent` when given (an incoming event or request)."""
+    parent = _propagator.extract({"traceparent": traceparent}) if traceparent else None
+    token = otel_context.attach(parent) if parent is not None else None
+    try:
+        with trace.get_tracer("paysaga").start_as_current_span(name, attributes=attributes) as s:
+            yield s
+    finally:
+        if token is not None:
+            otel_context.detach(token)

@@ -1,0 +1,62 @@
+"""The unit of work: one database transaction that also carries the events it raised.
+
+Events collected with `publish()` are written to the outbox inside the same transaction as
+the state change, at commit. Nothing is sent to Kafka here: the relay does that after the
+commit, so a crash can never leave a state change without its event, or the reverse.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import asyncpg
+
+from paysaga.contracts.events import Event
+from paysaga.platform.db import Database
+from paysaga.platform.outbox import write_outbox
+
+
+class UnitOfWork:
+    def __init__(self, db: Database, *, source: str) -> None:
+        self._db = db
+        self._source = source
+        self._events: list[Event] = []
+        self._conn: asyncpg.Connection | None = None
+        self._tx: asyncpg.transaction.Transaction | None = None
+        self._committed = False
+
+    @property
+    def conn(self) -> asyncpg.Connection:
+        if self._conn is None:
+            raise RuntimeError("UnitOfWork used outside `async with`")
+        return self._conn
+
+    def publish(self, event: Event) -> None:
+        """Record an event to be written to the outbox with this transaction."""
+        self._events.append(event)
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._conn = await self._db.pool.acquire()
+        self._tx = self._conn.transaction()
+        await self._tx.start()
+        return self
+
+    async def commit(self) -> None:
+        if self._events:
+            await write_outbox(self.conn, self._events, source=self._source)
+            self._events.clear()
+        assert self._tx is not None
+        await self._tx.commit()
+        self._committed = True
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if not self._committed and self._tx is not None:
+                await self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                await self._db.pool.release(self._conn)
+            self._conn = self._tx = None
+            self._events.clear()

@@ -1,0 +1,1 @@
+"""BFF: the public REST API for browsers and scripts (SPEC §7)."""

@@ -1,0 +1,67 @@
+"""Calls to the internal services. Their problem details pass through; an outage becomes a 503."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import structlog
+
+from paysaga.platform.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
+from paysaga.platform.tracing import current_traceparent
+
+log = structlog.get_logger("paysaga.bff")
+
+
+class Downstream:
+    def __init__(self, name: str, base_url: str, timeout: float) -> None:
+        self.name = name
+        self.client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout, connect=min(2.0, timeout)),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        )
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The response when 2xx; the downstream's problem re-raised for 4xx; a 503 problem otherwise."""
+        if traceparent := current_traceparent():
+            kwargs["headers"] = {**kwargs.get("headers", {}), "traceparent": traceparent}
+        try:
+            response = await self.client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            log.warning("downstream.unreachable", service=self.name, path=path, error=repr(exc))
+            raise self._unavailable() from exc
+        if response.is_success:
+            return response
+        if 400 <= response.status_code < 500 and response.headers.get("content-type", "").startswith(
+            PROBLEM_MEDIA_TYPE
+        ):
+            body = response.json()
+            extensions = {
+                k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance")
+            }
+            raise Problem(
+                response.status_code,
+                str(body.get("type", "")).removeprefix(PROBLEM_BASE) or "about:blank",
+                body.get("title", "Error"),
+                body.get("detail"),
+                **extensions,
+            )
+        log.error("downstream.error", service=self.name, path=path, status=response.status_code)
+        raise self._unavailable()
+
+    def _unavailable(self) -> Problem:
+        return Problem(
+            503,
+            "service-unavailable",
+            "Service unavailable",
+            f"The {self.name} service is not answering; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+
+    async def healthy(self) -> None:
+        response = await self.client.get("/healthz")
+        response.raise_for_status()
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,43 @@
+"""Composition root of the BFF."""
+
+import structlog
+
+from paysaga.platform.bootstrap import init_process
+from paysaga.platform.runtime import Service, serve_forever
+from paysaga.platform.settings import PlatformSettings
+from paysaga.services.bff.app import build_app
+from paysaga.services.bff.auth import TokenIssuer
+from paysaga.services.bff.downstream import Downstream
+from paysaga.services.bff.settings import DEV_JWT_SECRET, BffSettings
+
+NAME = "bff"
+
+
+def build() -> Service:
+    platform = PlatformSettings()
+    settings = BffSettings()
+    init_process(NAME, platform)
+    if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+        structlog.get_logger("paysaga.bff").warning(
+            "bff.dev_jwt_secret", hint="set BFF_JWT_SECRET in production"
+        )
+    customer = Downstream("customer", settings.customer_url, settings.downstream_timeout_seconds)
+    wallet = Downstream("wallet", settings.wallet_url, settings.downstream_timeout_seconds)
+    app = build_app(
+        tokens=TokenIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_seconds),
+        customer=customer,
+        wallet=wallet,
+        readiness={"customer": customer.healthy, "wallet": wallet.healthy},
+    )
+    return Service(
+        name=NAME,
+        app=app,
+        host=settings.host,
+        port=settings.port,
+        on_close=[customer.close, wallet.close],
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
+    )
+
+
+if __name__ == "__main__":
+    serve_forever(build)

@@ -1,0 +1,1 @@
+"""Customer service: registration and credentials; publishes CustomerCreated."""

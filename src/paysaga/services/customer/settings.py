@@ -1,0 +1,9 @@
+from pydantic_settings import SettingsConfigDict
+
+from paysaga.platform.settings import ServiceSettings
+
+
+class CustomerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CUSTOMER_", extra="ignore")
+
+    port: int = 8001

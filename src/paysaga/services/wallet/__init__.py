@@ -1,0 +1,1 @@
+"""Wallet service: wallets, balances, reservations; publishes PaymentInitiated."""
