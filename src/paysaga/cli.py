@@ -12,6 +12,8 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the whole platform locally (PostgreSQL, Kafka, every service)")
     sub.add_parser("migrate", help="create and migrate every service's database on PAYSAGA_POSTGRES_URL")
+    relay = sub.add_parser("relay", help="run one outbox relay for a database (several may run at once)")
+    relay.add_argument("--dsn", required=True, help="the service database whose outbox to publish")
     gen = sub.add_parser("contracts", help="regenerate the JSON Schemas and the AsyncAPI document")
     gen.add_argument("--check", action="store_true", help="fail if the checked-in documents are stale")
     args = parser.parse_args(argv)
@@ -25,6 +27,10 @@ def main(argv: list[str] | None = None) -> None:
         from paysaga.platform.settings import PlatformSettings
 
         asyncio.run(prepare_databases(PlatformSettings().paysaga_postgres_url))
+    elif args.command == "relay":
+        from paysaga.platform.relay import run_standalone
+
+        asyncio.run(run_standalone(args.dsn))
     elif args.command == "contracts":
         from paysaga.contracts.generate import write_documents
 
@@ -32,3 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         if stale and args.check:
             print("stale contract documents: " + ", ".join(stale), file=sys.stderr)
             sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

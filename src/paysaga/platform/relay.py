@@ -136,3 +136,28 @@ class OutboxRelay:
             )
         self.published += len(rows)
         return len(rows)
+
+
+async def run_standalone(dsn: str) -> None:
+    """A relay process of its own (`paysaga relay --dsn ...`), stopped by SIGTERM/SIGINT."""
+    import signal
+
+    from paysaga.platform.bootstrap import init_process
+    from paysaga.platform.settings import PlatformSettings
+
+    platform = PlatformSettings()
+    init_process("relay", platform)
+    db = Database(dsn, min_size=1, max_size=4)
+    await db.connect()
+    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id="relay")
+    relay = OutboxRelay(db, producer)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, relay.stop)
+    log.info("relay.started")
+    try:
+        await relay.run()
+    finally:
+        await producer.close()
+        await db.close()
+        log.info("relay.stopped", published=relay.published)

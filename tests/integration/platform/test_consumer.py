@@ -1,0 +1,239 @@
+"""The consumer runner: inbox deduplication, dead letters, retries, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from paysaga.contracts.cloudevents import EventMeta
+from paysaga.contracts.events import CustomerCreated
+from paysaga.contracts.topics import CUSTOMER_EVENTS, dead_letter_topic
+from paysaga.platform.consumer import Delivery, EventConsumer, TransientError
+from paysaga.platform.db import Database
+from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.unit_of_work import UnitOfWork
+from tests.support.infra import Infra
+from tests.support.kafka import Record, produce_raw, wait_for_records
+
+pytestmark = pytest.mark.integration
+
+
+async def record_applied(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+    await uow.conn.execute(
+        "INSERT INTO applied (event_id, user_id) VALUES ($1, $2)", delivery.meta.id, event.user_id
+    )
+
+
+def send_customer_created(
+    infra: Infra,
+    user_id: str,
+    *,
+    event_id: str | None = None,
+    body: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+    key: str | None = None,
+) -> str:
+    event_id = event_id or str(uuid.uuid4())
+    event = CustomerCreated(user_id=user_id, currency="RUB", created_at=datetime.now(UTC))
+    meta = EventMeta(id=event_id, type="CustomerCreated", source="/test", time=datetime.now(UTC))
+    produce_raw(
+        infra.bootstrap,
+        CUSTOMER_EVENTS,
+        key=key or user_id,
+        value=body if body is not None else event.to_json(),
+        headers=headers if headers is not None else meta.to_headers(),
+    )
+    return event_id
+
+
+async def applied_count(db: Database, user_id: str) -> int:
+    async with db.connection() as conn:
+        return await conn.fetchval("SELECT count(*) FROM applied WHERE user_id = $1", user_id)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20) -> bool:
+    for _ in range(int(timeout / 0.1)):
+        if await check():
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+def make_consumer(
+    db: Database, producer: KafkaProducer, infra: Infra, handler, group: str | None = None, **kw
+) -> EventConsumer:
+    return EventConsumer(
+        service="platformtest",
+        group_id=group or f"test-{uuid.uuid4()}",
+        bootstrap_servers=infra.bootstrap,
+        db=db,
+        producer=producer,
+        handlers={CustomerCreated: handler},
+        backoff_initial=0.02,
+        **kw,
+    )
+
+
+def mine(key: str, consumer: EventConsumer) -> Callable[[Record], bool]:
+    """Dead letters of this test's consumer (the platform's own consumers may dead-letter the same records)."""
+    return lambda r: r.key == key and r.headers.get("dlq_consumer_group") == consumer.group_id
+
+
+async def test_redelivered_event_is_applied_once(db: Database, producer: KafkaProducer, infra: Infra) -> None:
+    user = f"dup-{uuid.uuid4()}"
+    event_id = send_customer_created(infra, user)
+    send_customer_created(infra, user, event_id=event_id)  # the same event again (a redelivery)
+    marker = f"marker-{uuid.uuid4()}"
+    send_customer_created(infra, marker)
+    consumer = make_consumer(db, producer, infra, record_applied)
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _positive(db, marker))
+    finally:
+        consumer.stop()
+        await task
+    assert await applied_count(db, user) == 1
+
+
+async def _positive(db: Database, user: str) -> bool:
+    return await applied_count(db, user) > 0
+
+
+async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    key = f"poison-{uuid.uuid4()}"  # one key: all records on one partition, in this order
+    meta = EventMeta(id=str(uuid.uuid4()), type="CustomerCreated", source="/test", time=datetime.now(UTC))
+    send_customer_created(infra, key, body=b"{not json")  # unparseable
+    send_customer_created(infra, key, body=b'{"userId": "u", "currency": "XXX1"}')  # schema-invalid
+    send_customer_created(infra, key, headers=[("ce_id", meta.id.encode())])  # no CloudEvents envelope
+    send_customer_created(infra, key)  # a good one after them
+    consumer = make_consumer(db, producer, infra, record_applied)
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _positive(db, key))
+    finally:
+        consumer.stop()
+        await task
+    dead = await asyncio.to_thread(
+        wait_for_records, infra.bootstrap, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer), count=3
+    )
+    assert sorted(r.headers["dlq_reason"] for r in dead) == [
+        "invalid-envelope",
+        "schema-invalid",
+        "schema-invalid",
+    ]
+    assert all(r.headers["dlq_original_topic"] == CUSTOMER_EVENTS for r in dead)
+    assert {r.value for r in dead} >= {b"{not json"}
+    assert await applied_count(db, key) == 1
+
+
+async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    key = f"failing-{uuid.uuid4()}"
+    attempts: list[str] = []
+
+    async def always_fails(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+        if event.user_id == key:
+            attempts.append(delivery.meta.id)
+            raise ValueError("a bug in the handler")
+        await record_applied(event, uow, delivery)
+
+    bad_id = send_customer_created(infra, key)
+    after = f"after-{uuid.uuid4()}"
+    send_customer_created(infra, after, key=key)  # same partition: it waits behind the failing one
+    consumer = make_consumer(db, producer, infra, always_fails, max_attempts=3)
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _positive(db, after))
+    finally:
+        consumer.stop()
+        await task
+    assert attempts == [bad_id] * 3
+    dead = await asyncio.to_thread(
+        wait_for_records, infra.bootstrap, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer)
+    )
+    assert len(dead) == 1
+    assert dead[0].headers["dlq_reason"] == "handler-failed"
+    assert "a bug in the handler" in dead[0].headers["dlq_error"]
+    assert await applied_count(db, key) == 0  # each failed attempt rolled back
+
+
+async def test_transient_errors_are_retried_without_dead_lettering(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    key = f"transient-{uuid.uuid4()}"
+    failures = {"left": 6}  # more than max_attempts: outages never count towards dead-lettering
+
+    async def flaky(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+        if event.user_id == key and failures["left"] > 0:
+            failures["left"] -= 1
+            raise TransientError("downstream not ready")
+        await record_applied(event, uow, delivery)
+
+    send_customer_created(infra, key)
+    consumer = make_consumer(db, producer, infra, flaky, max_attempts=2)
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _positive(db, key))
+    finally:
+        consumer.stop()
+        await task
+    assert failures["left"] == 0
+    dead = await asyncio.to_thread(
+        wait_for_records,
+        infra.bootstrap,
+        dead_letter_topic(CUSTOMER_EVENTS),
+        mine(key, consumer),
+        timeout=0,
+    )
+    assert dead == []
+    assert await applied_count(db, key) == 1
+
+
+async def test_stop_finishes_the_event_in_hand_and_commits_its_offset(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    key = f"slow-{uuid.uuid4()}"
+    group = f"test-{uuid.uuid4()}"
+    started = asyncio.Event()
+
+    async def slow(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+        if event.user_id == key:
+            started.set()
+            await asyncio.sleep(1.0)
+        await record_applied(event, uow, delivery)
+
+    send_customer_created(infra, key)
+    consumer = make_consumer(db, producer, infra, slow, group=group)
+    task = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(started.wait(), 30)
+    consumer.stop()  # while the handler is in the middle of the event
+    await task
+    assert await applied_count(db, key) == 1
+
+    # Restarted in the same group, the consumer does not see that event again.
+    seen: list[str] = []
+
+    async def spy(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+        seen.append(event.user_id)
+
+    marker = f"marker-{uuid.uuid4()}"
+    send_customer_created(infra, marker)
+    again = make_consumer(db, producer, infra, spy, group=group)
+    task = asyncio.create_task(again.run())
+    try:
+        for _ in range(200):
+            if marker in seen:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        again.stop()
+        await task
+    assert marker in seen
+    assert key not in seen

@@ -1,0 +1,204 @@
+"""The outbox and its relay against the real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import pytest
+
+from paysaga.contracts.cloudevents import parse_headers
+from paysaga.contracts.events import PaymentCompleted
+from paysaga.contracts.topics import PAYMENT_EVENTS
+from paysaga.platform.db import Database
+from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.relay import OutboxRelay
+from paysaga.platform.unit_of_work import UnitOfWork
+from tests.support.infra import Infra
+from tests.support.kafka import Record, read_topic, wait_for_records
+
+pytestmark = pytest.mark.integration
+
+
+def completed(payment_id: str, seq: int) -> PaymentCompleted:
+    """A PaymentCompleted whose providerTxnId carries a sequence number, to check ordering."""
+    return PaymentCompleted(
+        payment_id=payment_id, provider_txn_id=f"seq-{seq:05d}", completed_at=datetime.now(UTC)
+    )
+
+
+async def write_events(db: Database, events: list[PaymentCompleted], per_tx: int = 1) -> None:
+    for i in range(0, len(events), per_tx):
+        async with UnitOfWork(db, source="/test") as uow:
+            for e in events[i : i + per_tx]:
+                uow.publish(e)
+            await uow.commit()
+
+
+def of_run(prefix: str) -> list[Record]:
+    return [r for r in read_topic_cached() if r.key and r.key.startswith(prefix)]
+
+
+_bootstrap: list[str] = []
+
+
+def read_topic_cached() -> list[Record]:
+    return read_topic(_bootstrap[0], PAYMENT_EVENTS)
+
+
+@pytest.fixture(autouse=True)
+def _remember_bootstrap(infra: Infra) -> None:
+    _bootstrap[:] = [infra.bootstrap]
+
+
+async def pending(db: Database, prefix: str) -> int:
+    async with db.connection() as conn:
+        return await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL AND key LIKE $1", prefix + "%"
+        )
+
+
+def run_relay_process(infra: Infra, dsn: str, failpoint: str | None, timeout: float = 30) -> int:
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap, "PAYSAGA_LOG_FORMAT": "json"}
+    if failpoint:
+        env["PAYSAGA_FAILPOINTS"] = failpoint
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paysaga.cli", "relay", "--dsn", dsn],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        return proc.wait(10)
+
+
+async def test_event_and_state_change_commit_together_or_not_at_all(db: Database) -> None:
+    prefix = f"atomic-{uuid.uuid4()}-"
+    with pytest.raises(RuntimeError):
+        async with UnitOfWork(db, source="/test") as uow:
+            uow.publish(completed(prefix + "a", 1))
+            await uow.conn.execute("INSERT INTO applied (event_id, user_id) VALUES ('x', $1)", prefix)
+            raise RuntimeError("handler failed before commit")
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM outbox WHERE key LIKE $1", prefix + "%") == 0
+        assert await conn.fetchval("SELECT count(*) FROM applied WHERE user_id = $1", prefix) == 0
+
+
+async def test_relay_publishes_with_cloudevents_headers(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    prefix = f"headers-{uuid.uuid4()}-"
+    await write_events(db, [completed(prefix + "p", 1)])
+    relay = OutboxRelay(db, producer)
+    task = asyncio.create_task(relay.run())
+    try:
+        records = await asyncio.to_thread(
+            wait_for_records, infra.bootstrap, PAYMENT_EVENTS, lambda r: (r.key or "").startswith(prefix)
+        )
+    finally:
+        relay.stop()
+        await task
+    assert len(records) == 1
+    record = records[0]
+    meta = parse_headers(record.headers)
+    assert meta.type == "PaymentCompleted"
+    assert meta.source == "/test"
+    assert record.headers["content-type"] == "application/json"
+    assert record.key == prefix + "p"
+    assert set(record.json) == {"paymentId", "providerTxnId", "completedAt"}
+    assert await pending(db, prefix) == 0
+
+
+async def test_crash_between_commit_and_publish_publishes_exactly_once(db: Database, infra: Infra) -> None:
+    prefix = f"crash-{uuid.uuid4()}-"
+    await write_events(db, [completed(prefix + str(i % 3), i) for i in range(9)])
+
+    # The relay process dies (as kill -9 would) after reading the rows, before sending them.
+    assert run_relay_process(infra, db.dsn, "relay.before_publish") == 137
+    assert await pending(db, prefix) == 9
+    assert of_run(prefix) == []
+
+    # A new relay publishes them: each exactly once.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "paysaga.cli", "relay", "--dsn", db.dsn],
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if await pending(db, prefix) == 0:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        proc.terminate()
+        assert proc.wait(20) == 0  # graceful stop on SIGTERM
+    records = of_run(prefix)
+    ids = [r.headers["ce_id"] for r in records]
+    assert len(ids) == 9 and len(set(ids)) == 9
+
+
+async def test_crash_after_publish_before_marking_repeats_with_the_same_event_id(
+    db: Database, infra: Infra
+) -> None:
+    """The one window the outbox cannot close: the broker has the record, the row is not marked.
+    The record is sent again with the same ce_id, which consumers' inboxes drop (see test_consumer)."""
+    prefix = f"repeat-{uuid.uuid4()}-"
+    await write_events(db, [completed(prefix + "k", 1)])
+    assert run_relay_process(infra, db.dsn, "relay.after_publish") == 137
+    assert await pending(db, prefix) == 1
+    relay_producer = KafkaProducer(infra.bootstrap, client_id="test-relay")
+    relay = OutboxRelay(db, relay_producer)
+    assert await relay.publish_pending()
+    await relay_producer.close()
+    records = of_run(prefix)
+    assert len(records) == 2
+    assert records[0].headers["ce_id"] == records[1].headers["ce_id"]
+    assert await pending(db, prefix) == 0
+
+
+async def test_two_relays_publish_each_event_once_in_order_per_key(db: Database, infra: Infra) -> None:
+    prefix = f"two-{uuid.uuid4()}-"
+    keys = [f"{prefix}{k}" for k in range(12)]
+    relays = [
+        OutboxRelay(db, KafkaProducer(infra.bootstrap, client_id=f"relay-{i}"), batch_size=20)
+        for i in range(2)
+    ]
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    # Writers keep committing while both relays run, several events per transaction.
+    events = [completed(keys[i % len(keys)], i) for i in range(600)]
+    await asyncio.gather(*(write_events(db, events[w::4], per_tx=5) for w in range(4)))
+    for _ in range(200):
+        if await pending(db, prefix) == 0:
+            break
+        await asyncio.sleep(0.1)
+    for r in relays:
+        r.stop()
+    await asyncio.gather(*tasks)
+    for r in relays:
+        await r._producer.close()
+
+    assert all(r.published > 0 for r in relays), "both relays should have taken part"
+    records = of_run(prefix)
+    ids = [r.headers["ce_id"] for r in records]
+    assert len(ids) == 600 and len(set(ids)) == 600
+    # Per key, the order on the partition is the order the events were committed in (outbox id order).
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT key, event_id::text FROM outbox WHERE key LIKE $1 ORDER BY id", prefix + "%"
+        )
+    committed: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        committed[row["key"]].append(row["event_id"])
+    seen: dict[str, list[str]] = defaultdict(list)
+    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
+        seen[r.key or ""].append(r.headers["ce_id"])
+    assert seen == committed

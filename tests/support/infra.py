@@ -1,0 +1,74 @@
+"""The test session's own PostgreSQL cluster and Kafka broker (own ports and folders, so a
+`make run` platform on the same machine is left alone)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from paysaga.devstack.broker import KafkaNode, ensure_jars
+from paysaga.devstack.paths import kafka_libs_dir, state_dir
+from paysaga.devstack.postgres import PostgresCluster
+from paysaga.devstack.supervisor import die_with_parent
+
+TEST_PG_PORT = int(os.environ.get("PAYSAGA_TEST_PG_PORT", "55433"))
+TEST_KAFKA_PORT = int(os.environ.get("PAYSAGA_TEST_KAFKA_PORT", "19092"))
+TEST_KAFKA_CONTROLLER_PORT = int(os.environ.get("PAYSAGA_TEST_KAFKA_CONTROLLER_PORT", "19093"))
+
+
+@dataclass
+class Infra:
+    admin_url: str
+    bootstrap: str
+    dsns: dict[str, str]
+    root: Path
+
+
+class TestInfra:
+    def __init__(self) -> None:
+        self.root = state_dir() / "test"
+        self.logs = self.root / "logs"
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def _spawn(self, name: str, argv: list[str], user: str | None = None) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        out = (self.logs / f"{name}.log").open("wb")
+        self.procs.append(
+            subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
+                user=user,
+                start_new_session=True,
+            )
+        )
+
+    async def start(self) -> tuple[str, str]:
+        if self.root.exists():
+            shutil.rmtree(self.root)  # fresh data every session
+        cluster = PostgresCluster(self.root / "postgres", TEST_PG_PORT, fsync=False)
+        cluster.ensure_initialized()
+        self._spawn("postgres", cluster.command(), user=cluster.run_as)
+        libs = kafka_libs_dir()
+        ensure_jars(libs)
+        node = KafkaNode(
+            self.root / "kafka", libs, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_CONTROLLER_PORT
+        )
+        node.ensure_formatted()
+        self._spawn("kafka", node.command())
+        await cluster.wait_ready()
+        await node.wait_ready()
+        return cluster.admin_url, node.bootstrap
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -1,0 +1,88 @@
+"""Reading and writing topics in tests, with plain librdkafka clients."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+
+from paysaga.contracts.cloudevents import headers_dict
+
+
+@dataclass
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes
+    headers: dict[str, str]
+
+    @property
+    def json(self) -> dict:
+        return orjson.loads(self.value)
+
+
+def read_topic(bootstrap: str, topic: str) -> list[Record]:
+    """Every record now on the topic, from the beginning to the high watermark of each partition."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"test-reader-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+            "log_level": 0,
+        }
+    )
+    try:
+        meta = consumer.list_topics(topic, timeout=10)
+        partitions = sorted(meta.topics[topic].partitions)
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions
+        }
+        todo = {p for p in partitions if ends[p] > 0}
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in todo])
+        records: list[Record] = []
+        deadline = time.monotonic() + 30
+        while todo and time.monotonic() < deadline:
+            for msg in consumer.consume(500, timeout=0.5):
+                if msg.error():
+                    continue
+                records.append(
+                    Record(
+                        msg.topic(),
+                        msg.partition(),
+                        msg.offset(),
+                        msg.key().decode() if msg.key() else None,
+                        msg.value() or b"",
+                        headers_dict(msg.headers()),
+                    )
+                )
+                if msg.offset() + 1 >= ends[msg.partition()]:
+                    todo.discard(msg.partition())
+        return records
+    finally:
+        consumer.close()
+
+
+def wait_for_records(
+    bootstrap: str, topic: str, predicate: Callable[[Record], bool], *, count: int = 1, timeout: float = 20.0
+) -> list[Record]:
+    """Poll the topic until at least `count` records match."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [r for r in read_topic(bootstrap, topic) if predicate(r)]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+def produce_raw(
+    bootstrap: str, topic: str, *, key: str | None, value: bytes, headers: list[tuple[str, bytes]]
+) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all"})
+    producer.produce(topic, key=key, value=value, headers=headers)
+    assert producer.flush(10) == 0

@@ -1,0 +1,88 @@
+"""The platform's service processes, started for end-to-end tests on their own ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from paysaga.devstack.catalog import SERVICES, ServiceEntry
+from paysaga.devstack.supervisor import die_with_parent
+
+TEST_PORT_OFFSET = 10000  # BFF on 18000, Customer on 18001, ...
+
+
+@dataclass
+class RunningPlatform:
+    env: dict[str, str]
+    logs: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{port_of(service)}"
+
+    def start(self, entry: ServiceEntry) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        out = (self.logs / f"{entry.name}.log").open("ab")
+        self.procs[entry.name] = subprocess.Popen(
+            [sys.executable, "-m", entry.module],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+        wait_healthy(self.url(entry.name) + "/healthz")
+
+    def kill(self, service: str, sig: int = signal.SIGKILL) -> int:
+        proc = self.procs.pop(service)
+        proc.send_signal(sig)
+        return proc.wait(30)
+
+    def stop_all(self) -> dict[str, int]:
+        codes = {}
+        for name, proc in list(self.procs.items()):
+            proc.terminate()
+            try:
+                codes[name] = proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = proc.wait()
+        self.procs.clear()
+        return codes
+
+
+def port_of(service: str) -> int:
+    return next(s.port for s in SERVICES if s.name == service) + TEST_PORT_OFFSET
+
+
+def platform_env(admin_url: str, bootstrap: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PAYSAGA_POSTGRES_URL": admin_url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "PAYSAGA_LOG_FORMAT": "json",
+    }
+    for s in SERVICES:
+        env[f"{s.env_prefix}PORT"] = str(port_of(s.name))
+    env["BFF_CUSTOMER_URL"] = f"http://127.0.0.1:{port_of('customer')}"
+    env["BFF_WALLET_URL"] = f"http://127.0.0.1:{port_of('wallet')}"
+    return env
+
+
+def wait_healthy(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not become healthy")
+        time.sleep(0.1)

@@ -1,0 +1,122 @@
+"""The event contracts are exactly the seeds' (Messaging document): names, fields, topics, keys."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from paysaga.contracts import events
+from paysaga.contracts.cloudevents import EventMeta, InvalidEnvelope, headers_dict, parse_headers
+from paysaga.contracts.generate import write_documents
+
+pytestmark = pytest.mark.unit
+
+SEED_FIELDS = {
+    "PaymentInitiated": (
+        "payment-events",
+        "paymentId",
+        {"paymentId", "walletId", "userId", "amount", "currency", "recipient", "createdAt"},
+    ),
+    "PaymentCompleted": ("payment-events", "paymentId", {"paymentId", "providerTxnId", "completedAt"}),
+    "PaymentFailed": (
+        "payment-events",
+        "paymentId",
+        {"paymentId", "providerTxnId", "errorCode", "completedAt"},
+    ),
+    "ProviderCallbackReceived": (
+        "callback-events",
+        "providerTxnId",
+        {"providerTxnId", "status", "receivedAt"},
+    ),
+    "CustomerCreated": ("customer-events", "userId", {"userId", "currency", "createdAt"}),
+}
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+SAMPLES = {
+    "PaymentInitiated": events.PaymentInitiated(
+        payment_id="p1",
+        wallet_id="w1",
+        user_id="u1",
+        amount=150_00,
+        currency="RUB",
+        recipient=events.Recipient(account_number="40817810099910004312", bank_bic="044525225", name="Ivan"),
+        created_at=NOW,
+    ),
+    "PaymentCompleted": events.PaymentCompleted(payment_id="p1", provider_txn_id="t1", completed_at=NOW),
+    "PaymentFailed": events.PaymentFailed(
+        payment_id="p1", provider_txn_id=None, error_code="TIMEOUT", completed_at=NOW
+    ),
+    "ProviderCallbackReceived": events.ProviderCallbackReceived(
+        provider_txn_id="t1", status="SUCCESS", received_at=NOW
+    ),
+    "CustomerCreated": events.CustomerCreated(user_id="u1", currency="RUB", created_at=NOW),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_FIELDS))
+def test_wire_form_has_exactly_the_seed_fields_topic_and_key(name: str) -> None:
+    topic, key_field, fields = SEED_FIELDS[name]
+    event = SAMPLES[name]
+    wire = json.loads(event.to_json())
+    assert set(wire) == fields
+    assert event.topic == topic
+    assert event.key == wire[key_field]
+    assert type(event).model_validate_json(event.to_json()) == event
+
+
+def test_recipient_and_nullable_provider_txn_id_on_the_wire() -> None:
+    wire = json.loads(SAMPLES["PaymentInitiated"].to_json())
+    assert set(wire["recipient"]) == {"accountNumber", "bankBic", "name"}
+    assert isinstance(wire["amount"], int)
+    assert json.loads(SAMPLES["PaymentFailed"].to_json())["providerTxnId"] is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"userId": "u", "currency": "RUB"},  # missing createdAt
+        {"userId": "u", "currency": "RUB", "createdAt": "2026-11-22T10:00:00"},  # naive time
+        {"userId": "u", "currency": "ZZZ", "createdAt": "2026-11-22T10:00:00Z"},  # not ISO 4217
+        {"userId": "u", "currency": "RUB", "createdAt": "2026-11-22T10:00:00Z", "extra": 1},  # unknown field
+    ],
+)
+def test_invalid_payloads_are_rejected(bad: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        events.CustomerCreated.model_validate_json(json.dumps(bad))
+
+
+def test_amount_must_be_a_positive_integer() -> None:
+    base = json.loads(SAMPLES["PaymentInitiated"].to_json())
+    for amount in (0, -1, 1.5, "100"):
+        with pytest.raises(ValidationError):
+            events.PaymentInitiated.model_validate_json(json.dumps({**base, "amount": amount}))
+
+
+def test_cloudevents_headers_round_trip() -> None:
+    meta = EventMeta(
+        id="e1",
+        type="CustomerCreated",
+        source="/paysaga/customer",
+        time=NOW,
+        traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    )
+    headers = headers_dict(meta.to_headers())
+    assert headers["ce_specversion"] == "1.0"
+    assert headers["ce_time"] == "2026-11-22T10:00:00Z"
+    assert headers["content-type"] == "application/json"
+    assert parse_headers(headers) == meta
+
+
+@pytest.mark.parametrize("drop", ["ce_id", "ce_type", "ce_source", "ce_time", "ce_specversion"])
+def test_an_envelope_without_a_required_header_is_invalid(drop: str) -> None:
+    headers = headers_dict(EventMeta(id="e1", type="T", source="/s", time=NOW).to_headers())
+    del headers[drop]
+    with pytest.raises(InvalidEnvelope):
+        parse_headers(headers)
+
+
+def test_checked_in_schemas_and_asyncapi_match_the_code() -> None:
+    assert write_documents(check=True) == []
