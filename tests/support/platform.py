@@ -15,7 +15,7 @@ import httpx
 from paysaga.devstack.catalog import SERVICES, ServiceEntry
 from paysaga.devstack.supervisor import die_with_parent
 
-TEST_PORT_OFFSET = 10000  # BFF on 18000, Customer on 18001, ...
+TEST_PORT_OFFSET = int(os.environ.get("PAYSAGA_TEST_PORT_OFFSET", "10000"))  # BFF on 18000, ...
 
 
 @dataclass
