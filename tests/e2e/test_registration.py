@@ -70,9 +70,7 @@ def test_register_publishes_customer_created_and_opens_the_wallet(bff: httpx.Cli
     payload = record.json
     assert set(payload) == {"userId", "currency", "createdAt"}  # exactly the seed fields
     assert payload["userId"] == user_id and payload["currency"] == "USD"
-    Draft202012Validator(
-        __import__("json").loads((SCHEMA_DIR / "CustomerCreated.json").read_text())
-    ).validate(payload)
+    Draft202012Validator(__import__("json").loads((SCHEMA_DIR / "CustomerCreated.json").read_text())).validate(payload)
     headers_schema = yaml.safe_load(ASYNCAPI_FILE.read_text())["components"]["schemas"]["CloudEventsHeaders"]
     Draft202012Validator(headers_schema).validate(record.headers)
     assert record.headers["ce_type"] == "CustomerCreated"

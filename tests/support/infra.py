@@ -55,9 +55,7 @@ class TestInfra:
         self._spawn("postgres", cluster.command(), user=cluster.run_as)
         libs = kafka_libs_dir()
         ensure_jars(libs)
-        node = KafkaNode(
-            self.root / "kafka", libs, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_CONTROLLER_PORT
-        )
+        node = KafkaNode(self.root / "kafka", libs, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_CONTROLLER_PORT)
         node.ensure_formatted()
         self._spawn("kafka", node.command())
         await cluster.wait_ready()

@@ -40,9 +40,7 @@ def read_topic(bootstrap: str, topic: str) -> list[Record]:
     try:
         meta = consumer.list_topics(topic, timeout=10)
         partitions = sorted(meta.topics[topic].partitions)
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions
-        }
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
         todo = {p for p in partitions if ends[p] > 0}
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in todo])
         records: list[Record] = []
@@ -80,9 +78,7 @@ def wait_for_records(
         time.sleep(0.3)
 
 
-def produce_raw(
-    bootstrap: str, topic: str, *, key: str | None, value: bytes, headers: list[tuple[str, bytes]]
-) -> None:
+def produce_raw(bootstrap: str, topic: str, *, key: str | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all"})
     producer.produce(topic, key=key, value=value, headers=headers)
     assert producer.flush(10) == 0

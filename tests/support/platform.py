@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from paysaga.devstack.catalog import SERVICES, ServiceEntry
+from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, ServiceEntry, wiring
 from paysaga.devstack.supervisor import die_with_parent
 
 TEST_PORT_OFFSET = int(os.environ.get("PAYSAGA_TEST_PORT_OFFSET", "10000"))  # BFF on 18000, ...
@@ -61,18 +61,27 @@ def port_of(service: str) -> int:
     return next(s.port for s in SERVICES if s.name == service) + TEST_PORT_OFFSET
 
 
+# Short deadlines, so timeouts and inquiries happen within a test.
+TEST_TIMINGS = {
+    "PAYMENT_INQUIRY_AFTER_SECONDS": "1",
+    "PAYMENT_INQUIRY_INTERVAL_SECONDS": "0.5",
+    "PAYMENT_DEADLINE_SECONDS": "6",
+    "PAYMENT_LEASE_SECONDS": "3",
+    "PAYMENT_RETRY_INITIAL_SECONDS": "0.1",
+    "PAYMENT_RETRY_MAX_SECONDS": "1",
+    "PAYMENT_WORKER_POLL_SECONDS": "0.2",
+}
+
+
 def platform_env(admin_url: str, bootstrap: str) -> dict[str, str]:
-    env = {
+    return {
         **os.environ,
         "PAYSAGA_POSTGRES_URL": admin_url,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "PAYSAGA_LOG_FORMAT": "json",
+        **wiring(port_of, grpc_port=ANTIFRAUD_GRPC_PORT + TEST_PORT_OFFSET),
+        **TEST_TIMINGS,
     }
-    for s in SERVICES:
-        env[f"{s.env_prefix}PORT"] = str(port_of(s.name))
-    env["BFF_CUSTOMER_URL"] = f"http://127.0.0.1:{port_of('customer')}"
-    env["BFF_WALLET_URL"] = f"http://127.0.0.1:{port_of('wallet')}"
-    return env
 
 
 def wait_healthy(url: str, timeout: float = 30.0) -> None:

@@ -108,9 +108,7 @@ def asyncapi() -> dict[str, Any]:
             operations[f"{group.replace('-', '')}Consumes{topic.replace('-', '')}"] = {
                 "action": "receive",
                 "channel": {"$ref": f"#/channels/{topic}"},
-                "bindings": {
-                    "kafka": {"groupId": {"type": "string", "enum": [group]}, "bindingVersion": "0.5.0"}
-                },
+                "bindings": {"kafka": {"groupId": {"type": "string", "enum": [group]}, "bindingVersion": "0.5.0"}},
             }
     return {
         "asyncapi": "3.0.0",

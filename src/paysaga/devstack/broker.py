@@ -26,9 +26,7 @@ def ensure_jars(libs_dir: Path) -> bool:
         return False
     for tool, pkg in (("java", "openjdk-17-jre-headless"), ("mvn", "maven")):
         if shutil.which(tool) is None:
-            raise MissingJava(
-                f"`{tool}` not found: install Java 17+ and Maven (e.g. `apt-get install {pkg}`)"
-            )
+            raise MissingJava(f"`{tool}` not found: install Java 17+ and Maven (e.g. `apt-get install {pkg}`)")
     if libs_dir.exists():
         shutil.rmtree(libs_dir)
     libs_dir.mkdir(parents=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -25,7 +26,35 @@ class ServiceEntry:
 
 
 SERVICES: tuple[ServiceEntry, ...] = (
+    ServiceEntry("provider_sim", 8099, False),
+    ServiceEntry("antifraud", 8006, True),
     ServiceEntry("customer", 8001, True),
     ServiceEntry("wallet", 8002, True),
-    ServiceEntry("bff", 8000, False),
+    ServiceEntry("payment", 8003, True),
+    ServiceEntry("callback", 8004, False),
+    ServiceEntry("query", 8005, True),
+    ServiceEntry("bff", 8000, True),
 )
+
+ANTIFRAUD_GRPC_PORT = 50051
+
+
+def wiring(port_of: Callable[[str], int], grpc_port: int = ANTIFRAUD_GRPC_PORT) -> dict[str, str]:
+    """The environment that points each service at the others, for the given ports."""
+
+    def url(name: str) -> str:
+        return f"http://127.0.0.1:{port_of(name)}"
+
+    env = {f"{s.env_prefix}PORT": str(port_of(s.name)) for s in SERVICES}
+    env.update(
+        {
+            "BFF_CUSTOMER_URL": url("customer"),
+            "BFF_WALLET_URL": url("wallet"),
+            "BFF_QUERY_URL": url("query"),
+            "ANTIFRAUD_GRPC_PORT": str(grpc_port),
+            "PAYMENT_ANTIFRAUD_TARGET": f"127.0.0.1:{grpc_port}",
+            "PAYMENT_PROVIDER_URL": url("provider_sim"),
+            "PAYMENT_CALLBACK_URL": url("callback") + "/v1/provider/callbacks",
+        }
+    )
+    return env

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from paysaga.devstack.broker import KafkaNode, ensure_jars, wait_for_kafka
-from paysaga.devstack.catalog import SERVICES
+from paysaga.devstack.catalog import SERVICES, wiring
 from paysaga.devstack.paths import kafka_libs_dir, state_dir
 from paysaga.devstack.postgres import PostgresCluster
 from paysaga.devstack.setup import create_topics, prepare_databases
@@ -25,6 +25,11 @@ DEFAULT_KAFKA_CONTROLLER_PORT = 9093
 
 def _say(message: str) -> None:
     print(f"{'paysaga':>18} | {message}", flush=True)
+
+
+def _port_of(name: str) -> int:
+    entry = next(s for s in SERVICES if s.name == name)
+    return int(os.environ.get(entry.env_prefix + "PORT", entry.port))
 
 
 async def _wait_healthy(url: str, timeout: float = 60.0) -> None:
@@ -49,9 +54,7 @@ async def _postgres(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
     cluster = PostgresCluster(state / "postgres", int(os.environ.get("PAYSAGA_PG_PORT", DEFAULT_PG_PORT)))
     if cluster.ensure_initialized():
         _say(f"PostgreSQL: new cluster in {cluster.data_dir}")
-    await sup.start(
-        ProcessSpec("postgres", cluster.command(), user=cluster.run_as, stop_signal=signal.SIGINT)
-    )
+    await sup.start(ProcessSpec("postgres", cluster.command(), user=cluster.run_as, stop_signal=signal.SIGINT))
     await cluster.wait_ready()
     env["PAYSAGA_POSTGRES_URL"] = cluster.admin_url
     return cluster.admin_url
@@ -97,18 +100,13 @@ async def run_platform() -> None:
         await prepare_databases(admin_url)
         _say("PostgreSQL: databases migrated")
 
+        env.update(wiring(_port_of))
         for svc in SERVICES:
             await sup.start(ProcessSpec(svc.name, [sys.executable, "-m", svc.module], env=env))
-        await asyncio.gather(
-            *(
-                _wait_healthy(f"http://127.0.0.1:{os.environ.get(s.env_prefix + 'PORT', s.port)}/healthz")
-                for s in SERVICES
-            )
-        )
+        await asyncio.gather(*(_wait_healthy(f"http://127.0.0.1:{_port_of(s.name)}/healthz") for s in SERVICES))
         _say(f"ready in {time.monotonic() - started:.1f} s")
         for svc in SERVICES:
-            port = os.environ.get(svc.env_prefix + "PORT", svc.port)
-            _say(f"  {svc.name:<10} http://127.0.0.1:{port}   (OpenAPI: /docs)")
+            _say(f"  {svc.name:<12} http://127.0.0.1:{_port_of(svc.name)}   (OpenAPI: /docs)")
         _say(f"  kafka      {bootstrap}")
         _say("Ctrl-C stops everything.")
         await stop.wait()

@@ -131,12 +131,8 @@ class EventConsumer:
                     by_partition[(msg.topic(), msg.partition())].append(msg)
                 if not by_partition:
                     continue
-                done = await asyncio.gather(
-                    *(self._process_partition(msgs) for msgs in by_partition.values())
-                )
-                offsets = [
-                    TopicPartition(m.topic(), m.partition(), m.offset() + 1) for m in done if m is not None
-                ]
+                done = await asyncio.gather(*(self._process_partition(msgs) for msgs in by_partition.values()))
+                offsets = [TopicPartition(m.topic(), m.partition(), m.offset() + 1) for m in done if m is not None]
                 if offsets:
                     await consumer.store_offsets(offsets=offsets)
         finally:
@@ -180,28 +176,20 @@ class EventConsumer:
             await self._guarded(msg, lambda exc=exc: self._dead_letter(msg, "schema-invalid", exc))
             return
         key = msg.key().decode() if msg.key() else None
-        delivery = Delivery(
-            meta=meta, topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), key=key
-        )
+        delivery = Delivery(meta=meta, topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), key=key)
         attempt = 0
         while True:
             attempt += 1
             try:
-                with span(
-                    f"consume {meta.type}", meta.traceparent, **{"messaging.consumer.group": self.group_id}
-                ):
+                with span(f"consume {meta.type}", meta.traceparent, **{"messaging.consumer.group": self.group_id}):
                     applied = await self._apply(event, handler, delivery)
                 self.processed += 1
                 if not applied:
-                    log.info(
-                        "consumer.duplicate_skipped", group=self.group_id, event_id=meta.id, type=meta.type
-                    )
+                    log.info("consumer.duplicate_skipped", group=self.group_id, event_id=meta.id, type=meta.type)
                 return
             except Exception as exc:
                 if is_outage(exc):
-                    log.warning(
-                        "consumer.outage_retry", group=self.group_id, event_id=meta.id, error=repr(exc)
-                    )
+                    log.warning("consumer.outage_retry", group=self.group_id, event_id=meta.id, error=repr(exc))
                     await self._backoff(attempt)
                     continue
                 if attempt >= self._max_attempts:
@@ -265,9 +253,7 @@ class EventConsumer:
             ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
         key = msg.key().decode() if msg.key() else None
-        await self._producer.send(
-            dead_letter_topic(msg.topic()), key=key, value=msg.value() or b"", headers=headers
-        )
+        await self._producer.send(dead_letter_topic(msg.topic()), key=key, value=msg.value() or b"", headers=headers)
         self.dead_lettered += 1
         log.error(
             "consumer.dead_lettered",

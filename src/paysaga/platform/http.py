@@ -55,12 +55,8 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"location": list(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in e['location'][1:]) or 'body'}: {e['message']}" for e in errors
-        )
-        problem = Problem(
-            422, "validation-error", "The request is not valid", detail, errors=jsonable_encoder(errors)
-        )
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['location'][1:]) or 'body'}: {e['message']}" for e in errors)
+        problem = Problem(422, "validation-error", "The request is not valid", detail, errors=jsonable_encoder(errors))
         return problem_response(problem, request)
 
     @app.exception_handler(StarletteHTTPException)
@@ -74,15 +70,11 @@ def create_app(
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("http.unhandled_error", path=request.url.path)
-        problem = Problem(
-            500, "internal-error", "Internal server error", "The error was logged; retry later."
-        )
+        problem = Problem(500, "internal-error", "Internal server error", "The error was logged; retry later.")
         return problem_response(problem, request)
 
     @app.middleware("http")
-    async def _log_and_trace(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def _log_and_trace(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         with span(f"{request.method} {request.url.path}", request.headers.get("traceparent")):
             trace_id = current_trace_id()
@@ -119,9 +111,7 @@ def create_app(
         ready = all(v == "ok" for v in results.values())
         if ready:
             return JSONResponse({"status": "ready", "checks": results})
-        body = Problem(503, "not-ready", "Not ready", "A dependency is failing", checks=results).body(
-            "/readyz"
-        )
+        body = Problem(503, "not-ready", "Not ready", "A dependency is failing", checks=results).body("/readyz")
         return JSONResponse(body, status_code=503, media_type=PROBLEM_MEDIA_TYPE)
 
     return app

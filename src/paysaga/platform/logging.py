@@ -19,9 +19,7 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "auto") -
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer]
-        if use_json
-        else [*shared, renderer],
+        processors=[*shared, structlog.processors.format_exc_info, renderer] if use_json else [*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,

@@ -59,13 +59,9 @@ async def write_outbox(conn: asyncpg.Connection, events: Sequence[Event], *, sou
     now = datetime.now(UTC)
     rows = []
     for event in events:
-        meta = EventMeta(
-            id=str(uuid.uuid4()), type=event.type_name(), source=source, time=now, traceparent=traceparent
-        )
+        meta = EventMeta(id=str(uuid.uuid4()), type=event.type_name(), source=source, time=now, traceparent=traceparent)
         headers = {k: v.decode() for k, v in meta.to_headers()}
-        rows.append(
-            (meta.id, event.topic, event.key, lane_of(event.key), meta.type, event.to_json(), headers)
-        )
+        rows.append((meta.id, event.topic, event.key, lane_of(event.key), meta.type, event.to_json(), headers))
     await conn.executemany(
         "INSERT INTO outbox (event_id, topic, key, lane, event_type, payload, headers)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7)",

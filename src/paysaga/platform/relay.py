@@ -93,10 +93,7 @@ class OutboxRelay:
         """One pass over the lanes with pending rows. True if there may be more to do right now."""
         self._wakeup.clear()
         async with self._db.connection() as conn:
-            lanes = [
-                r["lane"]
-                for r in await conn.fetch("SELECT DISTINCT lane FROM outbox WHERE published_at IS NULL")
-            ]
+            lanes = [r["lane"] for r in await conn.fetch("SELECT DISTINCT lane FROM outbox WHERE published_at IS NULL")]
         if not lanes:
             return False
         results = await asyncio.gather(*(self._publish_lane(lane) for lane in lanes))

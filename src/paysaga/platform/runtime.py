@@ -8,6 +8,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 import uvicorn
@@ -29,6 +30,14 @@ class _Server(uvicorn.Server):
         yield
 
 
+class Worker(Protocol):
+    """A background component of a service: runs until `stop()`, finishing the work in hand."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass
 class Service:
     name: str
@@ -39,6 +48,7 @@ class Service:
     producer: KafkaProducer | None = None
     relay: OutboxRelay | None = None
     consumers: list[EventConsumer] = field(default_factory=list)
+    workers: dict[str, Worker] = field(default_factory=dict)
     on_close: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     shutdown_grace_seconds: float = 10.0
 
@@ -78,6 +88,8 @@ async def run_service(svc: Service) -> None:
         tasks[asyncio.create_task(consumer.run())] = f"consumer:{consumer.group_id}"
     if svc.relay is not None:
         tasks[asyncio.create_task(svc.relay.run())] = "relay"
+    for name, worker in svc.workers.items():
+        tasks[asyncio.create_task(worker.run())] = name
     stop_waiter = asyncio.create_task(stop.wait())
     log.info("service.started", url=f"http://{svc.host}:{svc.port}", components=sorted(tasks.values()))
 
@@ -102,6 +114,8 @@ async def _shutdown(svc: Service, server: uvicorn.Server, tasks: dict[asyncio.Ta
         consumer.stop()
     if svc.relay is not None:
         svc.relay.stop()
+    for worker in svc.workers.values():
+        worker.stop()
     pending = [t for t in tasks if not t.done()]
     if pending:
         _, still = await asyncio.wait(pending, timeout=svc.shutdown_grace_seconds)

@@ -21,9 +21,7 @@ class PlatformSettings(BaseSettings):
         default="postgresql://paysaga@127.0.0.1:55432/postgres",
         description="Admin DSN of the PostgreSQL server; each service's database is on it by default",
     )
-    paysaga_log_format: str = Field(
-        default="auto", description="`json`, `console` or `auto` (console on a tty)"
-    )
+    paysaga_log_format: str = Field(default="auto", description="`json`, `console` or `auto` (console on a tty)")
     paysaga_log_level: str = Field(default="INFO")
 
 

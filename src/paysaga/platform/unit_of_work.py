@@ -7,6 +7,7 @@ commit, so a crash can never leave a state change without its event, or the reve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 import asyncpg
@@ -24,6 +25,7 @@ class UnitOfWork:
         self._conn: asyncpg.Connection | None = None
         self._tx: asyncpg.transaction.Transaction | None = None
         self._committed = False
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def conn(self) -> asyncpg.Connection:
@@ -35,6 +37,10 @@ class UnitOfWork:
         """Record an event to be written to the outbox with this transaction."""
         self._events.append(event)
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the transaction has committed (e.g. wake a worker); never on rollback."""
+        self._after_commit.append(callback)
+
     async def __aenter__(self) -> UnitOfWork:
         self._conn = await self._db.pool.acquire()
         self._tx = self._conn.transaction()
@@ -45,9 +51,12 @@ class UnitOfWork:
         if self._events:
             await write_outbox(self.conn, self._events, source=self._source)
             self._events.clear()
+            self._after_commit.clear()
         assert self._tx is not None
         await self._tx.commit()
         self._committed = True
+        for callback in self._after_commit:
+            callback()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -60,3 +69,4 @@ class UnitOfWork:
                 await self._db.pool.release(self._conn)
             self._conn = self._tx = None
             self._events.clear()
+            self._after_commit.clear()

@@ -32,9 +32,7 @@ async def test_a_crashing_child_is_restarted_and_the_restart_is_logged(tmp_path)
 async def test_stop_all_stops_children_in_reverse_start_order() -> None:
     lines: list[str] = []
     sup = Supervisor(out=lines.append)
-    sleeper = (
-        "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0)); time.sleep(60)"
-    )
+    sleeper = "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0)); time.sleep(60)"
     for name in ("first", "second", "third"):
         await sup.start(ProcessSpec(name, [sys.executable, "-c", sleeper]))
     await sup.stop_all()

@@ -25,9 +25,7 @@ async def platform_dsn(infra: Infra) -> str:
     try:
         for statement in (*outbox.DDL, *inbox.DDL):
             await conn.execute(statement)
-        await conn.execute(
-            "CREATE TABLE applied (event_id text, user_id text, applied_at timestamptz DEFAULT now())"
-        )
+        await conn.execute("CREATE TABLE applied (event_id text, user_id text, applied_at timestamptz DEFAULT now())")
     finally:
         await conn.close()
     return dsn

@@ -23,9 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 async def record_applied(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
-    await uow.conn.execute(
-        "INSERT INTO applied (event_id, user_id) VALUES ($1, $2)", delivery.meta.id, event.user_id
-    )
+    await uow.conn.execute("INSERT INTO applied (event_id, user_id) VALUES ($1, $2)", delivery.meta.id, event.user_id)
 
 
 def send_customer_created(

@@ -27,9 +27,7 @@ pytestmark = pytest.mark.integration
 
 def completed(payment_id: str, seq: int) -> PaymentCompleted:
     """A PaymentCompleted whose providerTxnId carries a sequence number, to check ordering."""
-    return PaymentCompleted(
-        payment_id=payment_id, provider_txn_id=f"seq-{seq:05d}", completed_at=datetime.now(UTC)
-    )
+    return PaymentCompleted(payment_id=payment_id, provider_txn_id=f"seq-{seq:05d}", completed_at=datetime.now(UTC))
 
 
 async def write_events(db: Database, events: list[PaymentCompleted], per_tx: int = 1) -> None:
@@ -92,9 +90,7 @@ async def test_event_and_state_change_commit_together_or_not_at_all(db: Database
         assert await conn.fetchval("SELECT count(*) FROM applied WHERE user_id = $1", prefix) == 0
 
 
-async def test_relay_publishes_with_cloudevents_headers(
-    db: Database, producer: KafkaProducer, infra: Infra
-) -> None:
+async def test_relay_publishes_with_cloudevents_headers(db: Database, producer: KafkaProducer, infra: Infra) -> None:
     prefix = f"headers-{uuid.uuid4()}-"
     await write_events(db, [completed(prefix + "p", 1)])
     relay = OutboxRelay(db, producer)
@@ -146,9 +142,7 @@ async def test_crash_between_commit_and_publish_publishes_exactly_once(db: Datab
     assert len(ids) == 9 and len(set(ids)) == 9
 
 
-async def test_crash_after_publish_before_marking_repeats_with_the_same_event_id(
-    db: Database, infra: Infra
-) -> None:
+async def test_crash_after_publish_before_marking_repeats_with_the_same_event_id(db: Database, infra: Infra) -> None:
     """The one window the outbox cannot close: the broker has the record, the row is not marked.
     The record is sent again with the same ce_id, which consumers' inboxes drop (see test_consumer)."""
     prefix = f"repeat-{uuid.uuid4()}-"
@@ -168,10 +162,7 @@ async def test_crash_after_publish_before_marking_repeats_with_the_same_event_id
 async def test_two_relays_publish_each_event_once_in_order_per_key(db: Database, infra: Infra) -> None:
     prefix = f"two-{uuid.uuid4()}-"
     keys = [f"{prefix}{k}" for k in range(12)]
-    relays = [
-        OutboxRelay(db, KafkaProducer(infra.bootstrap, client_id=f"relay-{i}"), batch_size=20)
-        for i in range(2)
-    ]
+    relays = [OutboxRelay(db, KafkaProducer(infra.bootstrap, client_id=f"relay-{i}"), batch_size=20) for i in range(2)]
     tasks = [asyncio.create_task(r.run()) for r in relays]
     # Writers keep committing while both relays run, several events per transaction.
     events = [completed(keys[i % len(keys)], i) for i in range(600)]
@@ -192,9 +183,7 @@ async def test_two_relays_publish_each_event_once_in_order_per_key(db: Database,
     assert len(ids) == 600 and len(set(ids)) == 600
     # Per key, the order on the partition is the order the events were committed in (outbox id order).
     async with db.connection() as conn:
-        rows = await conn.fetch(
-            "SELECT key, event_id::text FROM outbox WHERE key LIKE $1 ORDER BY id", prefix + "%"
-        )
+        rows = await conn.fetch("SELECT key, event_id::text FROM outbox WHERE key LIKE $1 ORDER BY id", prefix + "%")
     committed: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         committed[row["key"]].append(row["event_id"])

@@ -25,9 +25,7 @@ async def test_two_customer_created_events_for_one_user_open_one_wallet(infra: I
         user_id = str(uuid.uuid4())
         event = CustomerCreated(user_id=user_id, currency="EUR", created_at=datetime.now(UTC))
         for _ in range(2):  # e.g. the customer service published twice (a relay crash after the send)
-            meta = EventMeta(
-                id=str(uuid.uuid4()), type="CustomerCreated", source="/test", time=datetime.now(UTC)
-            )
+            meta = EventMeta(id=str(uuid.uuid4()), type="CustomerCreated", source="/test", time=datetime.now(UTC))
             async with UnitOfWork(db, source="/test") as uow:
                 await handlers.open_wallet(event, uow, Delivery(meta, "customer-events", 0, 0, user_id))
                 await uow.commit()

@@ -37,9 +37,7 @@ class Downstream:
             PROBLEM_MEDIA_TYPE
         ):
             body = response.json()
-            extensions = {
-                k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance")
-            }
+            extensions = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance")}
             raise Problem(
                 response.status_code,
                 str(body.get("type", "")).removeprefix(PROBLEM_BASE) or "about:blank",

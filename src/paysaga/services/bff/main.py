@@ -3,11 +3,14 @@
 import structlog
 
 from paysaga.platform.bootstrap import init_process
+from paysaga.platform.db import Database
 from paysaga.platform.runtime import Service, serve_forever
-from paysaga.platform.settings import PlatformSettings
+from paysaga.platform.settings import PlatformSettings, service_database_url
 from paysaga.services.bff.app import build_app
 from paysaga.services.bff.auth import TokenIssuer
+from paysaga.services.bff.deps import BffDeps
 from paysaga.services.bff.downstream import Downstream
+from paysaga.services.bff.idempotency import IdempotencyStore, KeyPurger
 from paysaga.services.bff.settings import DEV_JWT_SECRET, BffSettings
 
 NAME = "bff"
@@ -18,23 +21,33 @@ def build() -> Service:
     settings = BffSettings()
     init_process(NAME, platform)
     if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-        structlog.get_logger("paysaga.bff").warning(
-            "bff.dev_jwt_secret", hint="set BFF_JWT_SECRET in production"
-        )
-    customer = Downstream("customer", settings.customer_url, settings.downstream_timeout_seconds)
-    wallet = Downstream("wallet", settings.wallet_url, settings.downstream_timeout_seconds)
-    app = build_app(
+        structlog.get_logger("paysaga.bff").warning("bff.dev_jwt_secret", hint="set BFF_JWT_SECRET in production")
+    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
+    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    timeout = settings.downstream_timeout_seconds
+    customer = Downstream("customer", settings.customer_url, timeout)
+    wallet = Downstream("wallet", settings.wallet_url, timeout)
+    query = Downstream("query", settings.query_url, timeout)
+    keys = IdempotencyStore(db)
+    deps = BffDeps(
         tokens=TokenIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_seconds),
         customer=customer,
         wallet=wallet,
-        readiness={"customer": customer.healthy, "wallet": wallet.healthy},
+        query=query,
+        keys=keys,
+    )
+    app = build_app(
+        deps,
+        readiness={"database": db.ping, "customer": customer.healthy, "wallet": wallet.healthy, "query": query.healthy},
     )
     return Service(
         name=NAME,
         app=app,
         host=settings.host,
         port=settings.port,
-        on_close=[customer.close, wallet.close],
+        databases=[db],
+        workers={"idempotency-purger": KeyPurger(keys, retention_seconds=settings.idempotency_retention_seconds)},
+        on_close=[customer.close, wallet.close, query.close],
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 

@@ -1,10 +1,12 @@
 """The public REST contract's bodies (SPEC §7), camelCase on the wire."""
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from pydantic.alias_generators import to_camel
 
+from paysaga.contracts.banking import BankRecipient
 from paysaga.contracts.values import Currency
 
 
@@ -43,3 +45,46 @@ class WalletResponse(_Body):
     balance: int
     reserved: int
     available: int
+
+
+MAX_AMOUNT = 100_000_000_000  # minor units: 1,000,000,000.00 of the currency per operation
+
+
+class TopUpRequest(_Body):
+    amount: int = Field(strict=True, gt=0, le=MAX_AMOUNT, description="Minor units", examples=[100_000])
+
+
+class TopUpResponse(_Body):
+    top_up_id: str
+    balance: int
+    available: int
+
+
+class PaymentRequest(_Body):
+    amount: int = Field(
+        strict=True, gt=0, le=MAX_AMOUNT, description="Minor units (kopecks for RUB)", examples=[150_000]
+    )
+    currency: Currency = Field(description="ISO 4217; must be the wallet's currency")
+    recipient: BankRecipient
+
+
+class PaymentAccepted(_Body):
+    payment_id: str
+    status: Literal["PENDING"] = "PENDING"
+
+
+class PaymentResponse(_Body):
+    payment_id: str
+    status: Literal["PENDING", "COMPLETED", "FAILED"]
+    amount: int | None
+    currency: str | None
+    recipient: dict[str, Any] | None
+    provider_txn_id: str | None
+    error_code: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class PaymentList(_Body):
+    items: list[PaymentResponse]
+    next_cursor: str | None

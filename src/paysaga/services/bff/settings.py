@@ -14,4 +14,6 @@ class BffSettings(ServiceSettings):
     jwt_ttl_seconds: int = Field(default=900, gt=0)
     customer_url: str = "http://127.0.0.1:8001"
     wallet_url: str = "http://127.0.0.1:8002"
+    query_url: str = "http://127.0.0.1:8005"
     downstream_timeout_seconds: float = 5.0
+    idempotency_retention_seconds: float = Field(default=48 * 3600, ge=24 * 3600, description="Keep keys this long")

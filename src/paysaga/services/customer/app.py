@@ -50,9 +50,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     async def verify(body: Credentials) -> CustomerId:
         user_id = await handlers.authenticate(db, body.email, body.password)
         if user_id is None:
-            raise Problem(
-                401, "invalid-credentials", "Invalid credentials", "The email or password is wrong."
-            )
+            raise Problem(401, "invalid-credentials", "Invalid credentials", "The email or password is wrong.")
         return CustomerId(user_id=str(user_id))
 
     @app.get("/v1/customers/{user_id}", response_model=CustomerView)

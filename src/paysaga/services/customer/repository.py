@@ -64,8 +64,7 @@ async def find_by_email(conn: asyncpg.Connection, email_normalized: str) -> Cust
 
 async def find_by_id(conn: asyncpg.Connection, user_id: UUID) -> CustomerRow | None:
     row = await conn.fetchrow(
-        "SELECT user_id, email, name, phone, currency, password_hash, created_at"
-        " FROM customers WHERE user_id = $1",
+        "SELECT user_id, email, name, phone, currency, password_hash, created_at FROM customers WHERE user_id = $1",
         user_id,
     )
     return CustomerRow(**row) if row else None

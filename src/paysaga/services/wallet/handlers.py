@@ -1,16 +1,35 @@
-"""Wallet use cases."""
+"""Wallet use cases: open, top up, reserve (→ PaymentInitiated), commit, release."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import structlog
 
-from paysaga.contracts.events import CustomerCreated
+from paysaga.contracts.events import (
+    CustomerCreated,
+    PaymentCompleted,
+    PaymentFailed,
+    PaymentInitiated,
+    Recipient,
+)
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.wallet import repository
+from paysaga.services.wallet.domain import (
+    CurrencyMismatch,
+    InsufficientFunds,
+    Reservation,
+    ReservationConflict,
+    ReservationStatus,
+    TopUpConflict,
+    Wallet,
+    WalletNotFound,
+)
 
 log = structlog.get_logger("paysaga.wallet")
 
@@ -29,3 +48,141 @@ async def open_wallet(event: CustomerCreated, uow: UnitOfWork, delivery: Deliver
         user_id=event.user_id,
         event_id=delivery.meta.id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TopUp:
+    top_up_id: UUID
+    user_id: UUID
+    amount: int
+
+
+async def top_up(cmd: TopUp, uow: UnitOfWork) -> Wallet:
+    """Credit the wallet once per top-up id (a simulated card top-up)."""
+    async with uow:
+        wallet = await repository.lock_by_user(uow.conn, cmd.user_id)
+        if wallet is None:
+            raise WalletNotFound(f"user {cmd.user_id} has no wallet")
+        existing = await repository.find_top_up(uow.conn, cmd.top_up_id)
+        if existing is not None:
+            if existing != (wallet.wallet_id, cmd.amount):
+                raise TopUpConflict(f"top-up {cmd.top_up_id} was made with other details")
+            return wallet
+        await repository.insert_top_up(
+            uow.conn,
+            top_up_id=cmd.top_up_id,
+            wallet_id=wallet.wallet_id,
+            amount=cmd.amount,
+            at=datetime.now(UTC),
+        )
+        wallet = await repository.change_amounts(uow.conn, wallet.wallet_id, balance_delta=cmd.amount, reserved_delta=0)
+        await repository.add_ledger_entry(uow.conn, wallet, kind="TOP_UP", amount=cmd.amount, reference=cmd.top_up_id)
+        await uow.commit()
+    log.info("wallet.topped_up", wallet_id=str(wallet.wallet_id), amount=cmd.amount)
+    return wallet
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveFunds:
+    payment_id: UUID
+    user_id: UUID
+    amount: int
+    currency: str
+    recipient: dict[str, Any]  # camelCase: accountNumber, bankBic, name
+
+
+async def reserve_funds(cmd: ReserveFunds, uow: UnitOfWork) -> tuple[Reservation, bool]:
+    """Reserve the amount and write PaymentInitiated, in one transaction.
+
+    Returns the reservation and whether it was made now (False: the same request again).
+    Raises WalletNotFound, CurrencyMismatch, InsufficientFunds, ReservationConflict; nothing changes then.
+    """
+    async with uow:
+        wallet = await repository.lock_by_user(uow.conn, cmd.user_id)
+        if wallet is None:
+            raise WalletNotFound(f"user {cmd.user_id} has no wallet")
+        existing = await repository.find_reservation(uow.conn, cmd.payment_id)
+        if existing is not None:
+            if existing.wallet_id != wallet.wallet_id or not existing.same_request(
+                cmd.amount, cmd.currency, cmd.recipient
+            ):
+                raise ReservationConflict(f"payment {cmd.payment_id} was reserved with other details")
+            return existing, False
+        if cmd.currency != wallet.currency:
+            raise CurrencyMismatch(f"the wallet holds {wallet.currency}, the payment is in {cmd.currency}")
+        if wallet.available < cmd.amount:
+            raise InsufficientFunds(wallet.available, cmd.amount)
+        now = datetime.now(UTC)
+        await repository.insert_reservation(
+            uow.conn,
+            payment_id=cmd.payment_id,
+            wallet_id=wallet.wallet_id,
+            amount=cmd.amount,
+            currency=cmd.currency,
+            recipient=cmd.recipient,
+            created_at=now,
+        )
+        wallet = await repository.change_amounts(uow.conn, wallet.wallet_id, balance_delta=0, reserved_delta=cmd.amount)
+        await repository.add_ledger_entry(uow.conn, wallet, kind="RESERVE", amount=cmd.amount, reference=cmd.payment_id)
+        uow.publish(
+            PaymentInitiated(
+                payment_id=str(cmd.payment_id),
+                wallet_id=str(wallet.wallet_id),
+                user_id=str(cmd.user_id),
+                amount=cmd.amount,
+                currency=cmd.currency,
+                recipient=Recipient.model_validate(cmd.recipient),
+                created_at=now,
+            )
+        )
+        await uow.commit()
+    log.info("wallet.reserved", payment_id=str(cmd.payment_id), amount=cmd.amount, available=wallet.available)
+    reservation = Reservation(
+        payment_id=cmd.payment_id,
+        wallet_id=wallet.wallet_id,
+        amount=cmd.amount,
+        currency=cmd.currency,
+        recipient=cmd.recipient,
+        status=ReservationStatus.RESERVED,
+        created_at=now,
+    )
+    return reservation, True
+
+
+class UnknownReservation(Exception):
+    """A final payment event for a payment this wallet never reserved: dead-lettered for a human."""
+
+
+async def _settle(uow: UnitOfWork, payment_id: UUID, outcome: ReservationStatus) -> None:
+    reservation = await repository.find_reservation(uow.conn, payment_id, lock=True)
+    if reservation is None:
+        raise UnknownReservation(f"no reservation for payment {payment_id}")
+    if reservation.status is not ReservationStatus.RESERVED:
+        if reservation.status is not outcome:
+            log.error(
+                "wallet.conflicting_outcome",
+                payment_id=str(payment_id),
+                settled=reservation.status,
+                incoming=outcome,
+            )
+        return  # already settled: applying it again would move money twice
+    if outcome is ReservationStatus.COMMITTED:
+        balance_delta, kind = -reservation.amount, "PAYOUT"
+    else:
+        balance_delta, kind = 0, "RELEASE"
+    wallet = await repository.change_amounts(
+        uow.conn, reservation.wallet_id, balance_delta=balance_delta, reserved_delta=-reservation.amount
+    )
+    await repository.add_ledger_entry(uow.conn, wallet, kind=kind, amount=reservation.amount, reference=payment_id)
+    await repository.settle_reservation(uow.conn, payment_id, outcome)
+    log.info("wallet.settled", payment_id=str(payment_id), outcome=outcome, balance=wallet.balance)
+
+
+async def commit_reservation(event: PaymentCompleted, uow: UnitOfWork, delivery: Delivery) -> None:
+    """PaymentCompleted → the reserved money leaves the wallet."""
+    await _settle(uow, UUID(event.payment_id), ReservationStatus.COMMITTED)
+
+
+async def release_reservation(event: PaymentFailed, uow: UnitOfWork, delivery: Delivery) -> None:
+    """PaymentFailed → the reserved money is available again."""
+    await _settle(uow, UUID(event.payment_id), ReservationStatus.RELEASED)

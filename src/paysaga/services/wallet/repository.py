@@ -1,13 +1,19 @@
-"""Wallet queries. Only this module speaks SQL to the wallet database."""
+"""Wallet queries. Only this module speaks SQL to the wallet database.
+
+Every change of a wallet's amounts is one conditional UPDATE (the row lock serialises writers
+of one wallet; the WHERE clause and the table's CHECKs keep the amounts valid) followed by its
+ledger entry in the same transaction.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from paysaga.services.wallet.domain import Wallet
+from paysaga.services.wallet.domain import Reservation, ReservationStatus, Wallet
 
 _COLUMNS = "wallet_id, user_id, currency, balance, reserved, created_at"
 
@@ -30,3 +36,104 @@ async def create_wallet(
 async def find_by_user(conn: asyncpg.Connection, user_id: UUID) -> Wallet | None:
     row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM wallets WHERE user_id = $1", user_id)
     return Wallet(**row) if row else None
+
+
+async def lock_by_user(conn: asyncpg.Connection, user_id: UUID) -> Wallet | None:
+    """The wallet, locked until the end of the transaction (writers of one wallet go one by one)."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM wallets WHERE user_id = $1 FOR UPDATE", user_id)
+    return Wallet(**row) if row else None
+
+
+async def change_amounts(
+    conn: asyncpg.Connection, wallet_id: UUID, *, balance_delta: int, reserved_delta: int
+) -> Wallet:
+    row = await conn.fetchrow(
+        f"UPDATE wallets SET balance = balance + $2, reserved = reserved + $3, updated_at = now()"
+        f" WHERE wallet_id = $1 RETURNING {_COLUMNS}",
+        wallet_id,
+        balance_delta,
+        reserved_delta,
+    )
+    return Wallet(**row)
+
+
+async def add_ledger_entry(
+    conn: asyncpg.Connection, wallet: Wallet, *, kind: str, amount: int, reference: UUID
+) -> None:
+    await conn.execute(
+        "INSERT INTO wallet_ledger (wallet_id, kind, amount, balance_after, reserved_after, reference)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        wallet.wallet_id,
+        kind,
+        amount,
+        wallet.balance,
+        wallet.reserved,
+        reference,
+    )
+
+
+async def find_reservation(conn: asyncpg.Connection, payment_id: UUID, *, lock: bool = False) -> Reservation | None:
+    row = await conn.fetchrow(
+        "SELECT payment_id, wallet_id, amount, currency, recipient, status, created_at FROM reservations"
+        " WHERE payment_id = $1" + (" FOR UPDATE" if lock else ""),
+        payment_id,
+    )
+    if row is None:
+        return None
+    return Reservation(**{**row, "status": ReservationStatus(row["status"])})
+
+
+async def insert_reservation(
+    conn: asyncpg.Connection,
+    *,
+    payment_id: UUID,
+    wallet_id: UUID,
+    amount: int,
+    currency: str,
+    recipient: dict[str, Any],
+    created_at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO reservations (payment_id, wallet_id, amount, currency, recipient, status, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, 'RESERVED', $6)",
+        payment_id,
+        wallet_id,
+        amount,
+        currency,
+        recipient,
+        created_at,
+    )
+
+
+async def settle_reservation(conn: asyncpg.Connection, payment_id: UUID, status: ReservationStatus) -> None:
+    await conn.execute(
+        "UPDATE reservations SET status = $2, settled_at = now() WHERE payment_id = $1",
+        payment_id,
+        status.value,
+    )
+
+
+async def find_top_up(conn: asyncpg.Connection, top_up_id: UUID) -> tuple[UUID, int] | None:
+    row = await conn.fetchrow("SELECT wallet_id, amount FROM top_ups WHERE top_up_id = $1", top_up_id)
+    return (row["wallet_id"], row["amount"]) if row else None
+
+
+async def insert_top_up(
+    conn: asyncpg.Connection, *, top_up_id: UUID, wallet_id: UUID, amount: int, at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO top_ups (top_up_id, wallet_id, amount, created_at) VALUES ($1, $2, $3, $4)",
+        top_up_id,
+        wallet_id,
+        amount,
+        at,
+    )
+
+
+async def ledger(conn: asyncpg.Connection, wallet_id: UUID, limit: int = 100) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT entry_id, kind, amount, balance_after, reserved_after, reference, created_at"
+        " FROM wallet_ledger WHERE wallet_id = $1 ORDER BY entry_id DESC LIMIT $2",
+        wallet_id,
+        limit,
+    )

@@ -1,15 +1,61 @@
 """The wallet HTTP API's bodies."""
 
-from pydantic import BaseModel, ConfigDict
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from paysaga.contracts.banking import BankRecipient
+from paysaga.contracts.values import Currency
+from paysaga.services.wallet.domain import MAX_AMOUNT
 
-class WalletView(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
+class _Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class WalletView(_Body):
     wallet_id: str
     user_id: str
     currency: str
     balance: int
     reserved: int
     available: int
+
+
+class TopUpRequest(_Body):
+    top_up_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    amount: int = Field(strict=True, gt=0, le=MAX_AMOUNT)
+
+
+class TopUpView(_Body):
+    top_up_id: str
+    balance: int
+    available: int
+
+
+class ReservationRequest(_Body):
+    payment_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    amount: int = Field(strict=True, gt=0, le=MAX_AMOUNT)
+    currency: Currency
+    recipient: BankRecipient
+
+
+class ReservationView(_Body):
+    payment_id: str
+    wallet_id: str
+    status: Literal["RESERVED", "COMMITTED", "RELEASED"]
+    amount: int
+    currency: str
+    created_at: datetime
+
+
+class LedgerEntry(_Body):
+    entry_id: int
+    kind: str
+    amount: int
+    balance_after: int
+    reserved_after: int
+    reference: str
+    created_at: datetime

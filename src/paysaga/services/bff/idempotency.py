@@ -1,0 +1,195 @@
+"""Idempotency keys of client requests (the `Idempotency-Key` header), per user and operation.
+
+The first request with a key stores the hash of its body and mints the resource id (paymentId,
+topUpId) that every repeat reuses, so a repeat after a lost answer hits the same resource, and
+the downstream call is idempotent on it. A successful answer is stored and replayed as is; a
+refusal (4xx) frees the key, since it changed nothing; an outage keeps it, so the retry reuses the
+resource id. The same key with another body is a conflict. Keys are kept `retention` (≥ 24 h).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+import structlog
+from fastapi.responses import JSONResponse
+
+from paysaga.platform.db import Database
+from paysaga.platform.problems import Problem
+
+log = structlog.get_logger("paysaga.bff.idempotency")
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    resource_id: UUID
+    request: dict[str, Any]
+    response_status: int | None
+    response_body: dict[str, Any] | None
+    created_at: datetime
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def check_key(key: str | None) -> str:
+    if key is None or not key.strip():
+        raise Problem(
+            400,
+            "idempotency-key-missing",
+            "Idempotency-Key required",
+            "Send an Idempotency-Key header (e.g. a UUID) so that a retry cannot repeat the operation.",
+        )
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise Problem(
+            400,
+            "idempotency-key-invalid",
+            "Invalid Idempotency-Key",
+            f"The key must be printable and at most {MAX_KEY_LENGTH} characters.",
+        )
+    return key
+
+
+class IdempotencyStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def begin(self, user_id: str, operation: str, key: str, body: dict[str, Any]) -> KeyRecord:
+        """The key's record, created now if new. Raises a 422 problem if the key was used with another body."""
+        digest = request_hash(body)
+        async with self._db.connection() as conn:
+            await conn.execute(
+                "INSERT INTO idempotency_keys (user_id, operation, key, request_hash, resource_id, request)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, operation, key) DO NOTHING",
+                UUID(user_id),
+                operation,
+                key,
+                digest,
+                uuid.uuid4(),
+                body,
+            )
+            row = await conn.fetchrow(
+                "SELECT request_hash, resource_id, request, response_status, response_body, created_at"
+                " FROM idempotency_keys WHERE user_id = $1 AND operation = $2 AND key = $3",
+                UUID(user_id),
+                operation,
+                key,
+            )
+        if row is None:  # freed by a concurrent refusal in between: start over
+            return await self.begin(user_id, operation, key, body)
+        if row["request_hash"] != digest:
+            raise Problem(
+                422,
+                "idempotency-conflict",
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used with a different request body; use a new key.",
+            )
+        return KeyRecord(
+            row["resource_id"], row["request"], row["response_status"], row["response_body"], row["created_at"]
+        )
+
+    async def complete(self, user_id: str, operation: str, key: str, status: int, body: dict[str, Any]) -> None:
+        async with self._db.connection() as conn:
+            await conn.execute(
+                "UPDATE idempotency_keys SET response_status = $4, response_body = $5"
+                " WHERE user_id = $1 AND operation = $2 AND key = $3",
+                UUID(user_id),
+                operation,
+                key,
+                status,
+                body,
+            )
+
+    async def release(self, user_id: str, operation: str, key: str) -> None:
+        async with self._db.connection() as conn:
+            await conn.execute(
+                "DELETE FROM idempotency_keys WHERE user_id = $1 AND operation = $2 AND key = $3 "
+                " AND response_status IS NULL",
+                UUID(user_id),
+                operation,
+                key,
+            )
+
+    async def run_once(
+        self,
+        user_id: str,
+        operation: str,
+        key: str | None,
+        body: dict[str, Any],
+        call: Callable[[UUID], Awaitable[tuple[int, dict[str, Any]]]],
+        location: Callable[[UUID], str] | None = None,
+    ) -> JSONResponse:
+        """Run `call(resource_id)` at most once per key; replay its stored answer on a repeat."""
+        key = check_key(key)
+        record = await self.begin(user_id, operation, key, body)
+        replayed = record.response_status is not None and record.response_body is not None
+        if replayed:
+            status_code, answer = record.response_status, record.response_body
+        else:
+            try:
+                status_code, answer = await call(record.resource_id)
+            except Problem as problem:
+                if problem.status < 500:
+                    await self.release(user_id, operation, key)  # refused: nothing happened, the key is free
+                raise
+            await self.complete(user_id, operation, key, status_code, answer)
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        if location is not None:
+            headers["Location"] = location(record.resource_id)
+        return JSONResponse(answer, status_code=status_code, headers=headers)
+
+    async def find_resource(self, user_id: str, operation: str, resource_id: UUID) -> KeyRecord | None:
+        """A completed request of this user that created `resource_id` (e.g. a payment not yet in Query)."""
+        async with self._db.connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT resource_id, request, response_status, response_body, created_at FROM idempotency_keys"
+                " WHERE resource_id = $1 AND user_id = $2 AND operation = $3 AND response_status IS NOT NULL",
+                resource_id,
+                UUID(user_id),
+                operation,
+            )
+        return KeyRecord(**row) if row else None
+
+    async def purge(self, older_than_seconds: float) -> int:
+        async with self._db.connection() as conn:
+            result = await conn.execute(
+                "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
+                older_than_seconds,
+            )
+        return int(result.split()[-1])
+
+
+class KeyPurger:
+    """Deletes keys past their retention, hourly."""
+
+    def __init__(self, store: IdempotencyStore, *, retention_seconds: float, every_seconds: float = 3600) -> None:
+        self._store = store
+        self._retention = retention_seconds
+        self._every = every_seconds
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                purged = await self._store.purge(self._retention)
+                if purged:
+                    log.info("idempotency.purged", keys=purged)
+            except Exception as exc:
+                log.warning("idempotency.purge_failed", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._every)

@@ -1,0 +1,113 @@
+"""POST /api/v1/payments, GET /api/v1/payments/{id} (ETag), GET /api/v1/payments (history)."""
+
+import hashlib
+from typing import Annotated, Any
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from paysaga.platform.problems import Problem, not_found
+from paysaga.services.bff.deps import BffDeps, IdempotencyKey
+from paysaga.services.bff.idempotency import KeyRecord
+from paysaga.services.bff.schemas import PaymentAccepted, PaymentList, PaymentRequest, PaymentResponse
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def pending_view(payment_id: UUID, record: KeyRecord) -> dict[str, Any]:
+    """A payment accepted a moment ago that the read model has not seen yet: it is PENDING."""
+    at = record.created_at.isoformat()
+    return {
+        "paymentId": str(payment_id),
+        "status": "PENDING",
+        "amount": record.request["amount"],
+        "currency": record.request["currency"],
+        "recipient": record.request["recipient"],
+        "providerTxnId": None,
+        "errorCode": None,
+        "createdAt": at,
+        "updatedAt": at,
+    }
+
+
+def router(deps: BffDeps) -> APIRouter:
+    r = APIRouter(prefix="/api/v1/payments", tags=["payments"])
+    User = deps.user_dependency()
+
+    @r.post(
+        "",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=PaymentAccepted,
+        summary="Pay out from the wallet to a bank account; idempotent",
+    )
+    async def create_payment(
+        body: PaymentRequest,
+        user_id: User,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        request_body = body.model_dump(mode="json", by_alias=True)
+
+        async def call(payment_id: UUID) -> tuple[int, dict[str, Any]]:
+            await deps.wallet.request(
+                "POST", f"/v1/users/{user_id}/reservations", json={"paymentId": str(payment_id), **request_body}
+            )
+            return 202, PaymentAccepted(payment_id=str(payment_id)).model_dump(mode="json", by_alias=True)
+
+        return await deps.keys.run_once(
+            user_id, "payment", idempotency_key, request_body, call, location=lambda pid: f"/api/v1/payments/{pid}"
+        )
+
+    @r.get(
+        "/{payment_id}",
+        response_model=PaymentResponse,
+        responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+    )
+    async def get_payment(
+        payment_id: UUID,
+        user_id: User,  # type: ignore[valid-type]
+        if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+    ) -> Response:
+        try:
+            data = (await deps.query.request("GET", f"/v1/users/{user_id}/payments/{payment_id}")).json()
+        except Problem as problem:
+            if problem.status != 404:
+                raise
+            record = await deps.keys.find_resource(user_id, "payment", payment_id)
+            if record is None:
+                raise not_found(f"no payment {payment_id}") from problem
+            data = pending_view(payment_id, record)
+        body = orjson.dumps(PaymentResponse.model_validate(data).model_dump(mode="json", by_alias=True))
+        etag = etag_of(body)
+        # The status changes: caches must revalidate every time, and may only keep it per user.
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if etag_matches(if_none_match, etag):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
+
+    @r.get("", response_model=PaymentList, summary="Payment history, newest first")
+    async def list_payments(
+        user_id: User,  # type: ignore[valid-type]
+        limit: int = Query(20, ge=1, le=100),
+        cursor: str | None = Query(None, max_length=200),
+        status: str | None = Query(None, pattern="^(PENDING|COMPLETED|FAILED)$"),
+    ) -> PaymentList:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        if status:
+            params["status"] = status
+        data = (await deps.query.request("GET", f"/v1/users/{user_id}/payments", params=params)).json()
+        return PaymentList.model_validate(data)
+
+    return r

@@ -1,0 +1,1 @@
+"""Callback service: the endpoint the provider calls; publishes ProviderCallbackReceived."""

@@ -1,0 +1,44 @@
+"""Payment ops API: a payment's internal state, and the reconciliation cases."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from uuid import UUID
+
+from fastapi import FastAPI
+
+from paysaga.platform.db import Database
+from paysaga.platform.http import ReadinessCheck, create_app
+from paysaga.platform.problems import not_found
+from paysaga.services.payment import repository
+from paysaga.services.payment.schemas import PaymentState, ReconciliationCase
+
+
+def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+    app = create_app(
+        title="PaySaga Payment",
+        description="The payment state machine. Consumes PaymentInitiated and ProviderCallbackReceived, "
+        "publishes PaymentCompleted and PaymentFailed. This API is for operators.",
+        readiness=readiness,
+    )
+
+    @app.get("/v1/payments/{payment_id}", response_model=PaymentState, tags=["ops"])
+    async def get_payment(payment_id: UUID) -> PaymentState:
+        async with db.connection() as conn:
+            payment = await repository.get(conn, payment_id)
+        if payment is None:
+            raise not_found(f"no payment {payment_id}")
+        return PaymentState.model_validate({**asdict(payment), "payment_id": str(payment.payment_id)})
+
+    @app.get(
+        "/v1/reconciliation-cases",
+        response_model=list[ReconciliationCase],
+        tags=["ops"],
+        summary="Provider outcomes that disagree with a payment's final state (e.g. success after timeout)",
+    )
+    async def cases(open_only: bool = True) -> list[ReconciliationCase]:
+        async with db.connection() as conn:
+            rows = await repository.list_cases(conn, open_only=open_only)
+        return [ReconciliationCase.model_validate({**r, "payment_id": str(r["payment_id"])}) for r in rows]
+
+    return app

@@ -1,0 +1,70 @@
+"""Anti-Fraud over gRPC (contract: paysaga/contracts/protos/antifraud.proto)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
+
+if TYPE_CHECKING:
+    from paysaga.services.payment.repository import Payment
+
+
+class FraudUnavailable(Exception):
+    """No decision (Anti-Fraud down, slow or confused): the payment must wait, never pass unchecked."""
+
+
+@dataclass(frozen=True, slots=True)
+class FraudVerdict:
+    allowed: bool
+    reason: str
+    score: float
+
+
+class FraudClient:
+    def __init__(self, target: str, *, deadline_seconds: float) -> None:
+        self._target = target
+        self._deadline = deadline_seconds
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: antifraud_pb2_grpc.AntiFraudStub | None = None
+
+    def _connected(self) -> antifraud_pb2_grpc.AntiFraudStub:
+        # A grpc.aio channel belongs to the event loop it is made in: make it on first use.
+        if self._stub is None:
+            self._channel = grpc.aio.insecure_channel(self._target)
+            self._stub = antifraud_pb2_grpc.AntiFraudStub(self._channel)
+        return self._stub
+
+    async def check(self, payment: Payment) -> FraudVerdict:
+        created_at = Timestamp()
+        created_at.FromDatetime(payment.created_at)
+        request = antifraud_pb2.CheckRequest(
+            payment_id=str(payment.payment_id),
+            user_id=str(payment.user_id),
+            wallet_id=str(payment.wallet_id),
+            amount=payment.amount,
+            currency=payment.currency,
+            recipient=antifraud_pb2.Recipient(
+                account_number=payment.recipient["accountNumber"],
+                bank_bic=payment.recipient["bankBic"],
+                name=payment.recipient["name"],
+            ),
+            created_at=created_at,
+        )
+        try:
+            response = await self._connected().Check(request, timeout=self._deadline)
+        except grpc.aio.AioRpcError as exc:
+            raise FraudUnavailable(f"{exc.code().name}: {exc.details()}") from exc
+        if response.decision == antifraud_pb2.ALLOW:
+            return FraudVerdict(allowed=True, reason="", score=response.score)
+        if response.decision == antifraud_pb2.DENY:
+            return FraudVerdict(allowed=False, reason=response.reason, score=response.score)
+        raise FraudUnavailable(f"no decision in the answer: {response.decision}")
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()

@@ -1,0 +1,75 @@
+"""The payout provider's HTTP API, as the Payment service uses it (see the provider simulator)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from paysaga.platform.tracing import current_traceparent
+
+FINAL_STATUSES = ("SUCCESS", "FAILED")
+
+
+class ProviderUnavailable(Exception):
+    """No definite answer (5xx, timeout, network): retry with the same paymentId."""
+
+
+class PayoutDeclined(Exception):
+    """The provider refused the payout outright (4xx): it will never be paid."""
+
+
+class ProviderClient:
+    def __init__(self, base_url: str, *, api_key: str, callback_url: str, timeout: float) -> None:
+        self._callback_url = callback_url
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout, connect=min(2.0, timeout)),
+            headers={"Authorization": f"Bearer {api_key}"},
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+        )
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if traceparent := current_traceparent():
+            headers["traceparent"] = traceparent
+        return headers
+
+    async def submit(self, *, payment_id: str, amount: int, currency: str, recipient: dict[str, Any]) -> str:
+        """Create the payout (idempotent on payment_id); the provider's transaction id."""
+        body = {
+            "paymentId": payment_id,
+            "amount": amount,
+            "currency": currency,
+            "recipient": recipient,
+            "callbackUrl": self._callback_url,
+        }
+        try:
+            response = await self._client.post(
+                "/v1/payouts", json=body, headers=self._headers({"Idempotency-Key": payment_id})
+            )
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(repr(exc)) from exc
+        if response.is_success:
+            return str(response.json()["providerTxnId"])
+        if response.status_code in (408, 409, 425, 429) or response.status_code >= 500:
+            # 409: the provider holds another payout under this paymentId. It may still be paid:
+            # never call that a refusal; keep asking until the deadline (then reconciliation).
+            raise ProviderUnavailable(f"HTTP {response.status_code}: {response.text[:300]}")
+        raise PayoutDeclined(f"HTTP {response.status_code}: {response.text[:300]}")
+
+    async def status(self, provider_txn_id: str) -> str:
+        """PROCESSING, SUCCESS or FAILED (the status inquiry)."""
+        try:
+            response = await self._client.get(f"/v1/payouts/{provider_txn_id}", headers=self._headers())
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(repr(exc)) from exc
+        if not response.is_success:
+            raise ProviderUnavailable(f"HTTP {response.status_code}")
+        return str(response.json()["status"])
+
+    async def healthy(self) -> None:
+        (await self._client.get("/healthz")).raise_for_status()
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,41 @@
+"""The payment ops API's bodies."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class PaymentState(_Body):
+    payment_id: str
+    status: str
+    amount: int
+    currency: str
+    recipient: dict[str, Any]
+    provider_txn_id: str | None
+    error_code: str | None
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    submitted_at: datetime | None
+    deadline_at: datetime
+    completed_at: datetime | None
+
+
+class ReconciliationCase(_Body):
+    case_id: int
+    kind: str
+    payment_id: str
+    provider_txn_id: str
+    payment_status: str
+    error_code: str | None
+    callback_status: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None

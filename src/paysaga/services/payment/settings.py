@@ -1,0 +1,28 @@
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from paysaga.platform.settings import ServiceSettings
+
+
+class PaymentSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PAYMENT_", extra="ignore")
+
+    port: int = 8003
+    consumer_group: str = "payment"
+    antifraud_target: str = Field(default="127.0.0.1:50051", description="gRPC address of Anti-Fraud")
+    antifraud_deadline_seconds: float = 0.5
+    provider_url: str = Field(default="http://127.0.0.1:8099", description="Base URL of the payout provider")
+    provider_timeout_seconds: float = 5.0
+    provider_api_key: SecretStr = SecretStr("dev-only-provider-api-key")
+    callback_url: str = Field(
+        default="http://127.0.0.1:8004/v1/provider/callbacks",
+        description="Where the provider sends callbacks",
+    )
+    inquiry_after_seconds: float = Field(default=30.0, gt=0, description="Ask the provider after this long")
+    inquiry_interval_seconds: float = Field(default=10.0, gt=0, description="Ask again this often")
+    deadline_seconds: float = Field(default=300.0, gt=0, description="Hard deadline: then FAILED(TIMEOUT)")
+    retry_initial_seconds: float = 0.2
+    retry_max_seconds: float = 10.0
+    lease_seconds: float = Field(default=15.0, gt=0, description="A worker owns a claimed payment this long")
+    worker_batch: int = 64
+    worker_poll_seconds: float = 0.5

@@ -1,0 +1,58 @@
+"""Composition root of the provider simulator."""
+
+import structlog
+
+from paysaga.platform.bootstrap import init_process
+from paysaga.platform.runtime import Service, serve_forever
+from paysaga.platform.settings import PlatformSettings
+from paysaga.services.provider_sim.app import build_app
+from paysaga.services.provider_sim.callbacks import Backoff, CallbackSender
+from paysaga.services.provider_sim.settings import DEV_CALLBACK_SECRET, ProviderSimSettings
+from paysaga.services.provider_sim.simulator import Simulator
+from paysaga.services.provider_sim.store import SimStore
+
+NAME = "provider_sim"
+
+
+def build_service(settings: ProviderSimSettings) -> Service:
+    store = SimStore()
+    sender = CallbackSender(
+        secret=settings.callback_secret.get_secret_value(),
+        backoff=Backoff(
+            initial_seconds=settings.callback_retry_initial_seconds,
+            multiplier=settings.callback_retry_multiplier,
+            max_seconds=settings.callback_retry_max_seconds,
+            max_attempts=settings.callback_max_attempts,
+        ),
+        timeout_seconds=settings.callback_timeout_seconds,
+        record=store.add_attempt,
+    )
+    sim = Simulator(
+        store=store,
+        sender=sender,
+        default_delay_ms=settings.default_delay_ms,
+        late_success_delay_ms=settings.late_success_delay_ms,
+    )
+    return Service(
+        name=NAME,
+        app=build_app(sim),
+        host=settings.host,
+        port=settings.port,
+        on_close=[sim.close],
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
+    )
+
+
+def build() -> Service:
+    platform = PlatformSettings()
+    settings = ProviderSimSettings()
+    init_process(NAME, platform)
+    if settings.callback_secret.get_secret_value() == DEV_CALLBACK_SECRET:
+        structlog.get_logger("paysaga.provider_sim").warning(
+            "provider_sim.dev_callback_secret", hint="set PROVIDER_SIM_CALLBACK_SECRET outside development"
+        )
+    return build_service(settings)
+
+
+if __name__ == "__main__":
+    serve_forever(build)

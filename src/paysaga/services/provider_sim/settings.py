@@ -1,0 +1,28 @@
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from paysaga.platform.settings import ServiceSettings
+
+DEV_CALLBACK_SECRET = "dev-only-provider-callback-secret-0123456789"
+
+
+class ProviderSimSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PROVIDER_SIM_", extra="ignore")
+
+    port: int = 8099
+    callback_secret: SecretStr = Field(
+        default=SecretStr(DEV_CALLBACK_SECRET),
+        min_length=32,
+        description="Shared secret of the HMAC-SHA256 callback signature",
+    )
+    default_delay_ms: int = Field(
+        default=20, ge=0, description="Delay before the callback when no rule (or a rule without delayMs)"
+    )
+    late_success_delay_ms: int = Field(
+        default=3000, ge=0, description="Delay of a LATE_SUCCESS rule that has no delayMs"
+    )
+    callback_timeout_seconds: float = Field(default=5.0, gt=0)
+    callback_retry_initial_seconds: float = Field(default=0.2, gt=0, description="First retry delay")
+    callback_retry_multiplier: float = Field(default=2.0, ge=1.0)
+    callback_retry_max_seconds: float = Field(default=5.0, gt=0, description="Cap of one retry delay")
+    callback_max_attempts: int = Field(default=10, ge=1, description="Attempts per callback, first included")

@@ -1,0 +1,1 @@
+"""Query service: the CQRS read model of payments, fed by payment-events."""

@@ -1,0 +1,69 @@
+"""Query HTTP API (internal: the BFF calls it). A user sees only their own payments."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+import asyncpg
+import orjson
+from fastapi import FastAPI, Query
+
+from paysaga.platform.db import Database
+from paysaga.platform.http import ReadinessCheck, create_app
+from paysaga.platform.problems import Problem, not_found
+from paysaga.services.query import repository
+from paysaga.services.query.schemas import PaymentPage, PaymentView
+
+
+def _view(row: asyncpg.Record) -> PaymentView:
+    return PaymentView.model_validate({**row, "payment_id": str(row["payment_id"])})
+
+
+def encode_cursor(created_at: datetime, payment_id: UUID) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([created_at.isoformat(), str(payment_id)])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        created_at, payment_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created_at), UUID(payment_id)
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise Problem(422, "validation-error", "Invalid cursor", "Use the nextCursor of a previous page.") from exc
+
+
+def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+    app = create_app(
+        title="PaySaga Query",
+        description="The payments read model (CQRS), fed by payment-events.",
+        readiness=readiness,
+    )
+
+    @app.get("/v1/users/{user_id}/payments/{payment_id}", response_model=PaymentView)
+    async def get_payment(user_id: UUID, payment_id: UUID) -> PaymentView:
+        async with db.connection() as conn:
+            row = await repository.get_for_user(conn, user_id, payment_id)
+        if row is None:
+            raise not_found(f"no payment {payment_id}")
+        return _view(row)
+
+    @app.get("/v1/users/{user_id}/payments", response_model=PaymentPage)
+    async def list_payments(
+        user_id: UUID,
+        limit: int = Query(20, ge=1, le=100),
+        cursor: str | None = Query(None, max_length=200),
+        status: Literal["PENDING", "COMPLETED", "FAILED"] | None = None,
+    ) -> PaymentPage:
+        after = decode_cursor(cursor) if cursor else None
+        async with db.connection() as conn:
+            rows = await repository.history(conn, user_id, limit=limit + 1, status=status, after=after)
+        items = [_view(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(last["created_at"], last["payment_id"])
+        return PaymentPage(items=items, next_cursor=next_cursor)
+
+    return app

@@ -1,0 +1,191 @@
+"""Every path of the payment saga through the BFF (SPEC §4), each followed by SPEC §5's invariants."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.support.infra import Infra
+from tests.support.platform import RunningPlatform
+from tests.support.saga import Customer, check_invariants, new_account, register
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def client(platform: RunningPlatform) -> httpx.Client:
+    with httpx.Client(base_url=platform.url("bff"), timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+def sim(platform: RunningPlatform) -> httpx.Client:
+    with httpx.Client(base_url=platform.url("provider_sim"), timeout=10) as c:
+        c.delete("/_sim/rules")
+        yield c
+        c.delete("/_sim/rules")
+
+
+@pytest.fixture
+def customer(client: httpx.Client) -> Customer:
+    return register(client, top_up=1_000_000)
+
+
+def rule(sim: httpx.Client, account: str, outcome: str, **extra: object) -> None:
+    response = sim.put("/_sim/rules", json={"rules": [{"accountNumber": account, "outcome": outcome, **extra}]})
+    assert response.status_code == 200, response.text
+
+
+def pay(customer: Customer, amount: int, account: str) -> str:
+    response = customer.pay(amount, account)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "PENDING"
+    assert response.headers["location"] == f"/api/v1/payments/{body['paymentId']}"
+    return body["paymentId"]
+
+
+def provider_requests(sim: httpx.Client, payment_id: str) -> int:
+    return sum(p["requests"] for p in sim.get("/_sim/payouts", params={"paymentId": payment_id}).json())
+
+
+async def test_success(customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform) -> None:
+    account = new_account()
+    pid = pay(customer, 150_00, account)
+    pending = customer.wallet()
+    view = customer.wait_final(pid)
+    assert view["status"] == "COMPLETED"
+    assert view["providerTxnId"] and view["errorCode"] is None
+    assert view["amount"] == 150_00 and view["currency"] == "RUB"
+    assert view["recipient"]["accountNumber"] == account
+    wallet = customer.settled_wallet()
+    assert (wallet["balance"], wallet["reserved"], wallet["available"]) == (1_000_000 - 150_00, 0, 1_000_000 - 150_00)
+    assert pending["balance"] == 1_000_000  # while pending, the money was reserved, not gone
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_fraud_deny(customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform) -> None:
+    account = new_account()
+    blocked = httpx.put(f"{platform.url('antifraud')}/v1/blocklist/{account}")
+    assert blocked.status_code in (200, 201, 204), blocked.text
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid)
+    assert (view["status"], view["errorCode"], view["providerTxnId"]) == ("FAILED", "FRAUD_SUSPECTED", None)
+    assert provider_requests(sim, pid) == 0  # never sent to the provider
+    assert customer.settled_wallet()["available"] == 1_000_000
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_provider_decline(customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform) -> None:
+    account = new_account()
+    rule(sim, account, "DECLINE")
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid)
+    assert (view["status"], view["errorCode"], view["providerTxnId"]) == ("FAILED", "PROVIDER_REJECTED", None)
+    assert customer.settled_wallet()["available"] == 1_000_000
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_provider_failed_callback(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    account = new_account()
+    rule(sim, account, "FAILED")
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid)
+    assert (view["status"], view["errorCode"]) == ("FAILED", "PROVIDER_DECLINED")
+    assert view["providerTxnId"]
+    assert customer.settled_wallet()["available"] == 1_000_000
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_transient_provider_errors_then_success(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    account = new_account()
+    rule(sim, account, "ERROR_500", failTimes=3)
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid)
+    assert view["status"] == "COMPLETED"
+    payouts = sim.get("/_sim/payouts", params={"paymentId": pid}).json()
+    assert sum(p["requests"] for p in payouts) == 4  # three 500s, then accepted: retried with the same key
+    assert sum(p["created"] for p in payouts) == 1
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_duplicate_callbacks_complete_once(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    account = new_account()
+    rule(sim, account, "DUPLICATE_CALLBACK")
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid)
+    assert view["status"] == "COMPLETED"
+    txn = view["providerTxnId"]
+    deadline = time.monotonic() + 10
+    while len(sim.get("/_sim/callbacks", params={"providerTxnId": txn}).json()) < 2:
+        assert time.monotonic() < deadline, "the simulator did not send the second callback"
+        time.sleep(0.1)
+    time.sleep(0.5)  # let the duplicate travel through Callback and Payment
+    assert customer.settled_wallet()["balance"] == 1_000_000 - 100_00
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_callback_before_the_provider_txn_id_is_stored(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    account = new_account()
+    # The simulator sends the SUCCESS callback, waits for it to be acknowledged, and only then
+    # answers the payout request: Payment learns the outcome before it knows the txn id.
+    rule(sim, account, "CALLBACK_BEFORE_RESPONSE", delayMs=1500)
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid)
+    assert view["status"] == "COMPLETED"
+    logs = (infra.root / "logs" / "payment.log").read_text()
+    assert "payment.callback_before_txn_id" in logs and view["providerTxnId"] in logs
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_timeout_after_an_inquiry_that_says_processing(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    account = new_account()
+    rule(sim, account, "NO_CALLBACK")
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid, timeout=30)
+    assert (view["status"], view["errorCode"]) == ("FAILED", "TIMEOUT")
+    assert view["providerTxnId"]  # it was submitted; the provider never gave a final answer
+    state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}").json()
+    assert state["status"] == "FAILED"
+    assert state["lastError"] == "inquiry: PROCESSING"  # it asked before giving up
+    assert state["attempts"] >= 2
+    assert customer.settled_wallet()["available"] == 1_000_000
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_late_success_after_timeout_is_a_reconciliation_case(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    account = new_account()
+    rule(sim, account, "LATE_SUCCESS", delayMs=9000)  # after the 6 s deadline of the test platform
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid, timeout=30)
+    assert (view["status"], view["errorCode"]) == ("FAILED", "TIMEOUT")
+    deadline = time.monotonic() + 20
+    cases: list[dict] = []
+    while not cases:
+        cases = [
+            c for c in httpx.get(f"{platform.url('payment')}/v1/reconciliation-cases").json() if c["paymentId"] == pid
+        ]
+        assert time.monotonic() < deadline, "the late success was not recorded"
+        time.sleep(0.2)
+    assert cases[0]["kind"] == "LATE_SUCCESS"
+    assert cases[0]["callbackStatus"] == "SUCCESS" and cases[0]["paymentStatus"] == "FAILED"
+    assert customer.payment(pid)["status"] == "FAILED"  # a final state never changes
+    logs = (infra.root / "logs" / "payment.log").read_text()
+    assert any(
+        "payment.reconciliation_case" in line and '"error"' in line and pid in line for line in logs.splitlines()
+    )
+    await check_invariants(infra, platform.url("provider_sim"), [pid])

@@ -1,0 +1,95 @@
+"""Anti-Fraud against real PostgreSQL and Kafka: its own database, a real grpc.aio server on a
+free port, its HTTP app, and its consumer in a fresh group."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+import httpx
+import pytest
+
+from paysaga.contracts.protos import antifraud_pb2_grpc
+from paysaga.devstack.postgres import ensure_databases
+from paysaga.platform import migrations
+from paysaga.platform.consumer import EventConsumer
+from paysaga.platform.db import Database
+from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.settings import service_database_url
+from paysaga.services.antifraud.app import build_app
+from paysaga.services.antifraud.consumers import HANDLERS
+from paysaga.services.antifraud.grpc_server import AntiFraudGrpcServer
+from tests.integration.services.antifraud.helpers import LIMITS, wait_serving
+from tests.support.infra import Infra
+
+
+@pytest.fixture(scope="session")
+async def antifraud_dsn(infra: Infra) -> str:
+    await ensure_databases(infra.admin_url, ["paysaga_antifraud"])
+    dsn = service_database_url(infra.admin_url, "antifraud")
+    await asyncio.to_thread(migrations.upgrade, "antifraud", dsn)
+    return dsn
+
+
+@pytest.fixture
+async def db(antifraud_dsn: str) -> AsyncIterator[Database]:
+    database = Database(antifraud_dsn, min_size=1, max_size=20)
+    await database.connect()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def grpc_server(db: Database) -> AsyncIterator[AntiFraudGrpcServer]:
+    server = AntiFraudGrpcServer(
+        host="127.0.0.1", port=0, db=db, limits=LIMITS, probe_interval_seconds=0.05, grace_seconds=2
+    )
+    await server.start()
+    await wait_serving(server)
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def channel(grpc_server: AntiFraudGrpcServer) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(grpc_server.address) as ch:
+        yield ch
+
+
+@pytest.fixture
+def stub(channel: grpc.aio.Channel) -> antifraud_pb2_grpc.AntiFraudStub:
+    return antifraud_pb2_grpc.AntiFraudStub(channel)
+
+
+@pytest.fixture
+async def http(db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_app(db, LIMITS, readiness={"database": db.ping})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://antifraud") as client:
+        yield client
+
+
+@pytest.fixture
+async def producer(infra: Infra) -> AsyncIterator[KafkaProducer]:
+    p = KafkaProducer(infra.bootstrap, client_id="antifraud-test")
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def consumer(db: Database, producer: KafkaProducer, infra: Infra) -> AsyncIterator[EventConsumer]:
+    """The service's own consumer (its HANDLERS), in a fresh group, running for the test."""
+    runner = EventConsumer(
+        service="antifraud",
+        group_id=f"antifraud-test-{uuid.uuid4()}",
+        bootstrap_servers=infra.bootstrap,
+        db=db,
+        producer=producer,
+        handlers=HANDLERS,
+        backoff_initial=0.02,
+    )
+    task = asyncio.create_task(runner.run())
+    yield runner
+    runner.stop()
+    await task
