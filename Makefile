@@ -26,6 +26,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/paysaga contracts --check
 
+## bench: drive payments through a running `make run` platform and print latency and throughput.
+bench: $(STAMP)
+	$(BIN)/python -m paysaga.devstack.bench $(BENCH_ARGS)
+
 contracts: $(STAMP)
 	$(BIN)/paysaga contracts
 

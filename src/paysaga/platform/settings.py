@@ -22,7 +22,7 @@ class PlatformSettings(BaseSettings):
         description="Admin DSN of the PostgreSQL server; each service's database is on it by default",
     )
     paysaga_log_format: str = Field(default="auto", description="`json`, `console` or `auto` (console on a tty)")
-    paysaga_log_level: str = Field(default="INFO")
+    paysaga_log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
 
 
 def service_database_url(admin_url: str, service: str) -> str:
@@ -36,12 +36,18 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    database_url: str | None = Field(
-        default=None,
-        description="DSN of this service's own database (default: paysaga_<service> on the server)",
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds")
+    port: int = Field(default=8000, description="HTTP port")
+    shutdown_grace_seconds: float = Field(
+        default=10.0, description="On SIGTERM, time to finish the work in hand before stopping"
     )
-    db_pool_min: int = 2
-    db_pool_max: int = 10
-    shutdown_grace_seconds: float = 10.0
+
+
+class DatabaseServiceSettings(ServiceSettings):
+    """A service with its own database."""
+
+    database_url: str | None = Field(
+        default=None, description="DSN of this service's own database (default: paysaga_<service> on the server)"
+    )
+    db_pool_min: int = Field(default=2, description="Database connections kept open")
+    db_pool_max: int = Field(default=10, description="Most database connections")

@@ -8,17 +8,17 @@ from datetime import timedelta
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import ServiceSettings
+from paysaga.platform.settings import DatabaseServiceSettings
 from paysaga.services.antifraud.domain import ACCOUNT_NUMBER_PATTERN, Limits
 
 
-class AntiFraudSettings(ServiceSettings):
+class AntiFraudSettings(DatabaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ANTIFRAUD_", extra="ignore")
 
     port: int = Field(default=8006, description="HTTP port: health and the ops API")
     grpc_host: str = Field(default="127.0.0.1", description="Address the gRPC server binds")
     grpc_port: int = Field(default=50051, description="gRPC port of the AntiFraud service")
-    consumer_group: str = "anti-fraud"
+    consumer_group: str = Field(default="anti-fraud", description="Kafka consumer group")
     amount_limit: int = Field(
         default=100_000_000, gt=0, description="Largest amount of one payment, minor units (1,000,000.00 RUB)"
     )

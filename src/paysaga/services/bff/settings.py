@@ -1,19 +1,21 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import ServiceSettings
+from paysaga.platform.settings import DatabaseServiceSettings
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
 
 
-class BffSettings(ServiceSettings):
+class BffSettings(DatabaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BFF_", extra="ignore")
 
     port: int = 8000
-    jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), min_length=32)
-    jwt_ttl_seconds: int = Field(default=900, gt=0)
-    customer_url: str = "http://127.0.0.1:8001"
-    wallet_url: str = "http://127.0.0.1:8002"
-    query_url: str = "http://127.0.0.1:8005"
-    downstream_timeout_seconds: float = 5.0
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEV_JWT_SECRET), min_length=32, description="HS256 key of the access tokens (32+ chars)"
+    )
+    jwt_ttl_seconds: int = Field(default=900, gt=0, description="Access token lifetime")
+    customer_url: str = Field(default="http://127.0.0.1:8001", description="Customer service base URL")
+    wallet_url: str = Field(default="http://127.0.0.1:8002", description="Wallet service base URL")
+    query_url: str = Field(default="http://127.0.0.1:8005", description="Query service base URL")
+    downstream_timeout_seconds: float = Field(default=5.0, description="Timeout of calls to the services")
     idempotency_retention_seconds: float = Field(default=48 * 3600, ge=24 * 3600, description="Keep keys this long")

@@ -1,9 +1,9 @@
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import ServiceSettings
+from paysaga.platform.settings import DatabaseServiceSettings
 
 
-class CustomerSettings(ServiceSettings):
+class CustomerSettings(DatabaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CUSTOMER_", extra="ignore")
 
     port: int = 8001

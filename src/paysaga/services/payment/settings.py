@@ -1,19 +1,21 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import ServiceSettings
+from paysaga.platform.settings import DatabaseServiceSettings
 
 
-class PaymentSettings(ServiceSettings):
+class PaymentSettings(DatabaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PAYMENT_", extra="ignore")
 
     port: int = 8003
-    consumer_group: str = "payment"
+    consumer_group: str = Field(default="payment", description="Kafka consumer group")
     antifraud_target: str = Field(default="127.0.0.1:50051", description="gRPC address of Anti-Fraud")
-    antifraud_deadline_seconds: float = 0.5
+    antifraud_deadline_seconds: float = Field(default=0.5, gt=0, description="gRPC deadline of a Check")
     provider_url: str = Field(default="http://127.0.0.1:8099", description="Base URL of the payout provider")
-    provider_timeout_seconds: float = 5.0
-    provider_api_key: SecretStr = SecretStr("dev-only-provider-api-key")
+    provider_timeout_seconds: float = Field(default=5.0, gt=0, description="HTTP timeout of provider calls")
+    provider_api_key: SecretStr = Field(
+        default=SecretStr("dev-only-provider-api-key"), description="Bearer key of the provider API"
+    )
     callback_url: str = Field(
         default="http://127.0.0.1:8004/v1/provider/callbacks",
         description="Where the provider sends callbacks",
@@ -21,8 +23,8 @@ class PaymentSettings(ServiceSettings):
     inquiry_after_seconds: float = Field(default=30.0, gt=0, description="Ask the provider after this long")
     inquiry_interval_seconds: float = Field(default=10.0, gt=0, description="Ask again this often")
     deadline_seconds: float = Field(default=300.0, gt=0, description="Hard deadline: then FAILED(TIMEOUT)")
-    retry_initial_seconds: float = 0.2
-    retry_max_seconds: float = 10.0
+    retry_initial_seconds: float = Field(default=0.2, gt=0, description="First retry delay of a step")
+    retry_max_seconds: float = Field(default=10.0, gt=0, description="Cap of a step's retry delay")
     lease_seconds: float = Field(default=15.0, gt=0, description="A worker owns a claimed payment this long")
-    worker_batch: int = 64
-    worker_poll_seconds: float = 0.5
+    worker_batch: int = Field(default=64, gt=0, description="Payments a worker advances at once")
+    worker_poll_seconds: float = Field(default=0.5, gt=0, description="How often the worker looks for due steps")

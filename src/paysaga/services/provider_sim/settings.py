@@ -21,8 +21,8 @@ class ProviderSimSettings(ServiceSettings):
     late_success_delay_ms: int = Field(
         default=3000, ge=0, description="Delay of a LATE_SUCCESS rule that has no delayMs"
     )
-    callback_timeout_seconds: float = Field(default=5.0, gt=0)
+    callback_timeout_seconds: float = Field(default=5.0, gt=0, description="HTTP timeout of one callback attempt")
     callback_retry_initial_seconds: float = Field(default=0.2, gt=0, description="First retry delay")
-    callback_retry_multiplier: float = Field(default=2.0, ge=1.0)
+    callback_retry_multiplier: float = Field(default=2.0, ge=1.0, description="Growth of the retry delay")
     callback_retry_max_seconds: float = Field(default=5.0, gt=0, description="Cap of one retry delay")
     callback_max_attempts: int = Field(default=10, ge=1, description="Attempts per callback, first included")

@@ -1,10 +1,11 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import ServiceSettings
+from paysaga.platform.settings import DatabaseServiceSettings
 
 
-class QuerySettings(ServiceSettings):
+class QuerySettings(DatabaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="QUERY_", extra="ignore")
 
     port: int = 8005
-    consumer_group: str = "query"
+    consumer_group: str = Field(default="query", description="Kafka consumer group")

@@ -1,10 +1,11 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import ServiceSettings
+from paysaga.platform.settings import DatabaseServiceSettings
 
 
-class WalletSettings(ServiceSettings):
+class WalletSettings(DatabaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WALLET_", extra="ignore")
 
     port: int = 8002
-    consumer_group: str = "wallet"
+    consumer_group: str = Field(default="wallet", description="Kafka consumer group")

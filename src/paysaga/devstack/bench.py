@@ -1,0 +1,202 @@
+"""`make bench`: drive payments through the BFF of a running platform and print figures.
+
+Open-model load: payments are offered at a fixed rate (they do not wait for each other), spread
+over many customers. For each payment it measures the create latency (POST /api/v1/payments →
+202) and the end-to-end time until the read model says COMPLETED (watched with one batched query
+on the Query database every 5 ms, so watching adds almost no load). Several rates are run in a
+row to find the knee; at the end it sums the resident memory of the platform's processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import asyncpg
+import httpx
+
+from paysaga.contracts.banking import with_control_key
+from paysaga.platform.settings import PlatformSettings, service_database_url
+
+BIC = "044525225"
+PASSWORD = "bench-password-42"
+
+
+@dataclass
+class Run:
+    rate: float
+    duration: float
+    created: dict[str, float] = field(default_factory=dict)  # paymentId -> submit time
+    create_ms: list[float] = field(default_factory=list)
+    e2e_ms: list[float] = field(default_factory=list)
+    refused: int = 0
+    errors: int = 0
+    completed_at: list[float] = field(default_factory=list)
+    drain_until: float = float("inf")  # set when the offered load ends
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def make_customers(client: httpx.AsyncClient, count: int, balance: int) -> list[dict[str, str]]:
+    async def one(i: int) -> dict[str, str]:
+        email = f"bench-{uuid.uuid4().hex[:12]}@example.org"
+        body = {"email": email, "password": PASSWORD, "name": f"Bench {i}", "phone": "+79161234567", "currency": "RUB"}
+        (await client.post("/api/v1/auth/register", json=body)).raise_for_status()
+        login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        token = login.json()["accessToken"]
+        auth = {"Authorization": f"Bearer {token}"}
+        for _ in range(200):
+            if (await client.get("/api/v1/wallet", headers=auth)).status_code == 200:
+                break
+            await asyncio.sleep(0.05)
+        top_up = await client.post(
+            "/api/v1/wallet/top-ups", json={"amount": balance}, headers={**auth, "Idempotency-Key": str(uuid.uuid4())}
+        )
+        top_up.raise_for_status()
+        return auth
+
+    sem = asyncio.Semaphore(8)
+
+    async def guarded(i: int) -> dict[str, str]:
+        async with sem:
+            return await one(i)
+
+    return list(await asyncio.gather(*(guarded(i) for i in range(count))))
+
+
+async def watch(run: Run, query_dsn: str, stop: asyncio.Event) -> None:
+    conn = await asyncpg.connect(query_dsn)
+    try:
+        while True:
+            pending = list(run.created)
+            if pending:
+                rows = await conn.fetch(
+                    "SELECT payment_id::text FROM payments_view WHERE status = 'COMPLETED'"
+                    " AND payment_id = ANY($1::uuid[])",
+                    pending,
+                )
+                now = time.perf_counter()
+                for r in rows:
+                    started = run.created.pop(r["payment_id"], None)
+                    if started is not None:
+                        run.e2e_ms.append((now - started) * 1000)
+                        run.completed_at.append(now)
+            if stop.is_set() and (not run.created or time.perf_counter() > run.drain_until):
+                break
+            await asyncio.sleep(0.005)
+    finally:
+        await conn.close()
+
+
+async def offer(run: Run, client: httpx.AsyncClient, customers: list[dict[str, str]], amount: int) -> None:
+    interval = 1.0 / run.rate
+    start = time.perf_counter()
+    total = int(run.rate * run.duration)
+    tasks = []
+
+    async def one(i: int) -> None:
+        auth = customers[i % len(customers)]
+        account = with_control_key(f"40817810{0}{i % 10**11:011d}", BIC)
+        body = {"amount": amount, "currency": "RUB",
+                "recipient": {"accountNumber": account, "bankBic": BIC, "name": "Bench Recipient"}}
+        t0 = time.perf_counter()
+        try:
+            response = await client.post(
+                "/api/v1/payments", json=body, headers={**auth, "Idempotency-Key": str(uuid.uuid4())}
+            )
+        except httpx.HTTPError:
+            run.errors += 1
+            return
+        t1 = time.perf_counter()
+        if response.status_code == 202:
+            run.create_ms.append((t1 - t0) * 1000)
+            run.created[response.json()["paymentId"]] = t0
+        elif response.status_code == 422:
+            run.refused += 1
+        else:
+            run.errors += 1
+
+    for i in range(total):
+        target = start + i * interval
+        delay = target - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+
+
+def platform_rss_mib(state_dir: str) -> float:
+    """Resident memory of the platform: PostgreSQL, Kafka and every paysaga service process."""
+    total_kib = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+            if not ("paysaga.services." in cmdline or "kafka.Kafka" in cmdline or "postgres" in cmdline):
+                continue
+            if "postgres" in cmdline and state_dir not in cmdline and "postgres:" not in cmdline:
+                continue
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmRSS:"):
+                    total_kib += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total_kib / 1024
+
+
+async def main(args: argparse.Namespace) -> None:
+    platform = PlatformSettings()
+    query_dsn = os.environ.get("QUERY_DATABASE_URL") or service_database_url(platform.paysaga_postgres_url, "query")
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    async with httpx.AsyncClient(base_url=args.bff, timeout=30, limits=limits) as client:
+        print(f"setting up {args.customers} customers…", flush=True)
+        customers = await make_customers(client, args.customers, balance=10**12)
+        print(f"{'offered/s':>9} {'create p50/p95/p99 ms':>24} {'e2e p50/p95/p99 ms':>24} "
+              f"{'completed/s':>11} {'lost':>5} {'errors':>6}", flush=True)
+        for rate in args.rates:
+            run = Run(rate=rate, duration=args.duration)
+            stop = asyncio.Event()
+            watcher = asyncio.create_task(watch(run, query_dsn, stop))
+            t0 = time.perf_counter()
+            await offer(run, client, customers, amount=100)
+            run.drain_until = time.perf_counter() + args.drain
+            stop.set()
+            await watcher
+            window = [t for t in run.completed_at if t - t0 <= args.duration]
+            sustained = len(window) / args.duration
+            print(
+                f"{rate:>9.0f} {pct(run.create_ms, 50):>8.1f}/{pct(run.create_ms, 95):.1f}/{pct(run.create_ms, 99):.1f}"
+                f" {pct(run.e2e_ms, 50):>10.1f}/{pct(run.e2e_ms, 95):.1f}/{pct(run.e2e_ms, 99):.1f}"
+                f" {sustained:>11.1f} {len(run.created):>5} {run.errors + run.refused:>6}",
+                flush=True,
+            )
+            if run.e2e_ms:
+                print(f"          completed {len(run.e2e_ms)} of {len(run.e2e_ms) + len(run.created)};"
+                      f" mean e2e {statistics.mean(run.e2e_ms):.1f} ms", flush=True)
+            await asyncio.sleep(args.pause)
+    print(f"platform resident memory: {platform_rss_mib(args.state_dir):.0f} MiB", flush=True)
+
+
+def cli(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="paysaga bench", description=__doc__)
+    parser.add_argument("--bff", default="http://127.0.0.1:8000")
+    parser.add_argument("--rates", type=float, nargs="+", default=[50, 100, 150, 200, 300])
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of offered load per rate")
+    parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for stragglers")
+    parser.add_argument("--pause", type=float, default=3.0)
+    parser.add_argument("--customers", type=int, default=50)
+    parser.add_argument("--state-dir", default=os.path.abspath(os.environ.get("PAYSAGA_STATE_DIR", ".local")))
+    asyncio.run(main(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    cli()
