@@ -107,8 +107,11 @@ async def offer(run: Run, client: httpx.AsyncClient, customers: list[dict[str, s
     async def one(i: int) -> None:
         auth = customers[i % len(customers)]
         account = with_control_key(f"40817810{0}{i % 10**11:011d}", BIC)
-        body = {"amount": amount, "currency": "RUB",
-                "recipient": {"accountNumber": account, "bankBic": BIC, "name": "Bench Recipient"}}
+        body = {
+            "amount": amount,
+            "currency": "RUB",
+            "recipient": {"accountNumber": account, "bankBic": BIC, "name": "Bench Recipient"},
+        }
         t0 = time.perf_counter()
         try:
             response = await client.post(
@@ -136,7 +139,11 @@ async def offer(run: Run, client: httpx.AsyncClient, customers: list[dict[str, s
 
 
 def platform_rss_mib(state_dir: str) -> float:
-    """Resident memory of the platform: PostgreSQL, Kafka and every paysaga service process."""
+    """Memory of the platform: PostgreSQL, Kafka and every paysaga service process.
+
+    Proportional set size (PSS), so pages shared between processes (PostgreSQL's shared buffers,
+    shared libraries) count once in the sum rather than once per process.
+    """
     total_kib = 0
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -145,8 +152,8 @@ def platform_rss_mib(state_dir: str) -> float:
                 continue
             if "postgres" in cmdline and state_dir not in cmdline and "postgres:" not in cmdline:
                 continue
-            for line in open(f"/proc/{pid}/status"):
-                if line.startswith("VmRSS:"):
+            for line in open(f"/proc/{pid}/smaps_rollup"):
+                if line.startswith("Pss:"):
                     total_kib += int(line.split()[1])
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
@@ -159,9 +166,12 @@ async def main(args: argparse.Namespace) -> None:
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
     async with httpx.AsyncClient(base_url=args.bff, timeout=30, limits=limits) as client:
         print(f"setting up {args.customers} customers…", flush=True)
-        customers = await make_customers(client, args.customers, balance=10**12)
-        print(f"{'offered/s':>9} {'create p50/p95/p99 ms':>24} {'e2e p50/p95/p99 ms':>24} "
-              f"{'completed/s':>11} {'lost':>5} {'errors':>6}", flush=True)
+        customers = await make_customers(client, args.customers, balance=100_000_000_000)
+        print(
+            f"{'offered/s':>9} {'create p50/p95/p99 ms':>24} {'e2e p50/p95/p99 ms':>24} "
+            f"{'completed/s':>11} {'lost':>5} {'errors':>6}",
+            flush=True,
+        )
         for rate in args.rates:
             run = Run(rate=rate, duration=args.duration)
             stop = asyncio.Event()
@@ -180,10 +190,13 @@ async def main(args: argparse.Namespace) -> None:
                 flush=True,
             )
             if run.e2e_ms:
-                print(f"          completed {len(run.e2e_ms)} of {len(run.e2e_ms) + len(run.created)};"
-                      f" mean e2e {statistics.mean(run.e2e_ms):.1f} ms", flush=True)
+                print(
+                    f"          completed {len(run.e2e_ms)} of {len(run.e2e_ms) + len(run.created)};"
+                    f" mean e2e {statistics.mean(run.e2e_ms):.1f} ms",
+                    flush=True,
+                )
             await asyncio.sleep(args.pause)
-    print(f"platform resident memory: {platform_rss_mib(args.state_dir):.0f} MiB", flush=True)
+    print(f"platform memory (PSS, all processes): {platform_rss_mib(args.state_dir):.0f} MiB", flush=True)
 
 
 def cli(argv: list[str] | None = None) -> None:

@@ -122,7 +122,12 @@ class EventConsumer:
         log.info("consumer.started", group=self.group_id, topics=self.topics)
         try:
             while not self._stopping.is_set():
-                messages = await consumer.consume(num_messages=self._batch_size, timeout=0.2)
+                # consume() waits for a full batch or the timeout: wait for the first record with
+                # poll(), then take whatever else is already fetched without waiting.
+                first = await consumer.poll(0.2)
+                if first is None:
+                    continue
+                messages = [first, *await consumer.consume(num_messages=self._batch_size - 1, timeout=0)]
                 by_partition: dict[tuple[str, int], list[Message]] = defaultdict(list)
                 for msg in messages:
                     if msg.error():

@@ -10,14 +10,15 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
-from paysaga.platform.tracing import current_trace_id, span
+from paysaga.platform.tracing import current_trace_id
 
 log = structlog.get_logger("paysaga.http")
 
@@ -36,6 +37,45 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
         media_type=PROBLEM_MEDIA_TYPE,
         headers=problem.headers,
     )
+
+
+class RequestLog:
+    """Logs each request (method, path, status, duration, trace id) and returns the trace id in
+    `X-Trace-Id`. Plain ASGI: it runs inside FastAPI's own OpenTelemetry server span, which
+    continues an incoming `traceparent`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        trace_id = current_trace_id()
+        status = 500
+
+        async def send_with_trace_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if trace_id:
+                    message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_trace_id)
+        finally:
+            path = scope["path"]
+            if path not in ("/healthz", "/readyz"):
+                log.info(
+                    "http.request",
+                    method=scope["method"],
+                    path=path,
+                    status=status,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                    trace_id=trace_id,
+                )
 
 
 def create_app(
@@ -73,24 +113,7 @@ def create_app(
         problem = Problem(500, "internal-error", "Internal server error", "The error was logged; retry later.")
         return problem_response(problem, request)
 
-    @app.middleware("http")
-    async def _log_and_trace(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        with span(f"{request.method} {request.url.path}", request.headers.get("traceparent")):
-            trace_id = current_trace_id()
-            response = await call_next(request)
-            if trace_id:
-                response.headers["X-Trace-Id"] = trace_id
-        if request.url.path not in ("/healthz", "/readyz"):
-            log.info(
-                "http.request",
-                method=request.method,
-                path=request.url.path,
-                status=response.status_code,
-                ms=round((time.perf_counter() - started) * 1000, 1),
-                trace_id=trace_id,
-            )
-        return response
+    app.add_middleware(RequestLog)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process serves requests")
     async def healthz() -> dict[str, str]:
