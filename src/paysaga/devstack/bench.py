@@ -16,6 +16,7 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -44,7 +45,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def make_customers(client: httpx.AsyncClient, count: int, balance: int) -> list[dict[str, str]]:
@@ -147,12 +148,12 @@ def platform_rss_mib(state_dir: str) -> float:
     total_kib = 0
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             if not ("paysaga.services." in cmdline or "kafka.Kafka" in cmdline or "postgres" in cmdline):
                 continue
             if "postgres" in cmdline and state_dir not in cmdline and "postgres:" not in cmdline:
                 continue
-            for line in open(f"/proc/{pid}/smaps_rollup"):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
                     total_kib += int(line.split()[1])
         except (FileNotFoundError, ProcessLookupError, PermissionError):
