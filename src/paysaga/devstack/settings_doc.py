@@ -1,12 +1,15 @@
 """Every setting of the platform as a Markdown table (the README's settings section).
 
-`python -m paysaga.devstack.settings_doc` prints it; a test checks the README lists them all.
+`python -m paysaga.devstack.settings_doc` prints it; `... --write README.md` puts it in the
+README between its settings markers; a test fails while the README's table is stale.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
@@ -60,5 +63,24 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
+START, END = "<!-- settings:start -->", "<!-- settings:end -->"
+
+
+def readme_with_table(readme: str) -> str:
+    """The README with the generated table between its settings markers."""
+    before, _, rest = readme.partition(START)
+    _, _, after = rest.partition(END)
+    return f"{before}{START}\n{markdown()}\n{END}{after}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--write"]:
+        path = Path(args[1] if len(args) > 1 else "README.md")
+        path.write_text(readme_with_table(path.read_text()))
+    else:
+        print(markdown())
+
+
 if __name__ == "__main__":
-    print(markdown())
+    main()
