@@ -34,4 +34,4 @@ contracts: $(STAMP)
 	$(BIN)/paysaga contracts
 
 clean:
-	rm -rf .local
+	@if [ -x $(BIN)/paysaga ]; then $(BIN)/paysaga clean; else rm -rf .local; fi

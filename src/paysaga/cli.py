@@ -11,6 +11,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="paysaga", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the whole platform locally (PostgreSQL, Kafka, every service)")
+    sub.add_parser("clean", help="delete the local platform's state (PostgreSQL cluster, Kafka data, logs)")
     sub.add_parser("migrate", help="create and migrate every service's database on PAYSAGA_POSTGRES_URL")
     relay = sub.add_parser("relay", help="run one outbox relay for a database (several may run at once)")
     relay.add_argument("--dsn", required=True, help="the service database whose outbox to publish")
@@ -22,6 +23,15 @@ def main(argv: list[str] | None = None) -> None:
         from paysaga.devstack.stack import run_platform
 
         asyncio.run(run_platform())
+    elif args.command == "clean":
+        import shutil
+
+        from paysaga.devstack.paths import state_dir
+        from paysaga.devstack.postgres import PostgresCluster
+
+        for folder in (PostgresCluster(state_dir() / "postgres", 0).data_dir, state_dir()):
+            shutil.rmtree(folder, ignore_errors=True)
+            print(f"removed {folder}")
     elif args.command == "migrate":
         from paysaga.devstack.setup import prepare_databases
         from paysaga.platform.settings import PlatformSettings

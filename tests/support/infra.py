@@ -51,6 +51,7 @@ class TestInfra:
         if self.root.exists():
             shutil.rmtree(self.root)  # fresh data every session
         cluster = PostgresCluster(self.root / "postgres", TEST_PG_PORT, fsync=False)
+        shutil.rmtree(cluster.data_dir, ignore_errors=True)  # it may live outside the state dir
         cluster.ensure_initialized()
         self._spawn("postgres", cluster.command(), user=cluster.run_as)
         libs = kafka_libs_dir()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import hashlib
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import asyncpg
 
 SUPERUSER = "paysaga"
+FALLBACK_ROOT = Path("/var/tmp/paysaga-postgres")
 
 
 class MissingPostgres(RuntimeError):
@@ -35,6 +37,18 @@ def find_bindir() -> Path:
     )
 
 
+def placed_for(data_dir: Path, user: str | None) -> Path:
+    """Where the cluster really lives: `data_dir`, unless the server's user cannot reach it (a
+    checkout under /root, say); then a folder of its own under /var/tmp, named after `data_dir`."""
+    if user is None:
+        return data_dir
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    if subprocess.run(["test", "-x", str(data_dir.parent)], user=user, check=False).returncode == 0:
+        return data_dir
+    digest = hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return FALLBACK_ROOT / digest
+
+
 def _run_as() -> str | None:
     """PostgreSQL refuses to run as root: as root, run it as the `postgres` system user."""
     return "postgres" if os.geteuid() == 0 else None
@@ -45,6 +59,9 @@ class PostgresCluster:
     data_dir: Path
     port: int
     fsync: bool = True
+
+    def __post_init__(self) -> None:
+        self.data_dir = placed_for(self.data_dir, _run_as())
 
     @property
     def admin_url(self) -> str:
@@ -57,10 +74,7 @@ class PostgresCluster:
             self.data_dir.chmod(0o700)
             probe = subprocess.run(["test", "-w", str(self.data_dir)], user=user, check=False)
             if probe.returncode != 0:
-                raise MissingPostgres(
-                    f"the `{user}` user cannot reach {self.data_dir}: make its parent folders traversable "
-                    "(chmod o+x) or set PAYSAGA_STATE_DIR to a folder it can reach"
-                )
+                raise MissingPostgres(f"the `{user}` user cannot write {self.data_dir}")
 
     def ensure_initialized(self) -> bool:
         """initdb on first use; True if it created the cluster."""
