@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
-from paysaga.platform.tracing import current_trace_id
+from paysaga.platform.tracing import continued, current_trace_id
 
 log = structlog.get_logger("paysaga.http")
 
@@ -42,7 +42,8 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
 class RequestLog:
     """Logs each request (method, path, status, duration, trace id) and returns the trace id in
     `X-Trace-Id`. Plain ASGI: it runs inside FastAPI's own OpenTelemetry server span, which
-    continues an incoming `traceparent`."""
+    continues an incoming `traceparent` (without an SDK configured, it makes that context current
+    itself)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -52,7 +53,6 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        trace_id = current_trace_id()
         status = 500
 
         async def send_with_trace_id(message: Message) -> None:
@@ -63,19 +63,20 @@ class RequestLog:
                     message["headers"] = [*message.get("headers", []), (b"x-trace-id", trace_id.encode())]
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_trace_id)
-        finally:
-            path = scope["path"]
-            if path not in ("/healthz", "/readyz"):
-                log.info(
-                    "http.request",
-                    method=scope["method"],
-                    path=path,
-                    status=status,
-                    ms=round((time.perf_counter() - started) * 1000, 1),
-                    trace_id=trace_id,
-                )
+        incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None)
+        with continued(incoming):
+            trace_id = current_trace_id()
+            try:
+                await self.app(scope, receive, send_with_trace_id)
+            finally:
+                self._log(scope, status, started, trace_id)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, started: float, trace_id: str | None) -> None:
+        if scope["path"] in ("/healthz", "/readyz"):
+            return
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        log.info("http.request", method=scope["method"], path=scope["path"], status=status, ms=ms, trace_id=trace_id)
 
 
 def create_app(

@@ -46,3 +46,17 @@ def span(name: str, traceparent: str | None = None, **attributes: str | int) -> 
     finally:
         if token is not None:
             otel_context.detach(token)
+
+
+@contextmanager
+def continued(traceparent: str | None) -> Iterator[None]:
+    """Make an incoming `traceparent` current when no span is (tracing not configured), so the
+    trace still flows into the events and calls this request makes."""
+    if not traceparent or trace.get_current_span().get_span_context().is_valid:
+        yield
+        return
+    token = otel_context.attach(_propagator.extract({"traceparent": traceparent}))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

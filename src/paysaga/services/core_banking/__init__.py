@@ -1,0 +1,1 @@
+"""Core Banking service: the double-entry accounting ledger; posts every completed payout."""

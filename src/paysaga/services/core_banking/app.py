@@ -1,0 +1,202 @@
+"""Core Banking HTTP API (internal, for finance and ops): accounts, trial balance, journal, reversals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import FastAPI, Path, Query, Response, status
+
+from paysaga.platform.db import Database
+from paysaga.platform.http import ReadinessCheck, create_app
+from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.services.core_banking import handlers, repository
+from paysaga.services.core_banking.domain import (
+    CURRENCY_PATTERN,
+    AlreadyReversed,
+    EntryNotFound,
+    InvalidEntry,
+    JournalEntry,
+    LedgerError,
+    NotReversible,
+    trial_balance,
+)
+from paysaga.services.core_banking.schemas import (
+    AccountsView,
+    AccountTotalsView,
+    AccountView,
+    CurrencyTrialBalanceView,
+    EntryView,
+    JournalView,
+    LineView,
+    ReversalRequest,
+    TrialBalanceView,
+    UnpostedCompletionsView,
+    UnpostedCompletionView,
+)
+
+SOURCE = "/paysaga/core-banking"
+
+EntryId = Annotated[int, Path(alias="entryId", ge=1, description="Journal entry id")]
+
+
+def entry_view(e: JournalEntry) -> EntryView:
+    return EntryView(
+        entry_id=e.entry_id,
+        kind=e.kind.value,
+        payment_id=e.payment_id,
+        provider_txn_id=e.provider_txn_id,
+        description=e.description,
+        effective_at=e.effective_at,
+        posted_at=e.posted_at,
+        source_event_id=e.source_event_id,
+        reverses_entry_id=e.reverses_entry_id,
+        reversed_by_entry_id=e.reversed_by_entry_id,
+        lines=[
+            LineView(account_code=x.account_code, currency=x.currency, side=x.side.value, amount=x.amount)
+            for x in e.lines
+        ],
+    )
+
+
+def _problem(exc: LedgerError) -> Problem:
+    match exc:
+        case EntryNotFound():
+            return not_found(str(exc))
+        case AlreadyReversed():
+            return Problem(409, "already-reversed", "Already reversed", str(exc), reversalEntryId=exc.reversal_entry_id)
+        case NotReversible():
+            return Problem(409, "not-reversible", "Not reversible", str(exc))
+        case InvalidEntry():
+            return Problem(422, "invalid-entry", "Invalid entry", str(exc))
+    return Problem(422, "ledger-error", "Refused", str(exc))
+
+
+def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+    app = create_app(
+        title="PaySaga Core Banking",
+        description=(
+            "The double-entry accounting ledger. Every completed payout is one balanced entry "
+            "(Dr 2100 Customer funds / Cr 1100 Provider settlement). Entries are immutable; "
+            "corrections are reversing entries. Amounts are integers in minor units."
+        ),
+        readiness=readiness,
+    )
+
+    @app.get("/v1/accounts", response_model=AccountsView, tags=["accounts"], summary="The chart of accounts")
+    async def get_accounts() -> AccountsView:
+        async with db.connection() as conn:
+            accounts = await repository.list_accounts(conn)
+        return AccountsView(
+            items=[
+                AccountView(
+                    code=a.code,
+                    name=a.name,
+                    type=a.type.value,
+                    normal_side=a.type.normal_side.value,
+                    description=a.description,
+                )
+                for a in accounts
+            ]
+        )
+
+    @app.get(
+        "/v1/trial-balance",
+        response_model=TrialBalanceView,
+        tags=["ledger"],
+        summary="Debit and credit totals per account and currency; balanced when they are equal",
+    )
+    async def get_trial_balance(
+        currency: Annotated[str | None, Query(pattern=CURRENCY_PATTERN.pattern, description="Only this one")] = None,
+    ) -> TrialBalanceView:
+        async with db.connection() as conn:
+            rows = await repository.account_totals(conn)
+        per_currency = [tb for tb in trial_balance(rows) if currency is None or tb.currency == currency]
+        return TrialBalanceView(
+            currencies=[
+                CurrencyTrialBalanceView(
+                    currency=tb.currency,
+                    accounts=[
+                        AccountTotalsView(
+                            code=t.account.code,
+                            name=t.account.name,
+                            type=t.account.type.value,
+                            debits=t.debits,
+                            credits=t.credits,
+                            balance=t.balance,
+                        )
+                        for t in tb.accounts
+                    ],
+                    total_debits=tb.debits,
+                    total_credits=tb.credits,
+                    balanced=tb.balanced,
+                )
+                for tb in per_currency
+            ],
+            balanced=all(tb.balanced for tb in per_currency),
+        )
+
+    @app.get(
+        "/v1/journal",
+        response_model=JournalView,
+        tags=["ledger"],
+        summary="Journal entries: those of one payment (oldest first), or all of them newest first, paged",
+    )
+    async def get_journal(
+        payment_id: Annotated[str | None, Query(alias="paymentId", max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$")] = None,
+    ) -> JournalView:
+        async with db.connection() as conn:
+            if payment_id is not None:
+                return JournalView(items=[entry_view(e) for e in await repository.entries_of_payment(conn, payment_id)])
+            entries = await repository.latest_entries(conn, limit=limit, before=int(cursor) if cursor else None)
+        next_cursor = str(entries[-1].entry_id) if len(entries) == limit else None
+        return JournalView(items=[entry_view(e) for e in entries], next_cursor=next_cursor)
+
+    @app.get("/v1/journal/{entryId}", response_model=EntryView, tags=["ledger"], summary="One journal entry")
+    async def get_entry(entry_id: EntryId) -> EntryView:
+        async with db.connection() as conn:
+            entry = await repository.find_entry(conn, entry_id)
+        if entry is None:
+            raise not_found(f"no journal entry {entry_id}")
+        return entry_view(entry)
+
+    @app.post(
+        "/v1/journal/{entryId}/reversal",
+        status_code=status.HTTP_201_CREATED,
+        response_model=EntryView,
+        tags=["ledger"],
+        summary="Correct an entry by posting its mirror; 409 if it was already reversed or is a reversal",
+    )
+    async def reverse(entry_id: EntryId, body: ReversalRequest, response: Response) -> EntryView:
+        try:
+            reversal = await handlers.reverse_entry(entry_id, body.reason, UnitOfWork(db, source=SOURCE))
+        except LedgerError as exc:
+            raise _problem(exc) from exc
+        response.headers["Location"] = f"/v1/journal/{reversal.entry_id}"
+        return entry_view(reversal)
+
+    @app.get(
+        "/v1/unposted-completions",
+        response_model=UnpostedCompletionsView,
+        tags=["ledger"],
+        summary="PaymentCompleted events waiting for their PaymentInitiated (the amount), oldest first",
+    )
+    async def get_unposted(limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> UnpostedCompletionsView:
+        async with db.connection() as conn:
+            waiting = await repository.list_unposted_completions(conn, limit)
+        return UnpostedCompletionsView(
+            items=[
+                UnpostedCompletionView(
+                    payment_id=w.payment_id,
+                    provider_txn_id=w.provider_txn_id,
+                    completed_at=w.completed_at,
+                    source_event_id=w.source_event_id,
+                    received_at=w.received_at,
+                )
+                for w in waiting
+            ]
+        )
+
+    return app

@@ -1,0 +1,269 @@
+"""Double-entry rules of the Core Banking ledger (pure: no I/O).
+
+Sign convention
+---------------
+Every journal line carries a positive amount in minor units and a side, DEBIT or CREDIT; the
+currency is on the line. An entry is balanced when, for every currency in it, the DEBIT amounts
+add up to the CREDIT amounts. An account's balance is shown in its natural sign: debit-normal
+accounts (ASSET, EXPENSE) `debits - credits`, credit-normal accounts (LIABILITY, EQUITY, INCOME)
+`credits - debits`; a negative natural balance is a balance on the "wrong" side.
+
+Chart of accounts (seeded by the first migration; one chart for every currency)
+-------------------------------------------------------------------------------
+- 1100 Provider settlement (ASSET): our prefunded balance at the payout provider.
+- 1900 Suspense (ASSET): items awaiting a manual correction; no automatic rule posts to it.
+- 2100 Customer funds (LIABILITY): what we owe the wallet holders.
+
+Posting rule: PaymentCompleted → one PAYOUT entry, in the payment's currency,
+`Dr 2100 Customer funds / Cr 1100 Provider settlement` for the amount of the payment (learned
+from its PaymentInitiated): the money left the customer's wallet (our debt to the customers
+falls) and the provider paid it out of our prefunded balance (our asset at the provider falls).
+Core Banking is told of payouts only, not of top-ups, so the debits on 2100 in a currency add up
+to the payouts committed in that currency.
+
+Corrections: entries are immutable. A REVERSAL entry mirrors an entry (every line with the other
+side) and points to it; an entry is reversed at most once, and a reversal is not itself reversed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+MAX_AMOUNT = 10**15  # minor units: a sanity bound far above any real payout
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+
+
+class Side(StrEnum):
+    DEBIT = "DEBIT"
+    CREDIT = "CREDIT"
+
+    @property
+    def opposite(self) -> Side:
+        return Side.CREDIT if self is Side.DEBIT else Side.DEBIT
+
+
+class AccountType(StrEnum):
+    ASSET = "ASSET"
+    LIABILITY = "LIABILITY"
+    EQUITY = "EQUITY"
+    INCOME = "INCOME"
+    EXPENSE = "EXPENSE"
+
+    @property
+    def normal_side(self) -> Side:
+        return Side.DEBIT if self in (AccountType.ASSET, AccountType.EXPENSE) else Side.CREDIT
+
+
+class EntryKind(StrEnum):
+    PAYOUT = "PAYOUT"
+    REVERSAL = "REVERSAL"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    code: str
+    name: str
+    type: AccountType
+    description: str = ""
+
+
+PROVIDER_SETTLEMENT = Account(
+    "1100", "Provider settlement", AccountType.ASSET, "Our prefunded balance at the payout provider"
+)
+SUSPENSE = Account(
+    "1900", "Suspense", AccountType.ASSET, "Items awaiting a manual correction; no automatic rule posts here"
+)
+CUSTOMER_FUNDS = Account("2100", "Customer funds", AccountType.LIABILITY, "What we owe the wallet holders")
+CHART_OF_ACCOUNTS: tuple[Account, ...] = (PROVIDER_SETTLEMENT, SUSPENSE, CUSTOMER_FUNDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    account_code: str
+    currency: str
+    side: Side
+    amount: int
+
+    def mirrored(self) -> Line:
+        return Line(self.account_code, self.currency, self.side.opposite, self.amount)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDraft:
+    """An entry to post; `post()` in the repository gives it its id."""
+
+    kind: EntryKind
+    lines: tuple[Line, ...]
+    description: str
+    effective_at: datetime
+    payment_id: str | None = None
+    provider_txn_id: str | None = None
+    source_event_id: str | None = None
+    reverses_entry_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    entry_id: int
+    kind: EntryKind
+    lines: tuple[Line, ...]
+    description: str
+    effective_at: datetime
+    posted_at: datetime
+    payment_id: str | None = None
+    provider_txn_id: str | None = None
+    source_event_id: str | None = None
+    reverses_entry_id: int | None = None
+    reversed_by_entry_id: int | None = None
+
+
+class LedgerError(Exception):
+    """A posting the ledger refuses; nothing was written."""
+
+
+class InvalidEntry(LedgerError):
+    pass
+
+
+class UnbalancedEntry(InvalidEntry):
+    pass
+
+
+class EntryNotFound(LedgerError):
+    pass
+
+
+class AlreadyReversed(LedgerError):
+    def __init__(self, entry_id: int, reversal_entry_id: int) -> None:
+        super().__init__(f"entry {entry_id} was already reversed by entry {reversal_entry_id}")
+        self.entry_id = entry_id
+        self.reversal_entry_id = reversal_entry_id
+
+
+class NotReversible(LedgerError):
+    """A reversal is not reversed (that would re-post the original); post a new entry instead."""
+
+
+class PaymentConflict(LedgerError):
+    """A PaymentInitiated for a known payment id with another amount or currency: a contract breach."""
+
+
+def totals(lines: Iterable[Line]) -> dict[str, tuple[int, int]]:
+    """currency → (sum of debits, sum of credits)."""
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for line in lines:
+        sums[line.currency][0 if line.side is Side.DEBIT else 1] += line.amount
+    return {currency: (d, c) for currency, (d, c) in sums.items()}
+
+
+def check_entry(lines: Sequence[Line]) -> None:
+    """Raise InvalidEntry unless the lines make a valid, balanced entry."""
+    if len(lines) < 2:
+        raise InvalidEntry("an entry has at least two lines")
+    for line in lines:
+        if not 0 < line.amount <= MAX_AMOUNT:
+            raise InvalidEntry(f"line amount {line.amount} is not within 1..{MAX_AMOUNT}")
+        if not CURRENCY_PATTERN.match(line.currency):
+            raise InvalidEntry(f"{line.currency!r} is not an ISO 4217 code")
+    for currency, (debits, credits) in totals(lines).items():
+        if debits != credits:
+            raise UnbalancedEntry(f"unbalanced in {currency}: debits {debits}, credits {credits}")
+
+
+def payout_entry(
+    *,
+    payment_id: str,
+    amount: int,
+    currency: str,
+    provider_txn_id: str,
+    completed_at: datetime,
+    source_event_id: str | None = None,
+) -> EntryDraft:
+    """PaymentCompleted → Dr Customer funds, Cr Provider settlement, for the payment's amount."""
+    lines = (
+        Line(CUSTOMER_FUNDS.code, currency, Side.DEBIT, amount),
+        Line(PROVIDER_SETTLEMENT.code, currency, Side.CREDIT, amount),
+    )
+    check_entry(lines)
+    return EntryDraft(
+        kind=EntryKind.PAYOUT,
+        lines=lines,
+        description=f"Payout of payment {payment_id} (provider txn {provider_txn_id})",
+        effective_at=completed_at,
+        payment_id=payment_id,
+        provider_txn_id=provider_txn_id,
+        source_event_id=source_event_id,
+    )
+
+
+def reversal_entry(original: JournalEntry, *, reason: str, at: datetime) -> EntryDraft:
+    """The mirror of `original`: together they leave every account as if neither was posted."""
+    if original.kind is EntryKind.REVERSAL:
+        raise NotReversible(f"entry {original.entry_id} is a reversal; post a new entry instead")
+    if original.reversed_by_entry_id is not None:
+        raise AlreadyReversed(original.entry_id, original.reversed_by_entry_id)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidEntry("a reversal needs a reason")
+    lines = tuple(line.mirrored() for line in original.lines)
+    check_entry(lines)
+    return EntryDraft(
+        kind=EntryKind.REVERSAL,
+        lines=lines,
+        description=f"Reversal of entry {original.entry_id}: {reason}",
+        effective_at=at,
+        payment_id=original.payment_id,
+        provider_txn_id=original.provider_txn_id,
+        reverses_entry_id=original.entry_id,
+    )
+
+
+def natural_balance(account_type: AccountType, debits: int, credits: int) -> int:
+    return debits - credits if account_type.normal_side is Side.DEBIT else credits - debits
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTotals:
+    account: Account
+    debits: int
+    credits: int
+
+    @property
+    def balance(self) -> int:
+        return natural_balance(self.account.type, self.debits, self.credits)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTrialBalance:
+    currency: str
+    accounts: tuple[AccountTotals, ...]
+
+    @property
+    def debits(self) -> int:
+        return sum(a.debits for a in self.accounts)
+
+    @property
+    def credits(self) -> int:
+        return sum(a.credits for a in self.accounts)
+
+    @property
+    def balanced(self) -> bool:
+        return self.debits == self.credits
+
+
+def trial_balance(rows: Iterable[tuple[str, Account, int, int]]) -> list[CurrencyTrialBalance]:
+    """(currency, account, debits, credits) rows → one trial balance per currency, by currency and code."""
+    by_currency: dict[str, dict[str, AccountTotals]] = defaultdict(dict)
+    for currency, account, debits, credits in rows:
+        seen = by_currency[currency].get(account.code)
+        before = (seen.debits, seen.credits) if seen is not None else (0, 0)
+        by_currency[currency][account.code] = AccountTotals(account, before[0] + debits, before[1] + credits)
+    return [
+        CurrencyTrialBalance(currency, tuple(accounts[code] for code in sorted(accounts)))
+        for currency, accounts in sorted(by_currency.items())
+    ]

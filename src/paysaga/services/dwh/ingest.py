@@ -1,0 +1,192 @@
+"""The ingest: every record of every topic into DuckDB, exactly once.
+
+Not the platform's EventConsumer (that one stores offsets in Kafka and dedups in PostgreSQL):
+here the offsets live in DuckDB, in the same transaction as the rows. On assignment each
+partition starts at the offset stored in DuckDB (or at the beginning of the topic), never at
+Kafka's committed offset; those are committed too after each batch, but only as a copy for lag
+monitoring.
+
+Kafka and DuckDB calls block, so the loop runs in its own thread; the service's event loop
+(HTTP) stays free. Any failure drops the Kafka session and starts a new one after a pause: it
+resumes from what DuckDB holds, so nothing is lost or written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from paysaga.contracts.topics import ALL_TOPICS
+from paysaga.platform.failpoints import failpoint
+from paysaga.services.dwh.store import DwhStore, RawRecord
+
+log = structlog.get_logger("paysaga.dwh")
+
+
+def to_record(msg: Message) -> RawRecord:
+    key = msg.key()
+    value = msg.value()
+    _, timestamp_ms = msg.timestamp()
+    partition = msg.partition()
+    offset = msg.offset()
+    assert partition is not None and offset is not None
+    return RawRecord(
+        topic=msg.topic() or "",
+        partition=partition,
+        offset=offset,
+        key=key.encode() if isinstance(key, str) else key,
+        value=value.encode() if isinstance(value, str) else value,
+        headers=_headers(msg),
+        timestamp_ms=timestamp_ms if timestamp_ms and timestamp_ms > 0 else None,
+    )
+
+
+def _headers(msg: Message) -> list[tuple[str, bytes | None]]:
+    raw = msg.headers() or ()
+    items = raw.items() if isinstance(raw, dict) else raw
+    return [(k, v.encode() if isinstance(v, str) else v) for k, v in items]
+
+
+class IngestWorker:
+    """A runtime worker (`run()` until `stop()`): Kafka → DuckDB, one transaction per batch."""
+
+    def __init__(
+        self,
+        store: DwhStore,
+        *,
+        bootstrap_servers: str,
+        group_id: str = "dwh",
+        topics: Sequence[str] = ALL_TOPICS,
+        batch_size: int = 500,
+        poll_timeout_seconds: float = 0.5,
+        session_timeout_ms: int = 10_000,
+        retry_backoff_seconds: float = 1.0,
+        **overrides: Any,
+    ) -> None:
+        self.store = store
+        self.topics = list(topics)
+        self.batch_size = batch_size
+        self.poll_timeout_seconds = poll_timeout_seconds
+        self.retry_backoff_seconds = retry_backoff_seconds
+        self.conf: dict[str, Any] = {
+            "bootstrap.servers": bootstrap_servers,
+            "group.id": group_id,
+            "client.id": group_id,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": session_timeout_ms,
+            "heartbeat.interval.ms": min(1000, session_timeout_ms // 3),
+            "max.poll.interval.ms": 300_000,
+        }
+        self.conf.update(overrides)
+        self._admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+        self._stop = threading.Event()
+        self.batches = 0
+        self.records = 0
+
+    # -- runtime interface ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def target() -> None:
+            error: BaseException | None = None
+            try:
+                self.run_blocking()
+            except BaseException as exc:
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the loop may be gone at process exit
+                loop.call_soon_threadsafe(_settle, done, error)
+
+        threading.Thread(target=target, name="dwh-ingest", daemon=True).start()
+        await done
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def check_kafka(self) -> None:
+        await asyncio.to_thread(self._admin.list_topics, timeout=3)
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def run_blocking(self) -> None:
+        log.info("dwh.ingest_started", topics=self.topics, group=self.conf["group.id"], db=str(self.store.path))
+        backoff = self.retry_backoff_seconds
+        while not self._stop.is_set():
+            try:
+                self._session()
+                backoff = self.retry_backoff_seconds
+            except Exception as exc:
+                log.error("dwh.ingest_failed", error=repr(exc), retry_in=backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+        log.info("dwh.ingest_stopped", batches=self.batches, records=self.records)
+
+    def _session(self) -> None:
+        """One membership in the group, until stopped or failing."""
+        consumer = Consumer(self.conf)
+        try:
+            consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=_on_revoke, on_lost=_on_revoke)
+            while not self._stop.is_set():
+                messages = consumer.consume(self.batch_size, timeout=self.poll_timeout_seconds)
+                records: list[RawRecord] = []
+                for msg in messages:
+                    err = msg.error()
+                    if err is not None:
+                        if err.fatal():
+                            raise KafkaException(err)
+                        log.warning("dwh.kafka_error", error=str(err))
+                        continue
+                    records.append(to_record(msg))
+                if records:
+                    self._write(consumer, records)
+        finally:
+            try:
+                consumer.close()  # leaves the group; commits nothing (positions are in DuckDB)
+            except Exception as exc:
+                log.warning("dwh.consumer_close_failed", error=repr(exc))
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        stored = self.store.stored_offsets()
+        for tp in partitions:
+            tp.offset = stored.get((tp.topic, tp.partition), OFFSET_BEGINNING)
+        consumer.assign(partitions)
+        log.info(
+            "dwh.partitions_assigned",
+            positions={f"{tp.topic}[{tp.partition}]": tp.offset for tp in partitions},
+        )
+
+    def _write(self, consumer: Consumer, records: list[RawRecord]) -> None:
+        result = self.store.ingest(records)
+        self.batches += 1
+        self.records += result.inserted
+        log.debug("dwh.batch_ingested", inserted=result.inserted, skipped=result.skipped)
+        if result.skipped:
+            log.info("dwh.redelivery_skipped", skipped=result.skipped)
+        failpoint("dwh.ingest.after_commit")
+        # Only a copy, for lag monitoring: positions always come from DuckDB.
+        offsets = [TopicPartition(t, p, o) for (t, p), o in result.next_offsets.items()]
+        with contextlib.suppress(KafkaException):
+            consumer.commit(offsets=offsets, asynchronous=True)
+
+
+def _on_revoke(consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    log.info("dwh.partitions_revoked", partitions=[f"{tp.topic}[{tp.partition}]" for tp in partitions])
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

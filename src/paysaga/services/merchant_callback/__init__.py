@@ -1,0 +1,1 @@
+"""Merchant Callback: signed webhooks to merchants on the final event of their payments."""

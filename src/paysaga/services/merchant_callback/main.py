@@ -1,0 +1,70 @@
+"""Composition root of the Merchant Callback service: `python -m paysaga.services.merchant_callback.main`.
+
+One process: the HTTP API, the payment-events consumer and the webhook dispatcher. The service
+publishes no events (no outbox relay); its producer only carries the consumer's dead letters.
+"""
+
+from __future__ import annotations
+
+from paysaga.platform.bootstrap import init_process
+from paysaga.platform.consumer import EventConsumer
+from paysaga.platform.db import Database
+from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.runtime import Service, serve_forever
+from paysaga.platform.settings import PlatformSettings, service_database_url
+from paysaga.services.merchant_callback.app import build_app
+from paysaga.services.merchant_callback.consumers import build_handlers
+from paysaga.services.merchant_callback.dispatcher import WebhookDispatcher, webhook_client
+from paysaga.services.merchant_callback.settings import MerchantCallbackSettings
+
+NAME = "merchant_callback"
+
+
+def build() -> Service:
+    platform = PlatformSettings()
+    settings = MerchantCallbackSettings()
+    init_process(NAME, platform)
+    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
+    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
+    policy = settings.retry_policy()
+    client = webhook_client(settings.request_timeout_seconds)
+    dispatcher = WebhookDispatcher(
+        db,
+        client,
+        policy,
+        request_timeout_seconds=settings.request_timeout_seconds,
+        batch=settings.worker_batch,
+        lease_seconds=settings.lease_seconds,
+        poll_seconds=settings.worker_poll_seconds,
+    )
+    consumer = EventConsumer(
+        service=NAME,
+        group_id=settings.consumer_group,
+        bootstrap_servers=platform.kafka_bootstrap_servers,
+        db=db,
+        producer=producer,
+        handlers=build_handlers(policy, dispatcher.wake),
+    )
+    app = build_app(
+        db,
+        policy=policy,
+        wake_dispatcher=dispatcher.wake,
+        readiness={"database": db.ping, "kafka": producer.check_connection},
+    )
+    return Service(
+        name=NAME,
+        app=app,
+        host=settings.host,
+        port=settings.port,
+        databases=[db],
+        producer=producer,
+        consumers=[consumer],
+        workers={"dispatcher": dispatcher},
+        on_close=[client.aclose],
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
+    )
+
+
+if __name__ == "__main__":
+    serve_forever(build)

@@ -1,0 +1,125 @@
+"""Merchant Callback against real PostgreSQL and Kafka: its own database, its HTTP app, its
+consumer in a fresh group, dispatchers started by the tests, and a real webhook receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from paysaga.devstack.postgres import ensure_databases
+from paysaga.platform import migrations
+from paysaga.platform.consumer import EventConsumer
+from paysaga.platform.db import Database
+from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.settings import service_database_url
+from paysaga.services.merchant_callback.app import build_app
+from paysaga.services.merchant_callback.consumers import build_handlers
+from paysaga.services.merchant_callback.domain import RetryPolicy
+from tests.integration.services.merchant_callback.helpers import FAST, Receiver, RunningDispatcher, start_dispatcher
+from tests.support.infra import Infra
+
+
+@pytest.fixture(scope="session")
+async def mc_dsn(infra: Infra) -> str:
+    await ensure_databases(infra.admin_url, ["paysaga_merchant_callback"])
+    dsn = service_database_url(infra.admin_url, "merchant_callback")
+    await asyncio.to_thread(migrations.upgrade, "merchant_callback", dsn)
+    return dsn
+
+
+@pytest.fixture
+async def db(mc_dsn: str) -> AsyncIterator[Database]:
+    database = Database(mc_dsn, min_size=1, max_size=10)
+    await database.connect()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def policy() -> RetryPolicy:
+    """The retry policy of the service under test (tests override it with parametrize)."""
+    return FAST
+
+
+@dataclass
+class Harness:
+    db: Database
+    policy: RetryPolicy
+    http: httpx.AsyncClient
+    dispatchers: list[RunningDispatcher] = field(default_factory=list)
+
+    def wake(self) -> None:
+        for running in self.dispatchers:
+            running.dispatcher.wake()
+
+    async def start_dispatcher(self, db: Database | None = None, **options: float) -> RunningDispatcher:
+        running = await start_dispatcher(db or self.db, self.policy, **options)
+        self.dispatchers.append(running)
+        return running
+
+    async def subscribe(self, account: str, url: str, secret: str) -> str:
+        answer = await self.http.post(
+            "/v1/subscriptions", json={"accountNumber": account, "url": url, "secret": secret}
+        )
+        assert answer.status_code == 201, answer.text
+        return answer.json()["subscriptionId"]
+
+    async def deliveries(self, payment_id: str) -> list[dict]:
+        answer = await self.http.get("/v1/deliveries", params={"paymentId": payment_id})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+@pytest.fixture
+async def producer(infra: Infra) -> AsyncIterator[KafkaProducer]:
+    p = KafkaProducer(infra.bootstrap, client_id="merchant-callback-test")
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def harness(db: Database, policy: RetryPolicy) -> AsyncIterator[Harness]:
+    dispatchers: list[RunningDispatcher] = []
+
+    def wake() -> None:
+        for running in dispatchers:
+            running.dispatcher.wake()
+
+    app = build_app(db, policy=policy, wake_dispatcher=wake, readiness={"database": db.ping})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://merchant-callback") as http:
+        h = Harness(db=db, policy=policy, http=http, dispatchers=dispatchers)
+        yield h
+        for running in dispatchers:
+            if not running.task.done():
+                await running.stop()
+
+
+@pytest.fixture
+async def consumer(
+    harness: Harness, db: Database, producer: KafkaProducer, infra: Infra
+) -> AsyncIterator[EventConsumer]:
+    """The service's own consumer (its handlers), in a fresh group, running for the test."""
+    runner = EventConsumer(
+        service="merchant_callback",
+        group_id=f"merchant-callback-test-{uuid.uuid4()}",
+        bootstrap_servers=infra.bootstrap,
+        db=db,
+        producer=producer,
+        handlers=build_handlers(harness.policy, harness.wake),
+        backoff_initial=0.02,
+    )
+    task = asyncio.create_task(runner.run())
+    yield runner
+    runner.stop()
+    await task
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with Receiver().serving() as r:
+        yield r

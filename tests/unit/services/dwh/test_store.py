@@ -1,0 +1,162 @@
+"""The raw events table and its offsets: exactly once, whatever is delivered again."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from paysaga.contracts.topics import CUSTOMER_EVENTS, PAYMENT_EVENTS
+from paysaga.services.dwh import store as store_module
+from paysaga.services.dwh.store import DwhStore, DwhUnavailable, RawRecord
+from tests.unit.services.dwh.factory import FakeLog, customer, saga
+
+pytestmark = pytest.mark.unit
+
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> DwhStore:
+    return DwhStore(tmp_path / "dwh" / "test.duckdb", lock_wait_seconds=5)
+
+
+def raw(offset: int, partition: int = 0, topic: str = PAYMENT_EVENTS) -> RawRecord:
+    value = orjson.dumps({"paymentId": f"p-{partition}-{offset}"})
+    headers = [("ce_id", f"id-{topic}-{partition}-{offset}".encode()), ("ce_type", b"PaymentInitiated")]
+    return RawRecord(topic, partition, offset, f"k{offset}".encode(), value, headers, 1_700_000_000_000)
+
+
+def stored_positions(store: DwhStore) -> list[tuple[str, int, int]]:
+    return store.fetch('SELECT topic, "partition", "offset" FROM raw_events ORDER BY ALL')
+
+
+def test_a_batch_is_stored_with_the_next_offset_of_each_partition(store: DwhStore) -> None:
+    result = store.ingest([raw(0), raw(1), raw(0, partition=1), raw(0, topic=CUSTOMER_EVENTS)])
+
+    assert result.inserted == 4 and result.skipped == 0
+    assert store.stored_offsets() == {(PAYMENT_EVENTS, 0): 2, (PAYMENT_EVENTS, 1): 1, (CUSTOMER_EVENTS, 0): 1}
+    assert store.topic_counts() == {PAYMENT_EVENTS: 3, CUSTOMER_EVENTS: 1}
+
+
+def test_redelivered_offsets_are_stored_once_and_offsets_never_go_back(store: DwhStore) -> None:
+    store.ingest([raw(o) for o in range(5)])
+
+    overlap = store.ingest([raw(o) for o in range(3, 8)])  # 3 and 4 again, as after a crash before a commit
+    again = store.ingest([raw(o) for o in range(5)])  # a whole old batch again
+
+    assert (overlap.inserted, overlap.skipped) == (3, 2)
+    assert (again.inserted, again.skipped) == (0, 5)
+    assert stored_positions(store) == [(PAYMENT_EVENTS, 0, o) for o in range(8)]
+    assert store.stored_offsets() == {(PAYMENT_EVENTS, 0): 8}
+
+
+def test_the_same_offset_twice_in_one_batch_is_stored_once(store: DwhStore) -> None:
+    result = store.ingest([raw(0), raw(1), raw(1), raw(0)])
+
+    assert result.inserted == 2
+    assert stored_positions(store) == [(PAYMENT_EVENTS, 0, 0), (PAYMENT_EVENTS, 0, 1)]
+
+
+def test_the_primary_key_keeps_rows_unique_even_if_the_offsets_were_lost(store: DwhStore) -> None:
+    store.ingest([raw(o) for o in range(4)])
+    with duckdb.connect(str(store.path)) as con:
+        con.execute("DELETE FROM kafka_offsets")
+
+    store.ingest([raw(o) for o in range(6)])
+
+    assert stored_positions(store) == [(PAYMENT_EVENTS, 0, o) for o in range(6)]
+    assert store.stored_offsets() == {(PAYMENT_EVENTS, 0): 6}
+
+
+def test_rows_and_offsets_roll_back_together(store: DwhStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.ingest([raw(0), raw(1)])
+
+    def crash(name: str) -> None:
+        if name == "dwh.store.before_commit":
+            raise RuntimeError("crash between the inserts and the commit")
+
+    monkeypatch.setattr(store_module, "failpoint", crash)
+    with pytest.raises(RuntimeError):
+        store.ingest([raw(2), raw(3), raw(0, partition=1)])
+
+    assert stored_positions(store) == [(PAYMENT_EVENTS, 0, 0), (PAYMENT_EVENTS, 0, 1)]
+    assert store.stored_offsets() == {(PAYMENT_EVENTS, 0): 2}
+
+    monkeypatch.undo()
+    result = store.ingest([raw(2), raw(3), raw(0, partition=1)])  # read again from the stored offsets
+    assert result.inserted == 3
+    assert store.stored_offsets() == {(PAYMENT_EVENTS, 0): 4, (PAYMENT_EVENTS, 1): 1}
+
+
+def test_raw_columns_keep_the_record_as_it_was(store: DwhStore) -> None:
+    log = FakeLog()
+    event = saga("COMPLETED", T0).events[0]
+    records = [
+        log.append(event),
+        RawRecord(PAYMENT_EVENTS, 2, 7, None, b"\xffnot json", [("x-custom", b"1"), ("empty", None)], None),
+        RawRecord(PAYMENT_EVENTS, 2, 8, b"gone", None, [], None),  # a tombstone
+    ]
+    store.ingest(records)
+
+    rows = store.fetch_dicts(
+        'SELECT key, payload, payload_text, headers, ce_id, ce_type, ce_source, ce_time, kafka_timestamp, "offset" '
+        'FROM raw_events ORDER BY "partition", "offset"'
+    )
+    first = next(r for r in rows if r["ce_id"] == event.ce_id)
+    assert first["key"] == event.key
+    assert orjson.loads(first["payload"]) == orjson.loads(event.value)
+    assert first["payload_text"] is None
+    assert orjson.loads(first["headers"]) == {k: v.decode() for k, v in event.headers}
+    assert (first["ce_type"], first["ce_source"]) == ("PaymentInitiated", "/paysaga/wallet")
+    assert first["ce_time"] == datetime(2025, 3, 1, 9, 0)  # UTC
+    assert first["kafka_timestamp"] is not None
+
+    garbage, tombstone = (r for r in rows if r["ce_id"] is None)
+    assert garbage["payload"] is None and garbage["payload_text"].endswith("not json")
+    assert orjson.loads(garbage["headers"]) == {"x-custom": "1", "empty": ""}
+    assert garbage["key"] is None
+    assert tombstone["payload"] is None and tombstone["payload_text"] is None and tombstone["key"] == "gone"
+
+
+def test_customer_events_are_stored_too(store: DwhStore) -> None:
+    log = FakeLog()
+    store.ingest(log.append_all([customer(T0), customer(T0)]))
+
+    assert store.summary().customers == 2
+
+
+def test_a_file_held_by_another_process_is_waited_for(store: DwhStore) -> None:
+    store.initialize()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(1.5)",
+            str(store.path),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+        impatient = DwhStore(store.path, lock_wait_seconds=0.2)
+        with pytest.raises(DwhUnavailable):
+            impatient.ingest([raw(0)])
+
+        started = time.monotonic()
+        store.ingest([raw(0)])  # waits until the other process lets go
+        assert time.monotonic() - started > 0.5
+    finally:
+        holder.wait(10)
+    assert store.topic_counts() == {PAYMENT_EVENTS: 1}
+
+
+def test_a_read_only_store_of_a_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(DwhUnavailable, match="no DWH database"):
+        DwhStore(tmp_path / "missing.duckdb", read_only=True).summary()
