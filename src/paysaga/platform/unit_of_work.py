@@ -53,7 +53,13 @@ class UnitOfWork:
             self._events.clear()
             self._after_commit.clear()
         assert self._tx is not None
-        await self._tx.commit()
+        try:
+            await self._tx.commit()
+        except BaseException:
+            # A failed COMMIT (e.g. a deferred constraint) has already ended the transaction:
+            # there is nothing to roll back, and trying would hide the real error.
+            self._tx = None
+            raise
         self._committed = True
         for callback in self._after_commit:
             callback()
