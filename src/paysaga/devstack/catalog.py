@@ -33,6 +33,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("payment", 8003, True),
     ServiceEntry("callback", 8004, False),
     ServiceEntry("query", 8005, True),
+    ServiceEntry("notification", 8007, True),
     ServiceEntry("core_banking", 8009, True),
     ServiceEntry("bff", 8000, True),
 )

@@ -51,7 +51,6 @@ class UnitOfWork:
         if self._events:
             await write_outbox(self.conn, self._events, source=self._source)
             self._events.clear()
-            self._after_commit.clear()
         assert self._tx is not None
         try:
             await self._tx.commit()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
+from paysaga.contracts.events import PaymentCompleted
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 
@@ -32,6 +34,10 @@ async def test_after_commit_callbacks_run_only_on_commit(db: Database) -> None:
     calls: list[str] = []
     async with UnitOfWork(db, source="/test") as uow:
         uow.after_commit(lambda: calls.append("committed"))
+        # with an event to write as well
+        uow.publish(
+            PaymentCompleted(payment_id=f"uow-{uuid.uuid4()}", provider_txn_id="t", completed_at=datetime.now(UTC))
+        )
         await uow.commit()
     with pytest.raises(RuntimeError):
         async with UnitOfWork(db, source="/test") as uow:

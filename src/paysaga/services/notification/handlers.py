@@ -68,9 +68,6 @@ class PaymentEventHandlers:
         if not facts.ready:
             return
         message = render(facts, self._language)
-        import asyncio
-
-        await asyncio.sleep(60)  # MUTATION: a send inside the consumer
         created = [
             channel
             for channel in self._channels
