@@ -9,9 +9,11 @@ from tests.support.infra import Infra
 from tests.support.platform import RunningPlatform, platform_env
 
 
-@pytest.fixture(scope="session")
+# Package scope: the platform stops when the end-to-end tests are done, so its consumers do not
+# share databases and topics with the integration tests that run after them.
+@pytest.fixture(scope="package")
 def platform(infra: Infra) -> Iterator[RunningPlatform]:
-    running = RunningPlatform(env=platform_env(infra.admin_url, infra.bootstrap), logs=infra.root / "logs")
+    running = RunningPlatform(env=platform_env(infra.admin_url, infra.bootstrap, infra.root), logs=infra.root / "logs")
     try:
         for entry in SERVICES:
             running.start(entry)

@@ -52,29 +52,104 @@ async def test_the_ledger_balances_and_matches_the_wallets_payouts(platform: Run
 
     wallet = await asyncpg.connect(infra.dsns["wallet"])
     try:
-        payouts = await wallet.fetchval("SELECT coalesce(sum(amount), 0) FROM wallet_ledger WHERE kind = 'PAYOUT'")
-        mine = await wallet.fetchval(
-            "SELECT coalesce(sum(amount), 0) FROM reservations"
-            " WHERE status = 'COMMITTED' AND payment_id::text = ANY($1)",
-            ids,
-        )
+        committed = {
+            str(r["payment_id"]): r["amount"]
+            for r in await wallet.fetch(
+                "SELECT payment_id, amount FROM reservations WHERE status = 'COMMITTED' AND payment_id::text = ANY($1)",
+                ids,
+            )
+        }
     finally:
         await wallet.close()
-    assert mine == sum(1_000 + i for i, pid in enumerate(ids) if finals[pid] == "COMPLETED")
+    assert committed == {pid: 1_000 + i for i, pid in enumerate(ids) if finals[pid] == "COMPLETED"}
 
-    def ledger_caught_up() -> dict | None:
-        balance = httpx.get(platform.url("core_banking") + "/v1/trial-balance").json()
-        rub = next((c for c in balance["currencies"] if c["currency"] == "RUB"), None)
-        funds = next((a for a in (rub or {}).get("accounts", []) if a["code"] == "2100"), None)
-        if funds and funds["debits"] - funds["credits"] == payouts:
-            return balance
-        return None
+    def journal_of(pid: str) -> list[dict]:
+        return httpx.get(platform.url("core_banking") + "/v1/journal", params={"paymentId": pid}).json()["items"]
 
-    balance = _eventually(ledger_caught_up)
-    assert balance, "the ledger's customer-funds movement never matched the wallets' payouts"
-    assert balance["balanced"] is True
+    def ledger_caught_up() -> bool:
+        return all(len(journal_of(pid)) == 1 for pid in committed)
+
+    assert _eventually(ledger_caught_up), "Core Banking did not post every completed payment"
     for pid in ids:
-        journal = httpx.get(platform.url("core_banking") + "/v1/journal", params={"paymentId": pid}).json()
-        entries = journal["items"]
-        assert len(entries) == (1 if finals[pid] == "COMPLETED" else 0), (pid, journal)
+        entries = journal_of(pid)
+        if pid not in committed:
+            assert entries == [], (pid, entries)  # failed payments move no money in the ledger
+            continue
+        [entry] = entries
+        debits = {(line["accountCode"], line["amount"]) for line in entry["lines"] if line["side"] == "DEBIT"}
+        credits = {(line["accountCode"], line["amount"]) for line in entry["lines"] if line["side"] == "CREDIT"}
+        # Customer funds go down and the provider settlement is used, by exactly the wallet's payout.
+        assert debits == {("2100", committed[pid])} and credits == {("1100", committed[pid])}
+    balance = httpx.get(platform.url("core_banking") + "/v1/trial-balance").json()
+    assert balance["balanced"] is True
     await check_invariants(infra, platform.url("provider_sim"), ids)
+
+
+async def test_a_slow_sms_gateway_does_not_slow_the_saga(platform: RunningPlatform, infra: Infra) -> None:
+    notification = platform.url("notification")
+    slow = httpx.put(f"{notification}/v1/gateways/sms/behaviour", json={"delayMs": 20_000, "failTimes": 0})
+    assert slow.status_code == 200, slow.text
+    try:
+        with httpx.Client(base_url=platform.url("bff"), timeout=10) as client:
+            customer = register(client, top_up=100_000)
+            started = time.monotonic()
+            ids = [customer.pay(1_000, new_account()).json()["paymentId"] for _ in range(5)]
+            finals = {pid: customer.wait_final(pid)["status"] for pid in ids}
+            elapsed = time.monotonic() - started
+        assert set(finals.values()) == {"COMPLETED"}
+        # Every payment completed while no SMS could be delivered (each send hangs for 20 s) ...
+        assert elapsed < 20, elapsed
+
+        def push_sent_for_all() -> bool:
+            for pid in ids:
+                items = httpx.get(f"{notification}/v1/notifications", params={"paymentId": pid}).json()["items"]
+                by_channel = {i["channel"]: i for i in items}
+                if set(by_channel) != {"SMS", "PUSH"} or by_channel["PUSH"]["status"] != "SENT":
+                    return False
+            return True
+
+        # ... and the push channel went on regardless.
+        assert _eventually(push_sent_for_all), "push notifications were held up by the slow SMS gateway"
+        sms = [
+            i
+            for pid in ids
+            for i in httpx.get(f"{notification}/v1/notifications", params={"paymentId": pid}).json()["items"]
+            if i["channel"] == "SMS"
+        ]
+        assert all(i["status"] != "SENT" for i in sms)  # still stuck at the gateway
+    finally:
+        httpx.put(f"{notification}/v1/gateways/sms/behaviour", json={"delayMs": 0, "failTimes": 0})
+
+
+async def test_merchant_webhooks_and_the_dwh_see_the_payments(platform: RunningPlatform, infra: Infra) -> None:
+    account = new_account()
+    subscribed = httpx.post(
+        f"{platform.url('merchant_callback')}/v1/subscriptions",
+        json={"accountNumber": account, "url": "http://127.0.0.1:9/unreachable", "secret": "s" * 32},
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    with httpx.Client(base_url=platform.url("bff"), timeout=10) as client:
+        customer = register(client, top_up=100_000)
+        pid = customer.pay(2_500, account).json()["paymentId"]
+        assert customer.wait_final(pid)["status"] == "COMPLETED"
+
+    def delivery() -> dict | None:
+        items = httpx.get(f"{platform.url('merchant_callback')}/v1/deliveries", params={"paymentId": pid}).json()
+        return items[0] if items and items[0]["attempts"] else None
+
+    first = _eventually(delivery)
+    assert first, "no webhook delivery was attempted"
+    assert first["payload"]["paymentId"] == pid and first["payload"]["status"] == "COMPLETED"
+    assert first["status"] in ("PENDING", "DEAD")  # the merchant endpoint does not answer: retried, not lost
+
+    def dwh_has_it() -> dict | None:
+        summary = httpx.get(f"{platform.url('dwh')}/v1/summary")
+        if summary.status_code != 200:
+            return None
+        body = summary.json()
+        return body if body["payments"]["completed"] >= 1 else None
+
+    summary = _eventually(dwh_has_it, timeout=30)
+    assert summary, "the DWH never ingested a completed payment"
+    topics = {t["topic"]: t for t in summary["topics"]}
+    assert {"payment-events", "callback-events", "customer-events"} <= set(topics)

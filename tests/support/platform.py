@@ -73,7 +73,7 @@ TEST_TIMINGS = {
 }
 
 
-def platform_env(admin_url: str, bootstrap: str) -> dict[str, str]:
+def platform_env(admin_url: str, bootstrap: str, root: Path) -> dict[str, str]:
     return {
         **os.environ,
         "PAYSAGA_POSTGRES_URL": admin_url,
@@ -81,6 +81,7 @@ def platform_env(admin_url: str, bootstrap: str) -> dict[str, str]:
         "PAYSAGA_LOG_FORMAT": "json",
         **wiring(port_of, grpc_port=ANTIFRAUD_GRPC_PORT + TEST_PORT_OFFSET),
         **TEST_TIMINGS,
+        "DWH_DATABASE_PATH": str(root / "dwh" / "paysaga.duckdb"),
     }
 
 

@@ -34,7 +34,9 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("callback", 8004, False),
     ServiceEntry("query", 8005, True),
     ServiceEntry("notification", 8007, True),
+    ServiceEntry("merchant_callback", 8008, True),
     ServiceEntry("core_banking", 8009, True),
+    ServiceEntry("dwh", 8010, False),
     ServiceEntry("bff", 8000, True),
 )
 

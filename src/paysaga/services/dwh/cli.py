@@ -17,10 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         "report", help="print the summary and write charts (volume and success rate, saga durations)"
     )
     report.add_argument(
-        "--db", type=Path, default=settings.database_path, help="the DuckDB file (default: DWH_DATABASE_PATH)"
+        "--db", type=Path, default=settings.database_file, help="the DuckDB file (default: DWH_DATABASE_PATH)"
     )
     report.add_argument(
-        "--out", type=Path, default=settings.report_dir, help="the report folder (default: DWH_REPORT_DIR)"
+        "--out", type=Path, default=settings.report_folder, help="the report folder (default: DWH_REPORT_DIR)"
     )
     args = parser.parse_args(argv)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -24,7 +25,6 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message,
 from confluent_kafka.admin import AdminClient
 
 from paysaga.contracts.topics import ALL_TOPICS
-from paysaga.platform.failpoints import failpoint
 from paysaga.services.dwh.store import DwhStore, RawRecord
 
 log = structlog.get_logger("paysaga.dwh")
@@ -107,7 +107,8 @@ class IngestWorker:
             with contextlib.suppress(RuntimeError):  # the loop may be gone at process exit
                 loop.call_soon_threadsafe(_settle, done, error)
 
-        threading.Thread(target=target, name="dwh-ingest", daemon=True).start()
+        context = contextvars.copy_context()  # the log context (service name) goes along
+        threading.Thread(target=context.run, args=(target,), name="dwh-ingest", daemon=True).start()
         await done
 
     def stop(self) -> None:
@@ -172,7 +173,6 @@ class IngestWorker:
         log.debug("dwh.batch_ingested", inserted=result.inserted, skipped=result.skipped)
         if result.skipped:
             log.info("dwh.redelivery_skipped", skipped=result.skipped)
-        failpoint("dwh.ingest.after_commit")
         # Only a copy, for lag monitoring: positions always come from DuckDB.
         offsets = [TopicPartition(t, p, o) for (t, p), o in result.next_offsets.items()]
         with contextlib.suppress(KafkaException):

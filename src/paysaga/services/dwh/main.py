@@ -15,7 +15,7 @@ def build() -> Service:
     platform = PlatformSettings()
     settings = DwhSettings()
     init_process(NAME, platform)
-    store = DwhStore(settings.database_path, lock_wait_seconds=settings.lock_wait_seconds)
+    store = DwhStore(settings.database_file, lock_wait_seconds=settings.lock_wait_seconds)
     ingest = IngestWorker(
         store,
         bootstrap_servers=platform.kafka_bootstrap_servers,

@@ -125,12 +125,14 @@ def _volume_chart(volumes: list[VolumeRow], bucket: Bucket, path: Path) -> None:
         handles, labels = top.get_legend_handles_labels()
         h2, l2 = rate_axis.get_legend_handles_labels()
         top.legend(handles + h2, labels + l2, loc="upper left", fontsize="small")
-        for currency in sorted({r.currency or "?" for r in volumes}):
+        for i, currency in enumerate(sorted({r.currency or "?" for r in volumes})):
             rows = [r for r in volumes if (r.currency or "?") == currency]
-            bottom.plot([r.bucket for r in rows], [r.amount for r in rows], marker="o", label=f"{currency} initiated")
+            at = [r.bucket for r in rows]
+            bottom.plot(at, [r.amount for r in rows], color=f"C{i}", marker="o", label=f"{currency} initiated")
             bottom.plot(
-                [r.bucket for r in rows],
+                at,
                 [r.completed_amount for r in rows],
+                color=f"C{i}",
                 marker=".",
                 linestyle="--",
                 label=f"{currency} paid out",

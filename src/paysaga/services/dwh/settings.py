@@ -18,13 +18,12 @@ class DwhSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DWH_", extra="ignore")
 
     port: int = 8010
-    database_path: Path = Field(
-        default_factory=lambda: _state_dir() / "dwh" / "paysaga.duckdb",
-        description="The DuckDB file (default: <PAYSAGA_STATE_DIR or .local>/dwh/paysaga.duckdb)",
+    database_path: Path | None = Field(
+        default=None, description="The DuckDB file (default: <PAYSAGA_STATE_DIR or .local>/dwh/paysaga.duckdb)"
     )
-    report_dir: Path = Field(
-        default_factory=lambda: _state_dir() / "dwh" / "report",
-        description="Where `paysaga dwh report` writes its summary and charts by default",
+    report_dir: Path | None = Field(
+        default=None,
+        description="Where `paysaga dwh report` writes by default (default: <PAYSAGA_STATE_DIR or .local>/dwh/report)",
     )
     consumer_group: str = Field(default="dwh", description="Kafka consumer group of the ingest")
     batch_size: int = Field(default=500, gt=0, le=100_000, description="Most records written in one DuckDB transaction")
@@ -37,3 +36,11 @@ class DwhSettings(ServiceSettings):
         ge=0,
         description="How long to wait for the DuckDB file while another process (a report) holds it",
     )
+
+    @property
+    def database_file(self) -> Path:
+        return self.database_path or _state_dir() / "dwh" / "paysaga.duckdb"
+
+    @property
+    def report_folder(self) -> Path:
+        return self.report_dir or _state_dir() / "dwh" / "report"

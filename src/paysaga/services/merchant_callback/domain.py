@@ -181,7 +181,7 @@ def next_attempt_at(
     return min(now + timedelta(seconds=backoff_delay(failed_attempt, policy, jitter)), give_up_at)
 
 
-def planned_offsets(policy: RetryPolicy, jitter: float = 1.0) -> list[float]:
+def planned_offsets(policy: RetryPolicy, jitter: float = 1.0, *, max_attempts: int = 100_000) -> list[float]:
     """Seconds after scheduling at which attempts happen if every one fails instantly (docs, tests)."""
     start = datetime(2000, 1, 1, tzinfo=UTC)
     give_up = policy.give_up_at(start)
@@ -189,6 +189,8 @@ def planned_offsets(policy: RetryPolicy, jitter: float = 1.0) -> list[float]:
     while (
         following := next_attempt_at(failed_attempt=attempt, now=at, give_up_at=give_up, policy=policy, jitter=jitter)
     ) is not None:
+        if attempt >= max_attempts:
+            raise ValueError(f"the schedule does not end within {max_attempts} attempts")
         at, attempt = following, attempt + 1
         offsets.append((at - start).total_seconds())
     return offsets

@@ -58,7 +58,9 @@ async def test_a_stuck_sms_gateway_neither_holds_back_the_consumer_nor_push(
         # The stuck channel holds only its own slots: 2 SMS in flight, the rest waiting their turn.
         assert gateways[Channel.SMS].calls == 2
         assert sum(r["attempts"] for r in sms) <= 2
-    assert len(gateways[Channel.PUSH].sent()) == len(ids)
+    # Only this test's pushes: the topic also holds the events of earlier tests (the e2e run).
+    users = {p.user_id for p in payments}
+    assert len([m for m in gateways[Channel.PUSH].sent() if m.user_id in users]) == len(ids)
 
 
 async def test_a_failing_gateway_is_retried_with_backoff_until_it_takes_the_message(

@@ -60,12 +60,12 @@ def test_settings_defaults_and_environment(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("PAYSAGA_STATE_DIR", raising=False)
     defaults = DwhSettings()
     assert defaults.port == 8010 and defaults.consumer_group == "dwh"
-    assert defaults.database_path == Path(".local/dwh/paysaga.duckdb")
+    assert defaults.database_file == Path(".local/dwh/paysaga.duckdb")
 
     monkeypatch.setenv("PAYSAGA_STATE_DIR", "/srv/paysaga")
     monkeypatch.setenv("DWH_PORT", "9010")
     monkeypatch.setenv("DWH_BATCH_SIZE", "50")
     custom = DwhSettings()
-    assert custom.database_path == Path("/srv/paysaga/dwh/paysaga.duckdb")
-    assert custom.report_dir == Path("/srv/paysaga/dwh/report")
+    assert custom.database_file == Path("/srv/paysaga/dwh/paysaga.duckdb")
+    assert custom.report_folder == Path("/srv/paysaga/dwh/report")
     assert (custom.port, custom.batch_size) == (9010, 50)
