@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from paysaga.platform.assembly import event_consumer, service_database
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.consumer import EventConsumer
-from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, run_service
-from paysaga.platform.settings import PlatformSettings, service_database_url
+from paysaga.platform.settings import PlatformSettings
 from paysaga.services.antifraud import repository
 from paysaga.services.antifraud.app import build_app
 from paysaga.services.antifraud.consumers import HANDLERS
@@ -41,18 +40,10 @@ def build() -> AntiFraudService:
     platform = PlatformSettings()
     settings = AntiFraudSettings()
     init_process(NAME, platform)
-    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
-    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    db = service_database(NAME, settings, platform)
     # Anti-Fraud publishes no events; the producer only carries dead letters of the consumer.
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
-    consumer = EventConsumer(
-        service=NAME,
-        group_id=settings.consumer_group,
-        bootstrap_servers=platform.kafka_bootstrap_servers,
-        db=db,
-        producer=producer,
-        handlers=HANDLERS,
-    )
+    consumer = event_consumer(NAME, settings.consumer_group, platform, db, producer, HANDLERS)
     limits = settings.limits()
     seed = settings.blocklist_seed_accounts
 

@@ -2,10 +2,10 @@
 
 import structlog
 
+from paysaga.platform.assembly import service_database
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.db import Database
 from paysaga.platform.runtime import Service, serve_forever
-from paysaga.platform.settings import PlatformSettings, service_database_url
+from paysaga.platform.settings import PlatformSettings
 from paysaga.services.bff.app import build_app
 from paysaga.services.bff.auth import TokenIssuer
 from paysaga.services.bff.deps import BffDeps
@@ -22,8 +22,7 @@ def build() -> Service:
     init_process(NAME, platform)
     if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
         structlog.get_logger("paysaga.bff").warning("bff.dev_jwt_secret", hint="set BFF_JWT_SECRET in production")
-    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
-    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    db = service_database(NAME, settings, platform)
     timeout = settings.downstream_timeout_seconds
     customer = Downstream("customer", settings.customer_url, timeout)
     wallet = Downstream("wallet", settings.wallet_url, timeout)

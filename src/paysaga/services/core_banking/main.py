@@ -4,12 +4,11 @@ A consumer of payment-events and an HTTP API; it publishes nothing, so it has no
 (its producer only carries the consumer's dead letters).
 """
 
+from paysaga.platform.assembly import event_consumer, service_database
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.consumer import EventConsumer
-from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
-from paysaga.platform.settings import PlatformSettings, service_database_url
+from paysaga.platform.settings import PlatformSettings
 from paysaga.services.core_banking.app import build_app
 from paysaga.services.core_banking.consumers import HANDLERS
 from paysaga.services.core_banking.settings import CoreBankingSettings
@@ -21,17 +20,9 @@ def build() -> Service:
     platform = PlatformSettings()
     settings = CoreBankingSettings()
     init_process(NAME, platform)
-    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
-    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    db = service_database(NAME, settings, platform)
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
-    consumer = EventConsumer(
-        service=NAME,
-        group_id=settings.consumer_group,
-        bootstrap_servers=platform.kafka_bootstrap_servers,
-        db=db,
-        producer=producer,
-        handlers=HANDLERS,
-    )
+    consumer = event_consumer(NAME, settings.consumer_group, platform, db, producer, HANDLERS)
     app = build_app(db, readiness={"database": db.ping, "kafka": producer.check_connection})
     return Service(
         name=NAME,

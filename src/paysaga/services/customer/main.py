@@ -1,11 +1,12 @@
 """Composition root of the Customer service."""
 
+from paysaga.platform.assembly import service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.runtime import Service, serve_forever
-from paysaga.platform.settings import PlatformSettings, service_database_url
+from paysaga.platform.settings import PlatformSettings
 from paysaga.services.customer.app import build_app
 from paysaga.services.customer.settings import CustomerSettings
 
@@ -16,9 +17,8 @@ def build() -> Service:
     platform = PlatformSettings()
     settings = CustomerSettings()
     init_process(NAME, platform)
-    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
-    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-    relay_db = Database(dsn, min_size=1, max_size=4)
+    db = service_database(NAME, settings, platform)
+    relay_db = Database(db.dsn, min_size=1, max_size=4)
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=f"{NAME}-relay")
     app = build_app(db, readiness={"database": db.ping, "kafka": producer.check_connection})
     return Service(

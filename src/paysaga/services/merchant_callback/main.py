@@ -6,12 +6,11 @@ publishes no events (no outbox relay); its producer only carries the consumer's 
 
 from __future__ import annotations
 
+from paysaga.platform.assembly import event_consumer, service_database
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.consumer import EventConsumer
-from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
-from paysaga.platform.settings import PlatformSettings, service_database_url
+from paysaga.platform.settings import PlatformSettings
 from paysaga.services.merchant_callback.app import build_app
 from paysaga.services.merchant_callback.consumers import build_handlers
 from paysaga.services.merchant_callback.dispatcher import WebhookDispatcher, webhook_client
@@ -24,8 +23,7 @@ def build() -> Service:
     platform = PlatformSettings()
     settings = MerchantCallbackSettings()
     init_process(NAME, platform)
-    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
-    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    db = service_database(NAME, settings, platform)
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
     policy = settings.retry_policy()
     client = webhook_client(settings.request_timeout_seconds)
@@ -38,13 +36,8 @@ def build() -> Service:
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
     )
-    consumer = EventConsumer(
-        service=NAME,
-        group_id=settings.consumer_group,
-        bootstrap_servers=platform.kafka_bootstrap_servers,
-        db=db,
-        producer=producer,
-        handlers=build_handlers(policy, dispatcher.wake),
+    consumer = event_consumer(
+        NAME, settings.consumer_group, platform, db, producer, build_handlers(policy, dispatcher.wake)
     )
     app = build_app(
         db,

@@ -1,11 +1,11 @@
 """Composition root of the Notification service: `python -m paysaga.services.notification.main`."""
 
+from paysaga.platform.assembly import event_consumer, service_database
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
-from paysaga.platform.settings import PlatformSettings, service_database_url
+from paysaga.platform.settings import PlatformSettings
 from paysaga.services.notification.app import build_app
 from paysaga.services.notification.consumers import build_handlers
 from paysaga.services.notification.dispatcher import Dispatcher
@@ -46,19 +46,13 @@ def build() -> Service:
     platform = PlatformSettings()
     settings = NotificationSettings()
     init_process(NAME, platform)
-    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
-    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    db = service_database(NAME, settings, platform)
     # Notification publishes no events; the producer only carries dead letters of the consumer.
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
     gateways = build_gateways(settings)
     dispatcher = build_dispatcher(db, gateways, settings)
-    consumer = EventConsumer(
-        service=NAME,
-        group_id=settings.consumer_group,
-        bootstrap_servers=platform.kafka_bootstrap_servers,
-        db=db,
-        producer=producer,
-        handlers=build_handlers(settings, dispatcher.wake),
+    consumer = event_consumer(
+        NAME, settings.consumer_group, platform, db, producer, build_handlers(settings, dispatcher.wake)
     )
     app = build_app(db, gateways, readiness={"database": db.ping, "kafka": producer.check_connection})
     return Service(

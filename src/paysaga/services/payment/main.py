@@ -1,12 +1,12 @@
 """Composition root of the Payment service."""
 
+from paysaga.platform.assembly import event_consumer, service_database
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.runtime import Service, serve_forever
-from paysaga.platform.settings import PlatformSettings, service_database_url
+from paysaga.platform.settings import PlatformSettings
 from paysaga.services.payment.app import build_app
 from paysaga.services.payment.consumers import build_handlers
 from paysaga.services.payment.fraud_client import FraudClient
@@ -22,9 +22,8 @@ def build() -> Service:
     platform = PlatformSettings()
     settings = PaymentSettings()
     init_process(NAME, platform)
-    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
-    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-    relay_db = Database(dsn, min_size=1, max_size=4)
+    db = service_database(NAME, settings, platform)
+    relay_db = Database(db.dsn, min_size=1, max_size=4)
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
     fraud = FraudClient(settings.antifraud_target, deadline_seconds=settings.antifraud_deadline_seconds)
     provider = ProviderClient(
@@ -39,13 +38,8 @@ def build() -> Service:
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
     )
-    consumer = EventConsumer(
-        service=NAME,
-        group_id=settings.consumer_group,
-        bootstrap_servers=platform.kafka_bootstrap_servers,
-        db=db,
-        producer=producer,
-        handlers=build_handlers(settings, processor.wake),
+    consumer = event_consumer(
+        NAME, settings.consumer_group, platform, db, producer, build_handlers(settings, processor.wake)
     )
     app = build_app(db, readiness={"database": db.ping, "kafka": producer.check_connection})
     return Service(

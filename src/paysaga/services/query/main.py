@@ -1,11 +1,10 @@
 """Composition root of the Query service."""
 
+from paysaga.platform.assembly import event_consumer, service_database
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.consumer import EventConsumer
-from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
-from paysaga.platform.settings import PlatformSettings, service_database_url
+from paysaga.platform.settings import PlatformSettings
 from paysaga.services.query.app import build_app
 from paysaga.services.query.consumers import HANDLERS
 from paysaga.services.query.settings import QuerySettings
@@ -17,17 +16,9 @@ def build() -> Service:
     platform = PlatformSettings()
     settings = QuerySettings()
     init_process(NAME, platform)
-    dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, NAME)
-    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    db = service_database(NAME, settings, platform)
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)  # for dead letters
-    consumer = EventConsumer(
-        service=NAME,
-        group_id=settings.consumer_group,
-        bootstrap_servers=platform.kafka_bootstrap_servers,
-        db=db,
-        producer=producer,
-        handlers=HANDLERS,
-    )
+    consumer = event_consumer(NAME, settings.consumer_group, platform, db, producer, HANDLERS)
     app = build_app(db, readiness={"database": db.ping, "kafka": producer.check_connection})
     return Service(
         name=NAME,

@@ -12,33 +12,27 @@ import httpx
 import pytest
 
 from paysaga.contracts.protos import antifraud_pb2_grpc
-from paysaga.devstack.postgres import ensure_databases
-from paysaga.platform import migrations
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
-from paysaga.platform.settings import service_database_url
 from paysaga.services.antifraud.app import build_app
 from paysaga.services.antifraud.consumers import HANDLERS
 from paysaga.services.antifraud.grpc_server import AntiFraudGrpcServer
 from tests.integration.services.antifraud.helpers import LIMITS, wait_serving
+from tests.support.db import connected
 from tests.support.infra import Infra
 
 
 @pytest.fixture(scope="session")
 async def antifraud_dsn(infra: Infra) -> str:
-    await ensure_databases(infra.admin_url, ["paysaga_antifraud"])
-    dsn = service_database_url(infra.admin_url, "antifraud")
-    await asyncio.to_thread(migrations.upgrade, "antifraud", dsn)
-    return dsn
+    """Created and migrated by the session's `infra` fixture."""
+    return infra.dsns["antifraud"]
 
 
 @pytest.fixture
 async def db(antifraud_dsn: str) -> AsyncIterator[Database]:
-    database = Database(antifraud_dsn, min_size=1, max_size=20)
-    await database.connect()
-    yield database
-    await database.close()
+    async with connected(antifraud_dsn, max_size=20) as database:
+        yield database
 
 
 @pytest.fixture

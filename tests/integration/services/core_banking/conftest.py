@@ -10,31 +10,25 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from paysaga.devstack.postgres import ensure_databases
-from paysaga.platform import migrations
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
-from paysaga.platform.settings import service_database_url
 from paysaga.services.core_banking.app import build_app
 from paysaga.services.core_banking.consumers import HANDLERS
+from tests.support.db import connected
 from tests.support.infra import Infra
 
 
 @pytest.fixture(scope="session")
 async def core_banking_dsn(infra: Infra) -> str:
-    await ensure_databases(infra.admin_url, ["paysaga_core_banking"])
-    dsn = service_database_url(infra.admin_url, "core_banking")
-    await asyncio.to_thread(migrations.upgrade, "core_banking", dsn)
-    return dsn
+    """Created and migrated by the session's `infra` fixture."""
+    return infra.dsns["core_banking"]
 
 
 @pytest.fixture
 async def db(core_banking_dsn: str) -> AsyncIterator[Database]:
-    database = Database(core_banking_dsn, min_size=1, max_size=20)
-    await database.connect()
-    yield database
-    await database.close()
+    async with connected(core_banking_dsn, max_size=20) as database:
+        yield database
 
 
 @pytest.fixture

@@ -11,33 +11,27 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from paysaga.devstack.postgres import ensure_databases
-from paysaga.platform import migrations
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
-from paysaga.platform.settings import service_database_url
 from paysaga.services.merchant_callback.app import build_app
 from paysaga.services.merchant_callback.consumers import build_handlers
 from paysaga.services.merchant_callback.domain import RetryPolicy
 from tests.integration.services.merchant_callback.helpers import FAST, Receiver, RunningDispatcher, start_dispatcher
+from tests.support.db import connected
 from tests.support.infra import Infra
 
 
 @pytest.fixture(scope="session")
 async def mc_dsn(infra: Infra) -> str:
-    await ensure_databases(infra.admin_url, ["paysaga_merchant_callback"])
-    dsn = service_database_url(infra.admin_url, "merchant_callback")
-    await asyncio.to_thread(migrations.upgrade, "merchant_callback", dsn)
-    return dsn
+    """Created and migrated by the session's `infra` fixture."""
+    return infra.dsns["merchant_callback"]
 
 
 @pytest.fixture
 async def db(mc_dsn: str) -> AsyncIterator[Database]:
-    database = Database(mc_dsn, min_size=1, max_size=10)
-    await database.connect()
-    yield database
-    await database.close()
+    async with connected(mc_dsn, max_size=10) as database:
+        yield database
 
 
 @pytest.fixture

@@ -11,12 +11,9 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from paysaga.devstack.postgres import ensure_databases
-from paysaga.platform import migrations
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
-from paysaga.platform.settings import service_database_url
 from paysaga.services.notification.app import build_app
 from paysaga.services.notification.consumers import build_handlers
 from paysaga.services.notification.dispatcher import Dispatcher
@@ -24,6 +21,7 @@ from paysaga.services.notification.domain import Channel
 from paysaga.services.notification.gateways import SimulatedGateway
 from paysaga.services.notification.main import build_dispatcher
 from paysaga.services.notification.settings import NotificationSettings
+from tests.support.db import connected
 from tests.support.infra import Infra
 
 # Fast retries and short timeouts, so that tests see several attempts in a second or two.
@@ -41,18 +39,14 @@ FAST = {
 
 @pytest.fixture(scope="session")
 async def notification_dsn(infra: Infra) -> str:
-    await ensure_databases(infra.admin_url, ["paysaga_notification"])
-    dsn = service_database_url(infra.admin_url, "notification")
-    await asyncio.to_thread(migrations.upgrade, "notification", dsn)
-    return dsn
+    """Created and migrated by the session's `infra` fixture."""
+    return infra.dsns["notification"]
 
 
 @pytest.fixture
 async def db(notification_dsn: str) -> AsyncIterator[Database]:
-    database = Database(notification_dsn, min_size=1, max_size=20)
-    await database.connect()
-    yield database
-    await database.close()
+    async with connected(notification_dsn, max_size=20) as database:
+        yield database
 
 
 @pytest.fixture(autouse=True)
