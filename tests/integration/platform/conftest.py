@@ -10,7 +10,6 @@ import pytest
 from paysaga.devstack.postgres import ensure_databases
 from paysaga.platform import inbox, outbox
 from paysaga.platform.db import Database
-from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.settings import service_database_url
 from tests.support.infra import Infra
 
@@ -37,10 +36,3 @@ async def db(platform_dsn: str) -> AsyncIterator[Database]:
     await database.connect()
     yield database
     await database.close()
-
-
-@pytest.fixture
-async def producer(infra: Infra) -> AsyncIterator[KafkaProducer]:
-    p = KafkaProducer(infra.bootstrap, client_id="test")
-    yield p
-    await p.close()

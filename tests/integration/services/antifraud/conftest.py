@@ -3,8 +3,6 @@ free port, its HTTP app, and its consumer in a fresh group."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import grpc
@@ -19,6 +17,7 @@ from paysaga.services.antifraud.app import build_app
 from paysaga.services.antifraud.consumers import HANDLERS
 from paysaga.services.antifraud.grpc_server import AntiFraudGrpcServer
 from tests.integration.services.antifraud.helpers import LIMITS, wait_serving
+from tests.support.consumers import running_consumer
 from tests.support.db import connected
 from tests.support.infra import Infra
 
@@ -65,25 +64,7 @@ async def http(db: Database) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def producer(infra: Infra) -> AsyncIterator[KafkaProducer]:
-    p = KafkaProducer(infra.bootstrap, client_id="antifraud-test")
-    yield p
-    await p.close()
-
-
-@pytest.fixture
 async def consumer(db: Database, producer: KafkaProducer, infra: Infra) -> AsyncIterator[EventConsumer]:
     """The service's own consumer (its HANDLERS), in a fresh group, running for the test."""
-    runner = EventConsumer(
-        service="antifraud",
-        group_id=f"antifraud-test-{uuid.uuid4()}",
-        bootstrap_servers=infra.bootstrap,
-        db=db,
-        producer=producer,
-        handlers=HANDLERS,
-        backoff_initial=0.02,
-    )
-    task = asyncio.create_task(runner.run())
-    yield runner
-    runner.stop()
-    await task
+    async with running_consumer("antifraud", HANDLERS, db, producer, infra) as runner:
+        yield runner

@@ -3,8 +3,6 @@ its consumer (the service's HANDLERS) in a fresh group per test."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -15,6 +13,7 @@ from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.services.core_banking.app import build_app
 from paysaga.services.core_banking.consumers import HANDLERS
+from tests.support.consumers import running_consumer
 from tests.support.db import connected
 from tests.support.infra import Infra
 
@@ -39,25 +38,7 @@ async def http(db: Database) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def producer(infra: Infra) -> AsyncIterator[KafkaProducer]:
-    p = KafkaProducer(infra.bootstrap, client_id="core-banking-test")
-    yield p
-    await p.close()
-
-
-@pytest.fixture
 async def consumer(db: Database, producer: KafkaProducer, infra: Infra) -> AsyncIterator[EventConsumer]:
     """The service's own consumer in a fresh group, running for the test."""
-    runner = EventConsumer(
-        service="core_banking",
-        group_id=f"core-banking-test-{uuid.uuid4()}",
-        bootstrap_servers=infra.bootstrap,
-        db=db,
-        producer=producer,
-        handlers=HANDLERS,
-        backoff_initial=0.02,
-    )
-    task = asyncio.create_task(runner.run())
-    yield runner
-    runner.stop()
-    await task
+    async with running_consumer("core_banking", HANDLERS, db, producer, infra) as runner:
+        yield runner

@@ -70,13 +70,6 @@ class Harness:
 
 
 @pytest.fixture
-async def producer(infra: Infra) -> AsyncIterator[KafkaProducer]:
-    p = KafkaProducer(infra.bootstrap, client_id="merchant-callback-test")
-    yield p
-    await p.close()
-
-
-@pytest.fixture
 async def harness(db: Database, policy: RetryPolicy) -> AsyncIterator[Harness]:
     dispatchers: list[RunningDispatcher] = []
 

@@ -61,13 +61,6 @@ async def _park_leftovers(db: Database) -> None:
 
 
 @pytest.fixture
-async def producer(infra: Infra) -> AsyncIterator[KafkaProducer]:
-    p = KafkaProducer(infra.bootstrap, client_id="notification-test")
-    yield p
-    await p.close()
-
-
-@pytest.fixture
 def gateways() -> dict[Channel, SimulatedGateway]:
     return {channel: SimulatedGateway(channel) for channel in Channel}
 
