@@ -1,15 +1,18 @@
-"""The consumer runner: Kafka records → typed events → handlers, each in its own transaction.
+"""The consumer runner: Kafka records → typed events → handlers, in transactions with the inbox.
 
-For every record: parse the CloudEvents envelope and the payload; claim its id in the inbox and
-run the handler in ONE transaction (with the outbox rows the handler raised); only after that
-commit is the offset stored for commit. Partitions of a batch are processed concurrently, the
-records of one partition strictly in order.
+A polled batch is applied in ONE transaction: the inbox claims every event id in one statement,
+the handlers run record after record (each partition's records in order) and the outbox rows
+they raised are written; only after that commit are the offsets stored for commit. That makes
+the per-record cost a few statements instead of a transaction each.
 
-Failures: an unparseable or schema-invalid record goes straight to the dead-letter topic. A
-handler that keeps failing is retried with backoff `max_attempts` times, then dead-lettered
-with the reason in headers, and the partition moves on. An outage (database or broker out of
-reach, serialization conflicts, `TransientError`) is retried without limit and never
-dead-letters: the partition waits, losing nothing. Stopping finishes the record in hand.
+If anything in the batch fails, the transaction rolls back (nothing of it is applied) and the
+batch is redone one record per transaction, partitions concurrently, which isolates the record
+at fault: an unparseable or schema-invalid record goes straight to the dead-letter topic; a
+handler that keeps failing is retried with backoff `max_attempts` times (its try in the batch
+counts as the first), then dead-lettered with the reason in headers, and the partition moves on.
+An outage (database or broker out of reach, serialization conflicts or deadlocks,
+`TransientError`) is retried without limit and never dead-letters: the partition waits, losing
+nothing. Stopping finishes the batch or record in hand.
 """
 
 from __future__ import annotations
@@ -77,6 +80,21 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, _OUTAGES)
 
 
+@dataclass(slots=True)
+class _Prepared:
+    msg: Message
+    event: Event
+    handler: Handler
+    delivery: Delivery
+
+
+_SKIP = object()
+
+
+def _position(msg: Message) -> tuple[str, int, int]:
+    return (msg.topic(), msg.partition(), msg.offset())
+
+
 class _Stopped(Exception):
     """The runner is stopping while a record waits for an outage to end; it stays uncommitted."""
 
@@ -112,6 +130,7 @@ class EventConsumer:
         self.processed = 0
         self.dead_lettered = 0
         self.assigned = asyncio.Event()
+        self._in_hand: _Prepared | None = None  # the record whose handler runs in the batch
 
     def stop(self) -> None:
         self._stopping.set()
@@ -136,7 +155,7 @@ class EventConsumer:
                     by_partition[(msg.topic(), msg.partition())].append(msg)
                 if not by_partition:
                     continue
-                done = await asyncio.gather(*(self._process_partition(msgs) for msgs in by_partition.values()))
+                done = await self._process_batch(list(by_partition.values()))
                 offsets = [TopicPartition(m.topic(), m.partition(), m.offset() + 1) for m in done if m is not None]
                 if offsets:
                     await consumer.store_offsets(offsets=offsets)
@@ -152,20 +171,106 @@ class EventConsumer:
         )
         self.assigned.set()
 
-    async def _process_partition(self, messages: list[Message]) -> Message | None:
+    async def _process_batch(self, partitions: list[list[Message]]) -> list[Message | None]:
+        """Apply a polled batch; return, per partition, the last record that is done."""
+        if self._stopping.is_set():
+            return []
+        prepared: list[_Prepared] = []
+        for messages in partitions:
+            for msg in messages:
+                item = self._prepare(msg)
+                if item is None:  # a record for the dead-letter topic: the one-by-one path handles it
+                    return await self._one_by_one(partitions, {})
+                if item is not _SKIP:
+                    prepared.append(item)
+        if prepared:
+            try:
+                await self._apply_batch(prepared)
+            except Exception as exc:
+                failed = self._in_hand
+                log.warning(
+                    "consumer.batch_rolled_back",
+                    group=self.group_id,
+                    records=len(prepared),
+                    event_id=failed.delivery.meta.id if failed else None,
+                    error=repr(exc),
+                )
+                tried = {} if failed is None or is_outage(exc) else {_position(failed.msg): 1}
+                return await self._one_by_one(partitions, tried)
+            finally:
+                self._in_hand = None
+        return [messages[-1] for messages in partitions]
+
+    def _prepare(self, msg: Message) -> _Prepared | object | None:
+        """The record's event and handler; _SKIP for an event type not handled here; None if invalid."""
+        try:
+            meta = parse_headers(headers_dict(msg.headers()))
+        except InvalidEnvelope:
+            return None
+        entry = self._handlers.get(meta.type)
+        if entry is None:
+            return _SKIP
+        event_cls, handler = entry
+        try:
+            event = event_cls.model_validate_json(msg.value() or b"")
+        except ValidationError:
+            return None
+        key = msg.key().decode() if msg.key() else None
+        delivery = Delivery(meta=meta, topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), key=key)
+        return _Prepared(msg, event, handler, delivery)
+
+    async def _apply_batch(self, prepared: list[_Prepared]) -> None:
+        async with UnitOfWork(self._db, source=f"/paysaga/{self.service}") as uow:
+            fresh = await inbox.claim_many(
+                uow.conn,
+                [
+                    (d.meta.source, d.meta.id, d.meta.type, d.topic, d.partition, d.offset)
+                    for d in (p.delivery for p in prepared)
+                ],
+            )
+            skipped: list[_Prepared] = []
+            for item in prepared:
+                meta = item.delivery.meta
+                if (meta.source, meta.id) not in fresh:
+                    skipped.append(item)
+                    continue
+                fresh.discard((meta.source, meta.id))  # an id twice in one batch is applied once
+                self._in_hand = item
+                with span(f"consume {meta.type}", meta.traceparent, **{"messaging.consumer.group": self.group_id}):
+                    await item.handler(item.event, uow, item.delivery)
+            self._in_hand = None
+            await uow.commit()
+        self.processed += len(prepared)
+        for item in skipped:
+            log.info(
+                "consumer.duplicate_skipped",
+                group=self.group_id,
+                event_id=item.delivery.meta.id,
+                type=item.delivery.meta.type,
+            )
+
+    async def _one_by_one(
+        self, partitions: list[list[Message]], tried: dict[tuple[str, int, int], int]
+    ) -> list[Message | None]:
+        """The batch again, one record per transaction, partitions concurrently."""
+        return list(await asyncio.gather(*(self._process_partition(msgs, tried) for msgs in partitions)))
+
+    async def _process_partition(
+        self, messages: list[Message], tried: dict[tuple[str, int, int], int]
+    ) -> Message | None:
         """Process in order; return the last record that is done (applied, skipped or dead-lettered)."""
         last_done: Message | None = None
         for msg in messages:
             if self._stopping.is_set():
                 break
             try:
-                await self._process(msg)
+                await self._process(msg, tried.get(_position(msg), 0))
             except _Stopped:
                 break
             last_done = msg
         return last_done
 
-    async def _process(self, msg: Message) -> None:
+    async def _process(self, msg: Message, attempts_before: int = 0) -> None:
         try:
             meta = parse_headers(headers_dict(msg.headers()))
         except InvalidEnvelope as exc:
@@ -182,7 +287,7 @@ class EventConsumer:
             return
         key = msg.key().decode() if msg.key() else None
         delivery = Delivery(meta=meta, topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), key=key)
-        attempt = 0
+        attempt = attempts_before
         while True:
             attempt += 1
             try:

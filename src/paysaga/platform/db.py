@@ -16,6 +16,14 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without the default `RESET ALL; UNLISTEN *; …` round trip.
+
+    asyncpg still rolls back a transaction left open. Nothing here leaves session state behind:
+    advisory locks are transaction-scoped, LISTEN runs on a connection of its own, no `SET`.
+    """
+
+
 class Database:
     """A pool, created at start-up (never at import) and closed at shutdown."""
 
@@ -26,7 +34,12 @@ class Database:
 
     async def connect(self) -> None:
         self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=self._min, max_size=self._max, init=_init_connection, command_timeout=30
+            self.dsn,
+            min_size=self._min,
+            max_size=self._max,
+            init=_init_connection,
+            reset=_keep_session,
+            command_timeout=30,
         )
 
     async def close(self) -> None:

@@ -45,3 +45,23 @@ async def claim(
         offset,
     )
     return bool(inserted)
+
+
+async def claim_many(
+    conn: asyncpg.Connection, records: list[tuple[str, str, str, str, int, int]]
+) -> set[tuple[str, str]]:
+    """Record many events as applied in one statement; return the (source, id) pairs that were new.
+
+    `records` are (event_source, event_id, event_type, topic, partition, offset). An id that comes
+    twice in `records` is returned once: the caller applies it once.
+    """
+    if not records:
+        return set()
+    columns = list(zip(*records, strict=True))
+    rows = await conn.fetch(
+        "INSERT INTO inbox (event_source, event_id, event_type, topic, kafka_partition, kafka_offset)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::bigint[])"
+        " ON CONFLICT DO NOTHING RETURNING event_source, event_id",
+        *columns,
+    )
+    return {(r["event_source"], r["event_id"]) for r in rows}

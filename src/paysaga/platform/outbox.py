@@ -53,12 +53,18 @@ def lane_of(key: str) -> int:
     return zlib.crc32(key.encode()) % LANES
 
 
-async def write_outbox(conn: asyncpg.Connection, events: Sequence[Event], *, source: str) -> None:
-    """Insert events into the outbox on `conn`, which must be inside the caller's transaction."""
-    traceparent = current_traceparent()
+async def write_outbox(
+    conn: asyncpg.Connection, events: Sequence[Event | tuple[Event, str | None]], *, source: str
+) -> None:
+    """Insert events into the outbox on `conn`, which must be inside the caller's transaction.
+
+    An event may come with the `traceparent` it was raised under; a bare event takes the current one.
+    """
+    current = current_traceparent()
     now = datetime.now(UTC)
     rows = []
-    for event in events:
+    for item in events:
+        event, traceparent = item if isinstance(item, tuple) else (item, current)
         meta = EventMeta(id=str(uuid.uuid4()), type=event.type_name(), source=source, time=now, traceparent=traceparent)
         headers = {k: v.decode() for k, v in meta.to_headers()}
         rows.append((meta.id, event.topic, event.key, lane_of(event.key), meta.type, event.to_json(), headers))

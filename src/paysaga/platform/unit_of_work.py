@@ -15,13 +15,14 @@ import asyncpg
 from paysaga.contracts.events import Event
 from paysaga.platform.db import Database
 from paysaga.platform.outbox import write_outbox
+from paysaga.platform.tracing import current_traceparent
 
 
 class UnitOfWork:
     def __init__(self, db: Database, *, source: str) -> None:
         self._db = db
         self._source = source
-        self._events: list[Event] = []
+        self._events: list[tuple[Event, str | None]] = []
         self._conn: asyncpg.Connection | None = None
         self._tx: asyncpg.transaction.Transaction | None = None
         self._committed = False
@@ -34,8 +35,9 @@ class UnitOfWork:
         return self._conn
 
     def publish(self, event: Event) -> None:
-        """Record an event to be written to the outbox with this transaction."""
-        self._events.append(event)
+        """Record an event to be written to the outbox with this transaction (and the trace it
+        was raised in: one transaction may carry the events of several handled records)."""
+        self._events.append((event, current_traceparent()))
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the transaction has committed (e.g. wake a worker); never on rollback."""

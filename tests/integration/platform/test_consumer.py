@@ -235,3 +235,71 @@ async def test_stop_finishes_the_event_in_hand_and_commits_its_offset(
         await task
     assert marker in seen
     assert key not in seen
+
+
+async def test_a_failing_record_in_a_batch_costs_its_neighbours_nothing(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    """The batch's transaction rolls back and is redone one record at a time: the records before
+    and after the bad one are applied exactly once, the bad one is tried max_attempts times in all."""
+    key = f"batch-{uuid.uuid4()}"  # one partition, records in this order
+    primer, before, after = (f"{name}-{uuid.uuid4()}" for name in ("primer", "before", "after"))
+    calls: list[str] = []
+    gate = asyncio.Event()
+
+    async def fails_on_key(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+        calls.append(event.user_id)
+        if event.user_id == primer:
+            await gate.wait()  # meanwhile the next three records are fetched: they come as one batch
+        if event.user_id == key:
+            raise ValueError("a bug in the handler")
+        await record_applied(event, uow, delivery)
+
+    send_customer_created(infra, primer, key=key)
+    # The broker holds each fetch for 2 s (or 1 MB), so the three records arrive in one response.
+    slow_fetch = {"fetch.min.bytes": 1_000_000, "fetch.wait.max.ms": 2000}
+    consumer = make_consumer(db, producer, infra, fails_on_key, max_attempts=3, **slow_fetch)
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(300):
+            if primer in calls:
+                break
+            await asyncio.sleep(0.1)
+        send_customer_created(infra, before, key=key)
+        send_customer_created(infra, key)
+        send_customer_created(infra, after, key=key)
+        await asyncio.sleep(3)
+        gate.set()
+        assert await eventually(lambda: _positive(db, after))
+    finally:
+        gate.set()
+        consumer.stop()
+        await task
+    assert calls.count(key) == 3
+    assert calls.count(before) == 2  # once in the rolled-back batch, once on its own
+    assert await applied_count(db, before) == 1
+    assert await applied_count(db, after) == 1
+    assert await applied_count(db, key) == 0
+    dead = await asyncio.to_thread(
+        wait_for_records, infra.bootstrap, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer)
+    )
+    assert [r.headers["dlq_reason"] for r in dead] == ["handler-failed"]
+
+
+async def test_an_event_already_applied_by_an_earlier_batch_is_skipped(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    user = f"later-dup-{uuid.uuid4()}"
+    consumer = make_consumer(db, producer, infra, record_applied)
+    task = asyncio.create_task(consumer.run())
+    try:
+        event_id = send_customer_created(infra, user)
+        assert await eventually(lambda: _positive(db, user))
+        send_customer_created(infra, user, event_id=event_id)  # redelivered after its batch committed
+        marker = f"marker-{uuid.uuid4()}"
+        send_customer_created(infra, marker, key=user)  # behind it on the same partition
+        assert await eventually(lambda: _positive(db, marker))
+    finally:
+        consumer.stop()
+        await task
+    assert await applied_count(db, user) == 1

@@ -10,6 +10,7 @@ import pytest
 
 from paysaga.contracts.events import PaymentCompleted
 from paysaga.platform.db import Database
+from paysaga.platform.tracing import continued
 from paysaga.platform.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -44,3 +45,19 @@ async def test_after_commit_callbacks_run_only_on_commit(db: Database) -> None:
             uow.after_commit(lambda: calls.append("rolled back"))
             raise RuntimeError("boom")
     assert calls == ["committed"]
+
+
+async def test_each_event_keeps_the_trace_it_was_raised_in(db: Database) -> None:
+    """One transaction may carry the events of several consumed records, each of its own trace."""
+    traces = ["0af7651916cd43dd8448eb211c80319c", "4bf92f3577b34da6a3ce929d0e0e4736"]
+    ids = [f"uow-trace-{uuid.uuid4()}" for _ in traces]
+    async with UnitOfWork(db, source="/test") as uow:
+        for payment_id, trace_id in zip(ids, traces, strict=True):
+            with continued(f"00-{trace_id}-b7ad6b7169203331-01"):
+                event = PaymentCompleted(payment_id=payment_id, provider_txn_id="t", completed_at=datetime.now(UTC))
+                uow.publish(event)
+        await uow.commit()
+    async with db.connection() as conn:
+        rows = await conn.fetch("SELECT key, headers FROM outbox WHERE key = ANY($1::text[])", ids)
+    seen = {r["key"]: r["headers"]["traceparent"].split("-")[1] for r in rows}
+    assert seen == dict(zip(ids, traces, strict=True))

@@ -26,8 +26,14 @@ class DwhSettings(ServiceSettings):
         description="Where `paysaga dwh report` writes by default (default: <PAYSAGA_STATE_DIR or .local>/dwh/report)",
     )
     consumer_group: str = Field(default="dwh", description="Kafka consumer group of the ingest")
-    batch_size: int = Field(default=500, gt=0, le=100_000, description="Most records written in one DuckDB transaction")
-    poll_timeout_seconds: float = Field(default=0.5, gt=0, description="Longest wait for a batch from Kafka")
+    batch_size: int = Field(
+        default=5000, gt=0, le=100_000, description="Most records written in one DuckDB transaction"
+    )
+    poll_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Longest wait to fill a batch from Kafka: records land at most this late, few per transaction",
+    )
     session_timeout_ms: int = Field(
         default=10_000, ge=1_000, description="Kafka group session timeout: how soon a dead ingest's partitions move"
     )
