@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
 
 from paysaga.contracts.cloudevents import headers_dict
 
@@ -62,6 +62,21 @@ def read_topic(bootstrap: str, topic: str) -> list[Record]:
                 if msg.offset() + 1 >= ends[msg.partition()]:
                     todo.discard(msg.partition())
         return records
+    finally:
+        consumer.close()
+
+
+def read_messages(bootstrap: str, topic: str, key: str, count: int, timeout: float = 20.0) -> list[Message]:
+    """The first `count` raw records of `key` on the topic, as a consumer would poll them."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"test-raw-{uuid.uuid4()}", "log_level": 0})
+    try:
+        partitions = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        found: list[Message] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count and time.monotonic() < deadline:
+            found += [m for m in consumer.consume(500, timeout=0.5) if not m.error() and m.key() == key.encode()]
+        return found[:count]
     finally:
         consumer.close()
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
-import httpx
+import uvloop
 
 from paysaga.contracts.banking import with_control_key
+from paysaga.platform.http_client import HttpClient, HttpTransportError
 from paysaga.platform.settings import PlatformSettings, service_database_url
 
 BIC = "044525225"
@@ -48,7 +49,7 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def make_customers(client: httpx.AsyncClient, count: int, balance: int) -> list[dict[str, str]]:
+async def make_customers(client: HttpClient, count: int, balance: int) -> list[dict[str, str]]:
     async def one(i: int) -> dict[str, str]:
         email = f"bench-{uuid.uuid4().hex[:12]}@example.org"
         body = {"email": email, "password": PASSWORD, "name": f"Bench {i}", "phone": "+79161234567", "currency": "RUB"}
@@ -99,7 +100,7 @@ async def watch(run: Run, query_dsn: str, stop: asyncio.Event) -> None:
         await conn.close()
 
 
-async def offer(run: Run, client: httpx.AsyncClient, customers: list[dict[str, str]], amount: int) -> None:
+async def offer(run: Run, client: HttpClient, customers: list[dict[str, str]], amount: int) -> None:
     interval = 1.0 / run.rate
     start = time.perf_counter()
     total = int(run.rate * run.duration)
@@ -118,7 +119,7 @@ async def offer(run: Run, client: httpx.AsyncClient, customers: list[dict[str, s
             response = await client.post(
                 "/api/v1/payments", json=body, headers={**auth, "Idempotency-Key": str(uuid.uuid4())}
             )
-        except httpx.HTTPError:
+        except HttpTransportError:
             run.errors += 1
             return
         t1 = time.perf_counter()
@@ -164,8 +165,8 @@ def platform_rss_mib(state_dir: str) -> float:
 async def main(args: argparse.Namespace) -> None:
     platform = PlatformSettings()
     query_dsn = os.environ.get("QUERY_DATABASE_URL") or service_database_url(platform.paysaga_postgres_url, "query")
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(base_url=args.bff, timeout=30, limits=limits) as client:
+    client = HttpClient(args.bff, timeout=30, max_connections=400)
+    try:
         print(f"setting up {args.customers} customers…", flush=True)
         customers = await make_customers(client, args.customers, balance=100_000_000_000)
         print(
@@ -197,6 +198,8 @@ async def main(args: argparse.Namespace) -> None:
                     flush=True,
                 )
             await asyncio.sleep(args.pause)
+    finally:
+        await client.close()
     print(f"platform memory (PSS, all processes): {platform_rss_mib(args.state_dir):.0f} MiB", flush=True)
 
 
@@ -209,7 +212,7 @@ def cli(argv: list[str] | None = None) -> None:
     parser.add_argument("--pause", type=float, default=3.0)
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--state-dir", default=os.path.abspath(os.environ.get("PAYSAGA_STATE_DIR", ".local")))
-    asyncio.run(main(parser.parse_args(argv)))
+    uvloop.run(main(parser.parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -155,7 +155,7 @@ class EventConsumer:
                     by_partition[(msg.topic(), msg.partition())].append(msg)
                 if not by_partition:
                     continue
-                done = await self._process_batch(list(by_partition.values()))
+                done = await self.apply_batch(list(by_partition.values()))
                 offsets = [TopicPartition(m.topic(), m.partition(), m.offset() + 1) for m in done if m is not None]
                 if offsets:
                     await consumer.store_offsets(offsets=offsets)
@@ -171,8 +171,9 @@ class EventConsumer:
         )
         self.assigned.set()
 
-    async def _process_batch(self, partitions: list[list[Message]]) -> list[Message | None]:
-        """Apply a polled batch; return, per partition, the last record that is done."""
+    async def apply_batch(self, partitions: list[list[Message]]) -> list[Message | None]:
+        """Apply a polled batch (each partition's records in order); return, per partition, the last
+        record that is done: its offset + 1 may be committed."""
         if self._stopping.is_set():
             return []
         prepared: list[_Prepared] = []

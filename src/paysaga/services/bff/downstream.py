@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import structlog
 
+from paysaga.platform.http_client import HttpClient, HttpResponse, HttpTransportError
 from paysaga.platform.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
-from paysaga.platform.tracing import current_traceparent
 
 log = structlog.get_logger("paysaga.bff")
 
@@ -16,19 +15,13 @@ log = structlog.get_logger("paysaga.bff")
 class Downstream:
     def __init__(self, name: str, base_url: str, timeout: float) -> None:
         self.name = name
-        self.client = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout, connect=min(2.0, timeout)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
-        )
+        self.client = HttpClient(base_url, timeout=timeout, max_connections=100)
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def request(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
         """The response when 2xx; the downstream's problem re-raised for 4xx; a 503 problem otherwise."""
-        if traceparent := current_traceparent():
-            kwargs["headers"] = {**kwargs.get("headers", {}), "traceparent": traceparent}
         try:
             response = await self.client.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
+        except HttpTransportError as exc:
             log.warning("downstream.unreachable", service=self.name, path=path, error=repr(exc))
             raise self._unavailable() from exc
         if response.is_success:
@@ -62,4 +55,4 @@ class Downstream:
         response.raise_for_status()
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.close()

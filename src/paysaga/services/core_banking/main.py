@@ -22,7 +22,9 @@ def build() -> Service:
     init_process(NAME, platform)
     db = service_database(NAME, settings, platform)
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
-    consumer = event_consumer(NAME, settings.consumer_group, platform, db, producer, HANDLERS)
+    consumer = event_consumer(
+        NAME, settings.consumer_group, platform, db, producer, HANDLERS, fetch_wait_ms=settings.consumer_fetch_wait_ms
+    )
     app = build_app(db, readiness={"database": db.ping, "kafka": producer.check_connection})
     return Service(
         name=NAME,

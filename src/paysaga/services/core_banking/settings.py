@@ -11,3 +11,9 @@ class CoreBankingSettings(DatabaseServiceSettings):
 
     port: int = Field(default=8009, description="HTTP port: trial balance, journal, accounts, reversals")
     consumer_group: str = Field(default="core-banking", description="Kafka consumer group")
+    consumer_fetch_wait_ms: int = Field(
+        default=200,
+        ge=0,
+        le=5000,
+        description="How long the broker may hold a fetch to fill a batch (off the payment's critical path)",
+    )

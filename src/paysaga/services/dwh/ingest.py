@@ -25,6 +25,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message,
 from confluent_kafka.admin import AdminClient
 
 from paysaga.contracts.topics import ALL_TOPICS
+from paysaga.platform.assembly import batching_fetch
 from paysaga.services.dwh.store import DwhStore, RawRecord
 
 log = structlog.get_logger("paysaga.dwh")
@@ -65,7 +66,7 @@ class IngestWorker:
         group_id: str = "dwh",
         topics: Sequence[str] = ALL_TOPICS,
         batch_size: int = 5000,
-        poll_timeout_seconds: float = 1.0,
+        poll_timeout_seconds: float = 5.0,
         session_timeout_ms: int = 10_000,
         retry_backoff_seconds: float = 1.0,
         **overrides: Any,
@@ -85,6 +86,8 @@ class IngestWorker:
             "session.timeout.ms": session_timeout_ms,
             "heartbeat.interval.ms": min(1000, session_timeout_ms // 3),
             "max.poll.interval.ms": 300_000,
+            # Batches are filled for up to poll_timeout anyway: fewer, fuller fetches.
+            **batching_fetch(min(1000, max(1, int(poll_timeout_seconds * 1000)))),
         }
         self.conf.update(overrides)
         self._admin = AdminClient({"bootstrap.servers": bootstrap_servers})

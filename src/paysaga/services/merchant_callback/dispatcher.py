@@ -91,6 +91,7 @@ class WebhookDispatcher:
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._maybe_more = False  # the last claim filled every free slot: more may be due
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -111,6 +112,7 @@ class WebhookDispatcher:
                         claimed = await repository.claim_due(conn, limit=capacity, lease_seconds=self._lease)
                 except Exception as exc:  # the database is away: wait and try again
                     log.warning("merchant_callback.claim_failed", error=repr(exc))
+            self._maybe_more = capacity <= 0 or len(claimed) == capacity
             for due in claimed:
                 task = asyncio.create_task(self._deliver(due))
                 self._in_flight.add(task)
@@ -127,7 +129,8 @@ class WebhookDispatcher:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
-        self._wakeup.set()  # a slot is free
+        if self._maybe_more:
+            self._wakeup.set()  # a slot is free and work may be waiting for it
 
     async def _deliver(self, due: DueDelivery) -> None:
         try:

@@ -37,7 +37,8 @@ def build() -> Service:
         poll_seconds=settings.worker_poll_seconds,
     )
     consumer = event_consumer(
-        NAME, settings.consumer_group, platform, db, producer, build_handlers(policy, dispatcher.wake)
+        NAME, settings.consumer_group, platform, db, producer, build_handlers(policy, dispatcher.wake),
+        fetch_wait_ms=settings.consumer_fetch_wait_ms,
     )
     app = build_app(
         db,

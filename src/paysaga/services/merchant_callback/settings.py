@@ -14,6 +14,12 @@ class MerchantCallbackSettings(DatabaseServiceSettings):
 
     port: int = Field(default=8008, description="HTTP port: subscriptions and deliveries API")
     consumer_group: str = Field(default="merchant-callback", description="Kafka consumer group")
+    consumer_fetch_wait_ms: int = Field(
+        default=200,
+        ge=0,
+        le=5000,
+        description="How long the broker may hold a fetch to fill a batch (off the payment's critical path)",
+    )
     retry_horizon_seconds: float = Field(
         default=86_400.0, gt=0, description="A webhook is retried this long after it was scheduled, then dead-lettered"
     )

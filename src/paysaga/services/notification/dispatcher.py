@@ -54,6 +54,8 @@ class Dispatcher:
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight: dict[Channel, set[asyncio.Task[None]]] = {c: set() for c in self._gateways}
+        # Per channel: the last claim filled every free slot, so more may be due.
+        self._maybe_more: dict[Channel, bool] = dict.fromkeys(self._gateways, False)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -82,6 +84,7 @@ class Dispatcher:
         running = self._in_flight[channel]
         capacity = self._concurrency - len(running)
         if capacity <= 0:
+            self._maybe_more[channel] = True
             return False
         try:
             async with self._db.connection() as conn:
@@ -89,6 +92,7 @@ class Dispatcher:
         except Exception as exc:  # the database is away: wait and try again
             log.warning("notification.claim_failed", channel=channel, error=repr(exc))
             return False
+        self._maybe_more[channel] = len(claimed) == capacity
         for notification in claimed:
             task = asyncio.create_task(self._deliver(notification))
             running.add(task)
@@ -97,7 +101,8 @@ class Dispatcher:
 
     def _done(self, channel: Channel, task: asyncio.Task[None]) -> None:
         self._in_flight[channel].discard(task)
-        self._wakeup.set()  # a slot is free
+        if self._maybe_more[channel]:
+            self._wakeup.set()  # a slot is free and work may be waiting for it
 
     async def _drain(self) -> None:
         """Finish the deliveries in hand; what is still running after the grace is cancelled

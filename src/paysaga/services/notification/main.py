@@ -52,7 +52,8 @@ def build() -> Service:
     gateways = build_gateways(settings)
     dispatcher = build_dispatcher(db, gateways, settings)
     consumer = event_consumer(
-        NAME, settings.consumer_group, platform, db, producer, build_handlers(settings, dispatcher.wake)
+        NAME, settings.consumer_group, platform, db, producer, build_handlers(settings, dispatcher.wake),
+        fetch_wait_ms=settings.consumer_fetch_wait_ms,
     )
     app = build_app(db, gateways, readiness={"database": db.ping, "kafka": producer.check_connection})
     return Service(

@@ -207,13 +207,11 @@ class Steps:
                 await _finalize(uow, current, Status.FAILED, ErrorCode.FRAUD_SUSPECTED, None)
                 await uow.commit()
                 return None
-            await repository.move(uow.conn, payment.payment_id, Status.CHECKED, next_attempt_in=0, keep_lease=True)
+            checked = await repository.move(
+                uow.conn, payment.payment_id, Status.CHECKED, next_attempt_in=0, keep_lease=True
+            )
             await uow.commit()
-        return await self._reload(payment.payment_id)
-
-    async def _reload(self, payment_id: UUID) -> Payment | None:
-        async with self.db.connection() as conn:
-            return await repository.get(conn, payment_id)
+        return checked
 
     async def submit(self, payment: Payment) -> None:
         if _now() >= payment.deadline_at:
@@ -248,7 +246,7 @@ class Steps:
             current = await repository.lock(uow.conn, payment.payment_id)
             if current is None or current.status is not Status.CHECKED:
                 return
-            await repository.move(
+            submitted = await repository.move(
                 uow.conn,
                 payment.payment_id,
                 Status.SUBMITTED,
@@ -257,8 +255,6 @@ class Steps:
             )
             log.info("payment.submitted", payment_id=str(payment.payment_id), provider_txn_id=txn)
             early = await repository.take_early_callbacks(uow.conn, txn)
-            submitted = await repository.lock(uow.conn, payment.payment_id)
-            assert submitted is not None
             for callback in sorted(early, key=lambda c: c["received_at"]):
                 await _apply_provider_status(uow, submitted, callback["status"], txn)
                 submitted = await repository.lock(uow.conn, payment.payment_id)

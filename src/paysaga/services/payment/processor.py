@@ -28,6 +28,7 @@ class PaymentProcessor:
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._maybe_more = False  # the last claim filled every free slot: more may be due
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -48,6 +49,7 @@ class PaymentProcessor:
                         claimed = await repository.claim_due(conn, limit=capacity, lease_seconds=self._lease)
                 except Exception as exc:  # the database is away: wait and try again
                     log.warning("payment.worker_claim_failed", error=repr(exc))
+            self._maybe_more = capacity <= 0 or len(claimed) == capacity
             for payment in claimed:
                 task = asyncio.create_task(self._advance(payment))
                 self._in_flight.add(task)
@@ -63,7 +65,8 @@ class PaymentProcessor:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
-        self._wakeup.set()  # a slot is free
+        if self._maybe_more:
+            self._wakeup.set()  # a slot is free and work may be waiting for it
 
     async def _advance(self, payment: Payment) -> None:
         try:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from paysaga.platform.tracing import current_traceparent
+from paysaga.platform.http_client import HttpClient, HttpTransportError
 
 FINAL_STATUSES = ("SUCCESS", "FAILED")
 
@@ -22,18 +20,9 @@ class PayoutDeclined(Exception):
 class ProviderClient:
     def __init__(self, base_url: str, *, api_key: str, callback_url: str, timeout: float) -> None:
         self._callback_url = callback_url
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout, connect=min(2.0, timeout)),
-            headers={"Authorization": f"Bearer {api_key}"},
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+        self._client = HttpClient(
+            base_url, timeout=timeout, headers={"Authorization": f"Bearer {api_key}"}, max_connections=200
         )
-
-    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        headers = dict(extra or {})
-        if traceparent := current_traceparent():
-            headers["traceparent"] = traceparent
-        return headers
 
     async def submit(self, *, payment_id: str, amount: int, currency: str, recipient: dict[str, Any]) -> str:
         """Create the payout (idempotent on payment_id); the provider's transaction id."""
@@ -45,10 +34,8 @@ class ProviderClient:
             "callbackUrl": self._callback_url,
         }
         try:
-            response = await self._client.post(
-                "/v1/payouts", json=body, headers=self._headers({"Idempotency-Key": payment_id})
-            )
-        except httpx.TransportError as exc:
+            response = await self._client.post("/v1/payouts", json=body, headers={"Idempotency-Key": payment_id})
+        except HttpTransportError as exc:
             raise ProviderUnavailable(repr(exc)) from exc
         if response.is_success:
             return str(response.json()["providerTxnId"])
@@ -61,8 +48,8 @@ class ProviderClient:
     async def status(self, provider_txn_id: str) -> str:
         """PROCESSING, SUCCESS or FAILED (the status inquiry)."""
         try:
-            response = await self._client.get(f"/v1/payouts/{provider_txn_id}", headers=self._headers())
-        except httpx.TransportError as exc:
+            response = await self._client.get(f"/v1/payouts/{provider_txn_id}")
+        except HttpTransportError as exc:
             raise ProviderUnavailable(repr(exc)) from exc
         if not response.is_success:
             raise ProviderUnavailable(f"HTTP {response.status_code}")
@@ -72,4 +59,4 @@ class ProviderClient:
         (await self._client.get("/healthz")).raise_for_status()
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._client.close()

@@ -113,21 +113,23 @@ async def move(
     next_attempt_in: float | None,
     provider_txn_id: str | None = None,
     keep_lease: bool = False,
-) -> None:
-    """Advance a non-final payment; the next step is due in `next_attempt_in` seconds.
-    `keep_lease`: the worker goes on with the next step itself, so nobody else may claim it."""
-    await conn.execute(
+) -> Payment:
+    """Advance a non-final payment (locked by the caller); the next step is due in `next_attempt_in`
+    seconds. `keep_lease`: the worker goes on with the next step itself, so nobody else may claim it."""
+    row = await conn.fetchrow(
         "UPDATE payments SET status = $2, provider_txn_id = COALESCE($3, provider_txn_id), attempts = 0,"
         " last_error = NULL, lease_until = CASE WHEN $5 THEN lease_until END, updated_at = now(),"
         " submitted_at = CASE WHEN $2 = 'SUBMITTED' THEN now() ELSE submitted_at END,"
         " next_attempt_at = CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4) END"
-        " WHERE payment_id = $1",
+        f" WHERE payment_id = $1 RETURNING {_COLUMNS}",
         payment_id,
         status.value,
         provider_txn_id,
         next_attempt_in,
         keep_lease,
     )
+    assert row is not None, "move() of a payment that is not there"
+    return _payment(row)
 
 
 async def finish(

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
 import structlog
 
+from paysaga.platform.http_client import HttpClient, HttpTransportError
 from paysaga.services.provider_sim.schemas import CallbackPayload
 from paysaga.services.provider_sim.signing import SIGNATURE_HEADER, signature_header
 from paysaga.services.provider_sim.store import CallbackAttempt
@@ -51,11 +51,7 @@ class CallbackSender:
         self._secret = secret
         self._backoff = backoff
         self._record = record
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_seconds, connect=min(2.0, timeout_seconds)),
-            headers={"User-Agent": "paysaga-provider-sim"},
-            follow_redirects=False,
-        )
+        self.client = HttpClient(timeout=timeout_seconds, headers={"User-Agent": "paysaga-provider-sim"})
 
     async def deliver(self, url: str, payload: CallbackPayload, traceparent: str | None = None) -> bool:
         """POST `payload` until the receiver answers 2xx or the attempts are used up; True if delivered."""
@@ -75,8 +71,8 @@ class CallbackSender:
                 response = await self.client.post(url, content=body, headers=headers)
                 status_code = response.status_code
                 delivered = response.is_success
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
+            except HttpTransportError as exc:
+                error = str(exc)[:500]
                 delivered = False
             retry_in = None if delivered else self._backoff.delay_after(attempt)
             self._record(
@@ -112,4 +108,4 @@ class CallbackSender:
             await asyncio.sleep(retry_in)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.close()
