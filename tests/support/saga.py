@@ -3,6 +3,7 @@ the topics and the provider simulator."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import Counter
@@ -99,11 +100,33 @@ def register(client: httpx.Client, *, top_up: int = 0) -> Customer:
     return customer
 
 
+async def _wallet_settled(
+    wallet: asyncpg.Connection, payment: asyncpg.Connection, payment_ids: list[str], timeout: float = 30.0
+) -> None:
+    ids = [uuid.UUID(p) for p in payment_ids]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        final = await payment.fetch(
+            "SELECT payment_id FROM payments WHERE payment_id = ANY($1::uuid[]) AND status IN ('COMPLETED', 'FAILED')",
+            ids,
+        )
+        open_ = await wallet.fetchval(
+            "SELECT count(*) FROM reservations WHERE payment_id = ANY($1::uuid[]) AND status = 'RESERVED'",
+            [r["payment_id"] for r in final],
+        )
+        if open_ == 0:
+            return
+        await asyncio.sleep(0.2)
+
+
 async def check_invariants(infra: Infra, provider_url: str, payment_ids: list[str]) -> None:
     """SPEC §5, for the given payments and for every wallet."""
     wallet = await asyncpg.connect(infra.dsns["wallet"])
     payment = await asyncpg.connect(infra.dsns["payment"])
     try:
+        # The read model may show a payment final before the Wallet applied it (e.g. while a
+        # restarted Wallet waits for its partitions): let the Wallet catch up, then check.
+        await _wallet_settled(wallet, payment, payment_ids)
         # Money is conserved: sum of top-ups = sum of balances + sum of committed payouts.
         top_ups = await wallet.fetchval("SELECT coalesce(sum(amount), 0) FROM top_ups")
         balances = await wallet.fetchval("SELECT coalesce(sum(balance), 0) FROM wallets")

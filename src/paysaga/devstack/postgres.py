@@ -109,6 +109,8 @@ class PostgresCluster:
             "fsync": "on" if self.fsync else "off",
             "full_page_writes": "on" if self.fsync else "off",
             "log_min_messages": "warning",
+            # Per-statement counts and times (CREATE EXTENSION pg_stat_statements; to read them).
+            "shared_preload_libraries": "pg_stat_statements",
             "log_line_prefix": "",
         }
         argv = [str(find_bindir() / "postgres"), "-D", str(self.data_dir)]
