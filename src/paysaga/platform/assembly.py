@@ -8,7 +8,14 @@ from paysaga.contracts.events import Event
 from paysaga.platform.consumer import EventConsumer, Handler
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
-from paysaga.platform.settings import DatabaseServiceSettings, PlatformSettings, service_database_url
+from paysaga.platform.retention import Retention
+from paysaga.platform.settings import (
+    DatabaseServiceSettings,
+    InboxSettings,
+    OutboxSettings,
+    PlatformSettings,
+    service_database_url,
+)
 
 
 def service_database(name: str, settings: DatabaseServiceSettings, platform: PlatformSettings) -> Database:
@@ -48,3 +55,13 @@ def event_consumer(
 def batching_fetch(wait_ms: int) -> dict[str, int]:
     """Consumer settings: let the broker wait up to `wait_ms` for 1 MiB before it answers a fetch."""
     return {"fetch.wait.max.ms": wait_ms, "fetch.min.bytes": 1 << 20}
+
+
+def retention(db: Database, settings: OutboxSettings | InboxSettings) -> Retention:
+    """The worker that deletes the published outbox rows and old inbox rows of the service's database."""
+    return Retention(
+        db,
+        outbox_keep_seconds=settings.outbox_retention_hours * 3600 if isinstance(settings, OutboxSettings) else None,
+        inbox_keep_seconds=settings.inbox_retention_hours * 3600 if isinstance(settings, InboxSettings) else None,
+        every_seconds=settings.retention_interval_seconds,
+    )

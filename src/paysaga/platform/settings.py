@@ -51,3 +51,25 @@ class DatabaseServiceSettings(ServiceSettings):
     )
     db_pool_min: int = Field(default=2, description="Database connections kept open")
     db_pool_max: int = Field(default=10, description="Most database connections")
+
+
+class _RetentionSettings(DatabaseServiceSettings):
+    retention_interval_seconds: float = Field(default=600.0, gt=0, description="How often old rows are deleted")
+
+
+class OutboxSettings(_RetentionSettings):
+    """A service with a transactional outbox."""
+
+    outbox_retention_hours: float = Field(
+        default=24.0, ge=0, description="How long published outbox rows are kept (unpublished ones always are)"
+    )
+
+
+class InboxSettings(_RetentionSettings):
+    """A service that consumes events (its inbox)."""
+
+    inbox_retention_hours: float = Field(
+        default=192.0,
+        ge=1,
+        description="How long inbox rows (applied event ids) are kept: longer than Kafka keeps records (7 days)",
+    )

@@ -29,9 +29,7 @@ _propagator = TraceContextTextMapPropagator()
 def configure_tracing(service: str) -> None:
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         sampler: Sampler | None = None if os.environ.get("OTEL_TRACES_SAMPLER") else ALWAYS_OFF  # None: from env
-        trace.set_tracer_provider(
-            TracerProvider(resource=Resource.create({"service.name": service}), sampler=sampler)
-        )
+        trace.set_tracer_provider(TracerProvider(resource=Resource.create({"service.name": service}), sampler=sampler))
 
 
 def current_traceparent() -> str | None:

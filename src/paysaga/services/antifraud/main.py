@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from paysaga.platform.assembly import event_consumer, service_database
+from paysaga.platform.assembly import event_consumer, retention, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, run_service
@@ -79,6 +79,7 @@ def build() -> AntiFraudService:
         producer=producer,
         consumers=[consumer],
         on_close=[grpc_server.close],
+        workers={"retention": retention(db, settings)},
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
         grpc=grpc_server,
     )

@@ -8,11 +8,11 @@ from datetime import timedelta
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import DatabaseServiceSettings
+from paysaga.platform.settings import InboxSettings
 from paysaga.services.antifraud.domain import ACCOUNT_NUMBER_PATTERN, Limits
 
 
-class AntiFraudSettings(DatabaseServiceSettings):
+class AntiFraudSettings(InboxSettings):
     model_config = SettingsConfigDict(env_prefix="ANTIFRAUD_", extra="ignore")
 
     port: int = Field(default=8006, description="HTTP port: health and the ops API")

@@ -4,7 +4,7 @@ A consumer of payment-events and an HTTP API; it publishes nothing, so it has no
 (its producer only carries the consumer's dead letters).
 """
 
-from paysaga.platform.assembly import event_consumer, service_database
+from paysaga.platform.assembly import event_consumer, retention, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
@@ -34,6 +34,7 @@ def build() -> Service:
         databases=[db],
         producer=producer,
         consumers=[consumer],
+        workers={"retention": retention(db, settings)},
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 

@@ -3,10 +3,10 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import DatabaseServiceSettings
+from paysaga.platform.settings import InboxSettings
 
 
-class CoreBankingSettings(DatabaseServiceSettings):
+class CoreBankingSettings(InboxSettings):
     model_config = SettingsConfigDict(env_prefix="CORE_BANKING_", extra="ignore")
 
     port: int = Field(default=8009, description="HTTP port: trial balance, journal, accounts, reversals")

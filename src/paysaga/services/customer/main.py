@@ -1,6 +1,6 @@
 """Composition root of the Customer service."""
 
-from paysaga.platform.assembly import service_database
+from paysaga.platform.assembly import retention, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
@@ -29,6 +29,7 @@ def build() -> Service:
         databases=[db, relay_db],
         producer=producer,
         relay=OutboxRelay(relay_db, producer),
+        workers={"retention": retention(db, settings)},
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 

@@ -1,9 +1,9 @@
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import DatabaseServiceSettings
+from paysaga.platform.settings import OutboxSettings
 
 
-class CustomerSettings(DatabaseServiceSettings):
+class CustomerSettings(OutboxSettings):
     model_config = SettingsConfigDict(env_prefix="CUSTOMER_", extra="ignore")
 
     port: int = 8001

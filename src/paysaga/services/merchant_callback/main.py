@@ -6,7 +6,7 @@ publishes no events (no outbox relay); its producer only carries the consumer's 
 
 from __future__ import annotations
 
-from paysaga.platform.assembly import event_consumer, service_database
+from paysaga.platform.assembly import event_consumer, retention, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
@@ -37,7 +37,12 @@ def build() -> Service:
         poll_seconds=settings.worker_poll_seconds,
     )
     consumer = event_consumer(
-        NAME, settings.consumer_group, platform, db, producer, build_handlers(policy, dispatcher.wake),
+        NAME,
+        settings.consumer_group,
+        platform,
+        db,
+        producer,
+        build_handlers(policy, dispatcher.wake),
         fetch_wait_ms=settings.consumer_fetch_wait_ms,
     )
     app = build_app(
@@ -54,7 +59,7 @@ def build() -> Service:
         databases=[db],
         producer=producer,
         consumers=[consumer],
-        workers={"dispatcher": dispatcher},
+        workers={"dispatcher": dispatcher, "retention": retention(db, settings)},
         on_close=[client.aclose],
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import DatabaseServiceSettings
+from paysaga.platform.settings import InboxSettings
 from paysaga.services.merchant_callback.domain import RetryPolicy
 
 
-class MerchantCallbackSettings(DatabaseServiceSettings):
+class MerchantCallbackSettings(InboxSettings):
     model_config = SettingsConfigDict(env_prefix="MERCHANT_CALLBACK_", extra="ignore")
 
     port: int = Field(default=8008, description="HTTP port: subscriptions and deliveries API")

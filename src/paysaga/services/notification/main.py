@@ -1,6 +1,6 @@
 """Composition root of the Notification service: `python -m paysaga.services.notification.main`."""
 
-from paysaga.platform.assembly import event_consumer, service_database
+from paysaga.platform.assembly import event_consumer, retention, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
@@ -52,7 +52,12 @@ def build() -> Service:
     gateways = build_gateways(settings)
     dispatcher = build_dispatcher(db, gateways, settings)
     consumer = event_consumer(
-        NAME, settings.consumer_group, platform, db, producer, build_handlers(settings, dispatcher.wake),
+        NAME,
+        settings.consumer_group,
+        platform,
+        db,
+        producer,
+        build_handlers(settings, dispatcher.wake),
         fetch_wait_ms=settings.consumer_fetch_wait_ms,
     )
     app = build_app(db, gateways, readiness={"database": db.ping, "kafka": producer.check_connection})
@@ -64,7 +69,7 @@ def build() -> Service:
         databases=[db],
         producer=producer,
         consumers=[consumer],
-        workers={"dispatcher": dispatcher},
+        workers={"dispatcher": dispatcher, "retention": retention(db, settings)},
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 

@@ -7,11 +7,11 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import DatabaseServiceSettings
+from paysaga.platform.settings import InboxSettings
 from paysaga.services.notification.domain import Channel, Language
 
 
-class NotificationSettings(DatabaseServiceSettings):
+class NotificationSettings(InboxSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", extra="ignore")
 
     port: int = Field(default=8007, description="HTTP port: health, notifications, simulated gateways")

@@ -1,6 +1,6 @@
 """Composition root of the Payment service."""
 
-from paysaga.platform.assembly import event_consumer, service_database
+from paysaga.platform.assembly import event_consumer, retention, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
@@ -51,7 +51,7 @@ def build() -> Service:
         producer=producer,
         relay=OutboxRelay(relay_db, producer),
         consumers=[consumer],
-        workers={"worker": processor},
+        workers={"worker": processor, "retention": retention(db, settings)},
         on_close=[fraud.close, provider.close],
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )

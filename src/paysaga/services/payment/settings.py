@@ -1,10 +1,10 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import DatabaseServiceSettings
+from paysaga.platform.settings import InboxSettings, OutboxSettings
 
 
-class PaymentSettings(DatabaseServiceSettings):
+class PaymentSettings(OutboxSettings, InboxSettings):
     model_config = SettingsConfigDict(env_prefix="PAYMENT_", extra="ignore")
 
     port: int = 8003

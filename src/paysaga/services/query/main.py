@@ -1,6 +1,6 @@
 """Composition root of the Query service."""
 
-from paysaga.platform.assembly import event_consumer, service_database
+from paysaga.platform.assembly import event_consumer, retention, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
@@ -28,6 +28,7 @@ def build() -> Service:
         databases=[db],
         producer=producer,
         consumers=[consumer],
+        workers={"retention": retention(db, settings)},
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 

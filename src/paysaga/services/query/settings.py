@@ -1,10 +1,10 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import DatabaseServiceSettings
+from paysaga.platform.settings import InboxSettings
 
 
-class QuerySettings(DatabaseServiceSettings):
+class QuerySettings(InboxSettings):
     model_config = SettingsConfigDict(env_prefix="QUERY_", extra="ignore")
 
     port: int = 8005

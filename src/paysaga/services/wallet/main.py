@@ -1,6 +1,6 @@
 """Composition root of the Wallet service."""
 
-from paysaga.platform.assembly import event_consumer, service_database
+from paysaga.platform.assembly import event_consumer, retention, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
@@ -32,6 +32,7 @@ def build() -> Service:
         producer=producer,
         relay=OutboxRelay(relay_db, producer),
         consumers=[consumer],
+        workers={"retention": retention(db, settings)},
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 

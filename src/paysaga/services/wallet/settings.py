@@ -1,10 +1,10 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import DatabaseServiceSettings
+from paysaga.platform.settings import InboxSettings, OutboxSettings
 
 
-class WalletSettings(DatabaseServiceSettings):
+class WalletSettings(OutboxSettings, InboxSettings):
     model_config = SettingsConfigDict(env_prefix="WALLET_", extra="ignore")
 
     port: int = 8002
