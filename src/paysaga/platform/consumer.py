@@ -88,7 +88,11 @@ class _Prepared:
     delivery: Delivery
 
 
-_SKIP = object()
+class _Skip:
+    """An event type this service does not handle."""
+
+
+_SKIP = _Skip()
 
 
 def _position(msg: Message) -> tuple[str, int, int]:
@@ -182,7 +186,7 @@ class EventConsumer:
                 item = self._prepare(msg)
                 if item is None:  # a record for the dead-letter topic: the one-by-one path handles it
                     return await self._one_by_one(partitions, {})
-                if item is not _SKIP:
+                if isinstance(item, _Prepared):
                     prepared.append(item)
         if prepared:
             try:
@@ -202,7 +206,7 @@ class EventConsumer:
                 self._in_hand = None
         return [messages[-1] for messages in partitions]
 
-    def _prepare(self, msg: Message) -> _Prepared | object | None:
+    def _prepare(self, msg: Message) -> _Prepared | _Skip | None:
         """The record's event and handler; _SKIP for an event type not handled here; None if invalid."""
         try:
             meta = parse_headers(headers_dict(msg.headers()))
