@@ -45,6 +45,9 @@ class HttpResponse:
 
 
 class HttpClient:
+    """`max_connections`: open connections at most (0: no limit); waiting for a free one counts
+    against `connect_timeout`, so a saturated peer sheds load as HttpTransportError."""
+
     def __init__(
         self,
         base_url: str | None = None,
