@@ -8,6 +8,7 @@ from paysaga.contracts.events import Event
 from paysaga.platform.consumer import EventConsumer, Handler
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.periodic import Periodic
 from paysaga.platform.retention import Retention
 from paysaga.platform.settings import (
     DatabaseServiceSettings,
@@ -57,11 +58,11 @@ def batching_fetch(wait_ms: int) -> dict[str, int]:
     return {"fetch.wait.max.ms": wait_ms, "fetch.min.bytes": 1 << 20}
 
 
-def retention(db: Database, settings: OutboxSettings | InboxSettings) -> Retention:
+def retention(db: Database, settings: OutboxSettings | InboxSettings) -> Periodic:
     """The worker that deletes the published outbox rows and old inbox rows of the service's database."""
     return Retention(
         db,
         outbox_keep_seconds=settings.outbox_retention_hours * 3600 if isinstance(settings, OutboxSettings) else None,
         inbox_keep_seconds=settings.inbox_retention_hours * 3600 if isinstance(settings, InboxSettings) else None,
         every_seconds=settings.retention_interval_seconds,
-    )
+    ).worker()

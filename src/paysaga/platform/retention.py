@@ -9,12 +9,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 
 from paysaga.platform.db import Database
+from paysaga.platform.periodic import Periodic
 
 log = structlog.get_logger("paysaga.retention")
 
@@ -29,9 +27,9 @@ _INBOX = (
 
 
 class Retention:
-    """A service worker: every `every_seconds`, deletes outbox rows published more than
-    `outbox_keep_seconds` ago and inbox rows older than `inbox_keep_seconds` (None: that table
-    is not in this service's database)."""
+    """Deletes outbox rows published more than `outbox_keep_seconds` ago and inbox rows older than
+    `inbox_keep_seconds` (None: that table is not in this service's database); `worker()` does it
+    every `every_seconds`."""
 
     def __init__(
         self,
@@ -47,21 +45,14 @@ class Retention:
         self._inbox_keep = inbox_keep_seconds
         self._every = every_seconds
         self._batch = batch
-        self._stopping = asyncio.Event()
 
-    def stop(self) -> None:
-        self._stopping.set()
+    def worker(self) -> Periodic:
+        return Periodic("retention", self._round, every_seconds=self._every)
 
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                outbox, inbox = await self.purge()
-                if outbox or inbox:
-                    log.info("retention.purged", outbox_rows=outbox, inbox_rows=inbox)
-            except Exception as exc:  # the database is away: next round
-                log.warning("retention.failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._every)
+    async def _round(self) -> None:
+        outbox, inbox = await self.purge()
+        if outbox or inbox:
+            log.info("retention.purged", outbox_rows=outbox, inbox_rows=inbox)
 
     async def purge(self) -> tuple[int, int]:
         """One round; the number of outbox and inbox rows deleted."""
@@ -72,11 +63,10 @@ class Retention:
     async def _purge(self, statement: str, keep_seconds: float) -> int:
         """Delete in batches of `batch` rows (short transactions, short locks) until none is left."""
         total = 0
-        while not self._stopping.is_set():
+        while True:
             async with self._db.connection() as conn:
                 status = await conn.execute(statement, keep_seconds, self._batch)
             deleted = int(status.split()[-1])
             total += deleted
             if deleted < self._batch:
-                break
-        return total
+                return total

@@ -9,8 +9,6 @@ resource id. The same key with another body is a conflict. Keys are kept `retent
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,6 +22,7 @@ import structlog
 from fastapi.responses import JSONResponse
 
 from paysaga.platform.db import Database
+from paysaga.platform.periodic import Periodic
 from paysaga.platform.problems import Problem
 
 log = structlog.get_logger("paysaga.bff.idempotency")
@@ -171,25 +170,12 @@ class IdempotencyStore:
         return int(result.split()[-1])
 
 
-class KeyPurger:
-    """Deletes keys past their retention, hourly."""
+def key_purger(store: IdempotencyStore, *, retention_seconds: float, every_seconds: float = 3600) -> Periodic:
+    """The worker that deletes keys past their retention, hourly."""
 
-    def __init__(self, store: IdempotencyStore, *, retention_seconds: float, every_seconds: float = 3600) -> None:
-        self._store = store
-        self._retention = retention_seconds
-        self._every = every_seconds
-        self._stopping = asyncio.Event()
+    async def purge() -> None:
+        purged = await store.purge(retention_seconds)
+        if purged:
+            log.info("idempotency.purged", keys=purged)
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                purged = await self._store.purge(self._retention)
-                if purged:
-                    log.info("idempotency.purged", keys=purged)
-            except Exception as exc:
-                log.warning("idempotency.purge_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._every)
+    return Periodic("idempotency-purge", purge, every_seconds=every_seconds)

@@ -10,7 +10,7 @@ from paysaga.services.bff.app import build_app
 from paysaga.services.bff.auth import TokenIssuer
 from paysaga.services.bff.deps import BffDeps
 from paysaga.services.bff.downstream import Downstream
-from paysaga.services.bff.idempotency import IdempotencyStore, KeyPurger
+from paysaga.services.bff.idempotency import IdempotencyStore, key_purger
 from paysaga.services.bff.settings import DEV_JWT_SECRET, BffSettings
 
 NAME = "bff"
@@ -45,7 +45,7 @@ def build() -> Service:
         host=settings.host,
         port=settings.port,
         databases=[db],
-        workers={"idempotency-purger": KeyPurger(keys, retention_seconds=settings.idempotency_retention_seconds)},
+        workers={"idempotency-purger": key_purger(keys, retention_seconds=settings.idempotency_retention_seconds)},
         on_close=[customer.close, wallet.close, query.close],
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
