@@ -12,7 +12,6 @@ Woken at once when a delivery is scheduled (after its transaction commits), othe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ import structlog
 
 from paysaga.contracts.signatures import signature_header
 from paysaga.platform.db import Database
+from paysaga.platform.lease_loop import LeaseLoop
 from paysaga.services.merchant_callback import repository
 from paysaga.services.merchant_callback.domain import (
     DeliveryStatus,
@@ -84,53 +84,32 @@ class WebhookDispatcher:
         self._client = client
         self._policy = policy
         self._timeout = request_timeout_seconds
-        self._batch = batch
         self._lease = lease_seconds
-        self._poll = poll_seconds
         self._jitter = jitter
-        self._wakeup = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._maybe_more = False  # the last claim filled every free slot: more may be due
+        # Finish the requests in hand on stop (each is bounded by the request timeout) and record them.
+        self._loop: LeaseLoop[DueDelivery] = LeaseLoop(
+            "merchant_callback",
+            self._claim,
+            self._deliver,
+            capacity=batch,
+            poll_seconds=poll_seconds,
+            drain_seconds=request_timeout_seconds + 5,
+        )
 
     def wake(self) -> None:
-        self._wakeup.set()
+        self._loop.wake()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wakeup.set()
+        self._loop.stop()
 
     async def run(self) -> None:
         log.info("merchant_callback.dispatcher_started")
-        while not self._stopping.is_set():
-            self._wakeup.clear()
-            capacity = self._batch - len(self._in_flight)
-            claimed: list[DueDelivery] = []
-            if capacity > 0:
-                try:
-                    async with self._db.connection() as conn:
-                        claimed = await repository.claim_due(conn, limit=capacity, lease_seconds=self._lease)
-                except Exception as exc:  # the database is away: wait and try again
-                    log.warning("merchant_callback.claim_failed", error=repr(exc))
-            self._maybe_more = capacity <= 0 or len(claimed) == capacity
-            for due in claimed:
-                task = asyncio.create_task(self._deliver(due))
-                self._in_flight.add(task)
-                task.add_done_callback(self._done)
-            if claimed and len(claimed) == capacity:
-                await asyncio.sleep(0)  # maybe more are due: claim again right away
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll)
-        if self._in_flight:
-            # Finish the requests in hand (each is bounded by the request timeout) and record them.
-            await asyncio.wait(self._in_flight, timeout=self._timeout + 5)
+        await self._loop.run()
         log.info("merchant_callback.dispatcher_stopped")
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        if self._maybe_more:
-            self._wakeup.set()  # a slot is free and work may be waiting for it
+    async def _claim(self, limit: int) -> list[DueDelivery]:
+        async with self._db.connection() as conn:
+            return await repository.claim_due(conn, limit=limit, lease_seconds=self._lease)
 
     async def _deliver(self, due: DueDelivery) -> None:
         try:

@@ -11,13 +11,13 @@ Failed attempts are retried with exponential backoff until `max_attempts`, then 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import Mapping
 
 import structlog
 
 from paysaga.platform.db import Database
+from paysaga.platform.lease_loop import LeaseLoop
 from paysaga.services.notification import repository
 from paysaga.services.notification.domain import Channel, Message, Status, retry_delay, status_after_failure
 from paysaga.services.notification.gateways import ChannelGateway, GatewayError
@@ -47,74 +47,38 @@ class Dispatcher:
         self._max_attempts = max_attempts
         self._retry_initial = retry_initial_seconds
         self._retry_max = retry_max_seconds
-        self._concurrency = concurrency
         self._lease = lease_seconds
-        self._poll = poll_seconds
-        self._grace = stop_grace_seconds
-        self._wakeup = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._in_flight: dict[Channel, set[asyncio.Task[None]]] = {c: set() for c in self._gateways}
-        # Per channel: the last claim filled every free slot, so more may be due.
-        self._maybe_more: dict[Channel, bool] = dict.fromkeys(self._gateways, False)
+        # One claim loop per channel: its own in-flight limit, so a slow gateway holds only its slots.
+        # On stop, what is still running after the grace is cancelled (its lease runs out and it is
+        # retried, the gateway recognising a repeat by its reference).
+        self._loops = [
+            LeaseLoop(
+                f"notification.{channel}",
+                functools.partial(self._claim, channel),
+                self._deliver,
+                capacity=concurrency,
+                poll_seconds=poll_seconds,
+                drain_seconds=stop_grace_seconds,
+            )
+            for channel in self._gateways
+        ]
 
     def wake(self) -> None:
-        self._wakeup.set()
+        for loop in self._loops:
+            loop.wake()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wakeup.set()
+        for loop in self._loops:
+            loop.stop()
 
     async def run(self) -> None:
         log.info("notification.dispatcher_started", channels=sorted(self._gateways))
-        while not self._stopping.is_set():
-            self._wakeup.clear()
-            more = False
-            for channel in self._gateways:
-                more |= await self._claim(channel)
-            if more:
-                await asyncio.sleep(0)  # maybe more due: claim again right away
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll)
-        await self._drain()
+        await asyncio.gather(*(loop.run() for loop in self._loops))
         log.info("notification.dispatcher_stopped")
 
-    async def _claim(self, channel: Channel) -> bool:
-        """Start deliveries of `channel` up to its free slots; True if it may have more due."""
-        running = self._in_flight[channel]
-        capacity = self._concurrency - len(running)
-        if capacity <= 0:
-            self._maybe_more[channel] = True
-            return False
-        try:
-            async with self._db.connection() as conn:
-                claimed = await repository.claim_due(conn, channel, limit=capacity, lease_seconds=self._lease)
-        except Exception as exc:  # the database is away: wait and try again
-            log.warning("notification.claim_failed", channel=channel, error=repr(exc))
-            return False
-        self._maybe_more[channel] = len(claimed) == capacity
-        for notification in claimed:
-            task = asyncio.create_task(self._deliver(notification))
-            running.add(task)
-            task.add_done_callback(functools.partial(self._done, channel))
-        return len(claimed) == capacity
-
-    def _done(self, channel: Channel, task: asyncio.Task[None]) -> None:
-        self._in_flight[channel].discard(task)
-        if self._maybe_more[channel]:
-            self._wakeup.set()  # a slot is free and work may be waiting for it
-
-    async def _drain(self) -> None:
-        """Finish the deliveries in hand; what is still running after the grace is cancelled
-        (its lease runs out and it is retried, the gateway recognising a repeat by its reference)."""
-        tasks = [t for running in self._in_flight.values() for t in running]
-        if not tasks:
-            return
-        _, still = await asyncio.wait(tasks, timeout=self._grace)
-        for task in still:
-            task.cancel()
-        if still:
-            await asyncio.wait(still)
+    async def _claim(self, channel: Channel, limit: int) -> list[Notification]:
+        async with self._db.connection() as conn:
+            return await repository.claim_due(conn, channel, limit=limit, lease_seconds=self._lease)
 
     async def _deliver(self, n: Notification) -> None:
         bound = log.bind(notification_id=n.notification_id, payment_id=n.payment_id, channel=n.channel)

@@ -7,11 +7,9 @@ work, and a crashed worker's payments are taken over when its lease runs out.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 
+from paysaga.platform.lease_loop import LeaseLoop
 from paysaga.services.payment import repository
 from paysaga.services.payment.handlers import Steps
 from paysaga.services.payment.repository import Payment
@@ -22,51 +20,25 @@ log = structlog.get_logger("paysaga.payment.worker")
 class PaymentProcessor:
     def __init__(self, steps: Steps, *, batch: int, lease_seconds: float, poll_seconds: float) -> None:
         self._steps = steps
-        self._batch = batch
         self._lease = lease_seconds
-        self._poll = poll_seconds
-        self._wakeup = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._maybe_more = False  # the last claim filled every free slot: more may be due
+        self._loop: LeaseLoop[Payment] = LeaseLoop(
+            "payment", self._claim, self._advance, capacity=batch, poll_seconds=poll_seconds, drain_seconds=10
+        )
 
     def wake(self) -> None:
-        self._wakeup.set()
+        self._loop.wake()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wakeup.set()
+        self._loop.stop()
 
     async def run(self) -> None:
         log.info("payment.worker_started")
-        while not self._stopping.is_set():
-            self._wakeup.clear()
-            capacity = self._batch - len(self._in_flight)
-            claimed: list[Payment] = []
-            if capacity > 0:
-                try:
-                    async with self._steps.db.connection() as conn:
-                        claimed = await repository.claim_due(conn, limit=capacity, lease_seconds=self._lease)
-                except Exception as exc:  # the database is away: wait and try again
-                    log.warning("payment.worker_claim_failed", error=repr(exc))
-            self._maybe_more = capacity <= 0 or len(claimed) == capacity
-            for payment in claimed:
-                task = asyncio.create_task(self._advance(payment))
-                self._in_flight.add(task)
-                task.add_done_callback(self._done)
-            if claimed and len(claimed) == capacity:
-                await asyncio.sleep(0)  # maybe more due: claim again right away
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll)
-        if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=10)
+        await self._loop.run()
         log.info("payment.worker_stopped")
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        if self._maybe_more:
-            self._wakeup.set()  # a slot is free and work may be waiting for it
+    async def _claim(self, limit: int) -> list[Payment]:
+        async with self._steps.db.connection() as conn:
+            return await repository.claim_due(conn, limit=limit, lease_seconds=self._lease)
 
     async def _advance(self, payment: Payment) -> None:
         try:
