@@ -189,3 +189,37 @@ async def test_late_success_after_timeout_is_a_reconciliation_case(
         "payment.reconciliation_case" in line and '"error"' in line and pid in line for line in logs.splitlines()
     )
     await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_answers_lost_until_the_deadline_then_the_unclaimed_success_is_a_reconciliation_case(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    account = new_account()
+    # The provider makes the payout on the first POST and calls back at once, but every answer to
+    # Payment is lost (500): Payment retries until the 6 s deadline and fails it with TIMEOUT without
+    # ever learning the txn id, so the SUCCESS callback matches no payment.
+    rule(sim, account, "LOST_RESPONSE", failTimes=1000, delayMs=0)
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid, timeout=30)
+    assert (view["status"], view["errorCode"], view["providerTxnId"]) == ("FAILED", "TIMEOUT", None)
+    [payout] = sim.get("/_sim/payouts", params={"paymentId": pid}).json()
+    assert payout["created"] == 1 and payout["status"] == "SUCCESS" and payout["errorsServed"] >= 2
+    txn = payout["providerTxnId"]
+    deadline = time.monotonic() + 20
+    cases: list[dict] = []
+    while not cases:
+        cases = [
+            c for c in httpx.get(f"{platform.url('payment')}/v1/reconciliation-cases").json() if c["paymentId"] == pid
+        ]
+        assert time.monotonic() < deadline, "the unclaimed success was never matched to its payment"
+        time.sleep(0.2)
+    assert [(c["kind"], c["providerTxnId"], c["callbackStatus"]) for c in cases] == [("LATE_SUCCESS", txn, "SUCCESS")]
+    state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}").json()
+    assert (state["status"], state["errorCode"], state["providerTxnId"]) == ("FAILED", "TIMEOUT", txn)
+    assert customer.settled_wallet()["available"] == 1_000_000  # released; the case is for a human
+    logs = (infra.root / "logs" / "payment.log").read_text()
+    assert any("payment.orphan_callback_matched" in line and pid in line for line in logs.splitlines())
+    assert any(
+        "payment.reconciliation_case" in line and '"error"' in line and pid in line for line in logs.splitlines()
+    )
+    await check_invariants(infra, platform.url("provider_sim"), [pid])

@@ -111,10 +111,10 @@ async def apply_callback(event: ProviderCallbackReceived, uow: UnitOfWork, deliv
         )
         log.warning("payment.callback_before_txn_id", provider_txn_id=txn, status=event.status)
         return
-    await _apply_provider_status(uow, payment, event.status, txn)
+    await apply_provider_status(uow, payment, event.status, txn)
 
 
-async def _apply_provider_status(uow: UnitOfWork, payment: Payment, provider_status: str, txn: str) -> None:
+async def apply_provider_status(uow: UnitOfWork, payment: Payment, provider_status: str, txn: str) -> None:
     if payment.status is Status.SUBMITTED:
         status, error = outcome_of_callback(provider_status)
         await _finalize(uow, payment, status, error, txn)
@@ -256,7 +256,7 @@ class Steps:
             log.info("payment.submitted", payment_id=str(payment.payment_id), provider_txn_id=txn)
             early = await repository.take_early_callbacks(uow.conn, txn)
             for callback in sorted(early, key=lambda c: c["received_at"]):
-                await _apply_provider_status(uow, submitted, callback["status"], txn)
+                await apply_provider_status(uow, submitted, callback["status"], txn)
                 submitted = await repository.lock(uow.conn, payment.payment_id)
                 assert submitted is not None
             await uow.commit()

@@ -4,6 +4,7 @@ from paysaga.platform.assembly import event_consumer, retention, service_databas
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.periodic import Periodic
 from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
@@ -11,6 +12,7 @@ from paysaga.services.payment.app import build_app
 from paysaga.services.payment.consumers import build_handlers
 from paysaga.services.payment.fraud_client import FraudClient
 from paysaga.services.payment.handlers import Steps
+from paysaga.services.payment.orphans import OrphanCallbacks
 from paysaga.services.payment.processor import PaymentProcessor
 from paysaga.services.payment.provider_client import ProviderClient
 from paysaga.services.payment.settings import PaymentSettings
@@ -38,6 +40,7 @@ def build() -> Service:
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
     )
+    orphans = OrphanCallbacks(db, provider, older_than_seconds=settings.orphan_callback_after_seconds)
     consumer = event_consumer(
         NAME, settings.consumer_group, platform, db, producer, build_handlers(settings, processor.wake)
     )
@@ -51,7 +54,13 @@ def build() -> Service:
         producer=producer,
         relay=OutboxRelay(relay_db, producer),
         consumers=[consumer],
-        workers={"worker": processor, "retention": retention(db, settings)},
+        workers={
+            "worker": processor,
+            "orphan-callbacks": Periodic(
+                "orphan-callbacks", orphans.sweep, every_seconds=settings.orphan_sweep_interval_seconds
+            ),
+            "retention": retention(db, settings),
+        },
         on_close=[fraud.close, provider.close],
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from paysaga.platform.http_client import HttpClient, HttpTransportError
 
 FINAL_STATUSES = ("SUCCESS", "FAILED")
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutState:
+    payment_id: str
+    status: str  # PROCESSING | SUCCESS | FAILED
 
 
 class ProviderUnavailable(Exception):
@@ -47,13 +54,18 @@ class ProviderClient:
 
     async def status(self, provider_txn_id: str) -> str:
         """PROCESSING, SUCCESS or FAILED (the status inquiry)."""
+        return (await self.payout(provider_txn_id)).status
+
+    async def payout(self, provider_txn_id: str) -> PayoutState:
+        """The status inquiry, with the paymentId the provider holds the payout under."""
         try:
             response = await self._client.get(f"/v1/payouts/{provider_txn_id}")
         except HttpTransportError as exc:
             raise ProviderUnavailable(repr(exc)) from exc
         if not response.is_success:
             raise ProviderUnavailable(f"HTTP {response.status_code}")
-        return str(response.json()["status"])
+        body = response.json()
+        return PayoutState(payment_id=str(body["paymentId"]), status=str(body["status"]))
 
     async def healthy(self) -> None:
         (await self._client.get("/healthz")).raise_for_status()

@@ -177,6 +177,27 @@ async def take_early_callbacks(conn: asyncpg.Connection, provider_txn_id: str) -
     )
 
 
+async def stale_early_txns(conn: asyncpg.Connection, *, older_than_seconds: float, limit: int) -> list[str]:
+    """Provider txn ids whose callbacks have waited this long for a payment to claim them."""
+    rows = await conn.fetch(
+        "SELECT provider_txn_id FROM early_callbacks GROUP BY provider_txn_id"
+        " HAVING min(received_at) < now() - make_interval(secs => $1) ORDER BY min(received_at) LIMIT $2",
+        older_than_seconds,
+        limit,
+    )
+    return [r["provider_txn_id"] for r in rows]
+
+
+async def attach_txn_id(conn: asyncpg.Connection, payment_id: UUID, provider_txn_id: str) -> None:
+    """Record the provider's id on a payment that never learnt it (its answers were lost)."""
+    await conn.execute(
+        "UPDATE payments SET provider_txn_id = $2, updated_at = now()"
+        " WHERE payment_id = $1 AND provider_txn_id IS NULL",
+        payment_id,
+        provider_txn_id,
+    )
+
+
 async def open_case(
     conn: asyncpg.Connection, payment: Payment, kind: CaseKind, callback_status: str, provider_txn_id: str
 ) -> bool:

@@ -23,6 +23,14 @@ class PaymentSettings(OutboxSettings, InboxSettings):
     inquiry_after_seconds: float = Field(default=30.0, gt=0, description="Ask the provider after this long")
     inquiry_interval_seconds: float = Field(default=10.0, gt=0, description="Ask again this often")
     deadline_seconds: float = Field(default=300.0, gt=0, description="Hard deadline: then FAILED(TIMEOUT)")
+    orphan_callback_after_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A callback no payment has claimed this long is looked up at the provider by its txn id",
+    )
+    orphan_sweep_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often unclaimed callbacks are looked for"
+    )
     retry_initial_seconds: float = Field(default=0.2, gt=0, description="First retry delay of a step")
     retry_max_seconds: float = Field(default=10.0, gt=0, description="Cap of a step's retry delay")
     lease_seconds: float = Field(default=15.0, gt=0, description="A worker owns a claimed payment this long")

@@ -35,5 +35,5 @@ def plan_for(rules: Sequence[Rule], account_number: str, *, default_delay_ms: in
         delay_ms = late_success_delay_ms
     else:
         delay_ms = default_delay_ms
-    fail_times = rule.fail_times if rule.outcome is Outcome.ERROR_500 else 0
+    fail_times = rule.fail_times if rule.outcome in (Outcome.ERROR_500, Outcome.LOST_RESPONSE) else 0
     return Plan(rule.outcome, delay_ms, fail_times)

@@ -26,6 +26,7 @@ class Outcome(StrEnum):
     DUPLICATE_CALLBACK = "DUPLICATE_CALLBACK"
     LATE_SUCCESS = "LATE_SUCCESS"
     CALLBACK_BEFORE_RESPONSE = "CALLBACK_BEFORE_RESPONSE"  # callback delivered, then the POST answered
+    LOST_RESPONSE = "LOST_RESPONSE"  # the payout is made (SUCCESS) but the first failTimes answers are 500
 
 
 class _Body(BaseModel):
@@ -85,7 +86,7 @@ class Rule(_Body):
         description="Delay before the final status and callback (default: the simulator's default delay)",
     )
     fail_times: int = Field(
-        default=1, ge=1, le=1000, description="ERROR_500 only: how many calls per paymentId answer 500"
+        default=1, ge=1, le=1000, description="ERROR_500 and LOST_RESPONSE: how many calls per paymentId answer 500"
     )
 
 
@@ -109,7 +110,7 @@ class SimPayout(_Body):
     status: PayoutStatus | None
     outcome: Outcome | None
     declined: bool
-    errors_served: int = Field(description="500 answers given (ERROR_500)")
+    errors_served: int = Field(description="500 answers given (ERROR_500, LOST_RESPONSE)")
 
 
 class CallbackAttemptView(_Body):

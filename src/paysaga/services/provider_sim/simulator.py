@@ -24,7 +24,7 @@ from paysaga.services.provider_sim.schemas import (
     Rule,
     SimPayout,
 )
-from paysaga.services.provider_sim.store import Payout, SimStore
+from paysaga.services.provider_sim.store import PaymentRecord, Payout, SimStore
 
 log = structlog.get_logger("paysaga.provider_sim")
 
@@ -37,8 +37,24 @@ _FINAL_STATUS: dict[Outcome, FinalStatus] = {
     Outcome.DUPLICATE_CALLBACK: "SUCCESS",
     Outcome.LATE_SUCCESS: "SUCCESS",
     Outcome.CALLBACK_BEFORE_RESPONSE: "SUCCESS",
+    Outcome.LOST_RESPONSE: "SUCCESS",
     Outcome.FAILED: "FAILED",
 }
+
+
+def _lose_answer(record: PaymentRecord) -> None:
+    """LOST_RESPONSE: the payout exists, but this answer never reaches the caller (a 500 stands in)."""
+    if record.lost_answers <= 0:
+        return
+    record.lost_answers -= 1
+    record.errors_served += 1
+    log.info("payout.simulated_lost_answer", payment_id=record.payment_id, n=record.errors_served)
+    raise Problem(
+        500,
+        "provider-unavailable",
+        "Provider temporarily unavailable",
+        "Simulated lost answer (LOST_RESPONSE): the payout was made; retry with the same paymentId.",
+    )
 
 
 def new_provider_txn_id() -> str:
@@ -87,6 +103,7 @@ class Simulator:
             if record.payout is not None:
                 if record.payout.fingerprint != fingerprint:
                     raise _conflict(request.payment_id)
+                _lose_answer(record)
                 return Accepted(record.payout, replayed=True)
             if record.declined_fingerprint is not None:
                 if record.declined_fingerprint != fingerprint:
@@ -121,6 +138,7 @@ class Simulator:
                 created_at=datetime.now(UTC),
             )
             self.store.add_payout(record, payout)
+            record.lost_answers = plan.fail_times if plan.outcome is Outcome.LOST_RESPONSE else 0
         log.info(
             "payout.created",
             payment_id=payout.payment_id,
@@ -135,6 +153,8 @@ class Simulator:
             await asyncio.sleep(payout.delay_ms / 1000)
         elif payout.outcome is not Outcome.NO_CALLBACK:
             self._spawn(self._settle(payout, traceparent), name=f"{TASK_PREFIX}{payout.provider_txn_id}")
+        async with self.store.lock:
+            _lose_answer(record)
         return Accepted(payout, replayed=False)
 
     def get(self, provider_txn_id: str) -> Payout:

@@ -44,6 +44,7 @@ class PaymentRecord:
     payment_id: str
     requests: int = 0
     errors_served: int = 0
+    lost_answers: int = 0  # LOST_RESPONSE: answers still to be "lost" (500 after the payout was made)
     declined_fingerprint: dict[str, Any] | None = None
     payout: Payout | None = None
 

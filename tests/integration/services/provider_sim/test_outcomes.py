@@ -88,6 +88,24 @@ async def test_error_500_fails_the_first_calls_then_creates_the_payout_once(sim:
     assert await sim.status(txn_id) == "SUCCESS"
 
 
+async def test_lost_response_makes_the_payout_but_the_first_answers_are_500(sim: Sim) -> None:
+    await sim.set_rules({"accountNumber": ACCOUNT, "outcome": "LOST_RESPONSE", "failTimes": 2, "delayMs": 0})
+    payment_id = new_payment_id()
+    body = sim.payout_body(payment_id, ACCOUNT)
+    codes = []
+    for _ in range(3):
+        response = await sim.client.post("/v1/payouts", json=body, headers={"Idempotency-Key": payment_id})
+        codes.append(response.status_code)
+    assert codes == [500, 500, 201]
+    txn_id = response.json()["providerTxnId"]
+    entry = await sim.sim_payout(payment_id)
+    assert (entry["requests"], entry["created"], entry["errorsServed"]) == (3, 1, 2)
+    # The payout was made on the first call: its callback went out while the caller saw only 500s.
+    [callback] = await eventually(lambda: sim.receiver.for_txn(txn_id))
+    assert (callback.json()["status"], callback.json()["paymentId"]) == ("SUCCESS", payment_id)
+    assert await sim.status(txn_id) == "SUCCESS"
+
+
 async def test_error_500_fails_once_by_default(sim: Sim) -> None:
     await sim.set_rules({"accountNumber": "*", "outcome": "ERROR_500"})
     body = sim.payout_body(new_payment_id())

@@ -56,9 +56,10 @@ def test_delay_defaults() -> None:
     assert plan([rule("*", "SUCCESS", delayMs=0)], "1").delay_ms == 0
 
 
-def test_fail_times_defaults_to_one_and_only_counts_for_error_500() -> None:
+def test_fail_times_defaults_to_one_and_only_counts_for_error_500_and_lost_response() -> None:
     assert plan([rule("*", "ERROR_500")], "1") == Plan(Outcome.ERROR_500, 20, 1)
     assert plan([rule("*", "ERROR_500", failTimes=3)], "1").fail_times == 3
+    assert plan([rule("*", "LOST_RESPONSE", failTimes=4)], "1") == Plan(Outcome.LOST_RESPONSE, 20, 4)
     assert plan([rule("*", "FAILED", failTimes=3)], "1").fail_times == 0
 
 

@@ -1,0 +1,90 @@
+"""Callbacks that no payment claims: the provider made a payout whose answer never reached us.
+
+A callback for a txn id we have not stored waits in `early_callbacks` for the submission to
+store the id (the usual race, resolved within milliseconds). If the provider's answers to our
+POST were all lost (5xx or timeouts after it had made the payout) until the hard deadline, the
+payment failed with TIMEOUT and no txn id, and the provider's SUCCESS callback would wait for
+ever while the wallet has released the money. This sweep asks the provider which paymentId a
+long-waiting txn id belongs to and applies its callbacks to that payment: a SUCCESS on a FAILED
+payment becomes a LATE_SUCCESS reconciliation case, logged at error level, like any late success.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import structlog
+
+from paysaga.platform.db import Database
+from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.services.payment import repository
+from paysaga.services.payment.handlers import SOURCE, apply_provider_status
+from paysaga.services.payment.provider_client import ProviderClient, ProviderUnavailable
+
+log = structlog.get_logger("paysaga.payment")
+
+BATCH = 100
+
+
+class OrphanCallbacks:
+    def __init__(self, db: Database, provider: ProviderClient, *, older_than_seconds: float) -> None:
+        self._db = db
+        self._provider = provider
+        self._older_than = older_than_seconds
+
+    async def sweep(self) -> int:
+        """One round over the long-waiting txn ids; how many were applied to their payment."""
+        async with self._db.connection() as conn:
+            txns = await repository.stale_early_txns(conn, older_than_seconds=self._older_than, limit=BATCH)
+        applied = 0
+        for txn in txns:
+            applied += await self._resolve(txn)
+        return applied
+
+    async def _resolve(self, txn: str) -> int:
+        try:
+            payout = await self._provider.payout(txn)
+        except ProviderUnavailable as exc:
+            log.warning("payment.orphan_callback_inquiry_failed", provider_txn_id=txn, error=str(exc))
+            return 0
+        try:
+            payment_id = UUID(payout.payment_id)
+        except ValueError:
+            payment_id = None
+        async with UnitOfWork(self._db, source=SOURCE) as uow:
+            await repository.lock_txn_id(uow.conn, txn)
+            payment = await repository.lock(uow.conn, payment_id) if payment_id else None
+            if payment is None:
+                log.error(
+                    "payment.orphan_callback_unknown_payment",
+                    provider_txn_id=txn,
+                    payment_id=payout.payment_id,
+                    action="the provider holds a payout for a payment we never recorded: reconcile by hand",
+                )
+                return 0
+            if payment.provider_txn_id not in (None, txn):
+                log.error(
+                    "payment.orphan_callback_other_txn",
+                    provider_txn_id=txn,
+                    payment_id=str(payment.payment_id),
+                    payment_txn_id=payment.provider_txn_id,
+                    action="the provider holds two payouts for one payment: reconcile by hand",
+                )
+                return 0
+            if not payment.status.final and payment.provider_txn_id is None:
+                return 0  # still being submitted: the submission stores the id and applies them
+            callbacks = await repository.take_early_callbacks(uow.conn, txn)
+            await repository.attach_txn_id(uow.conn, payment.payment_id, txn)
+            log.warning(
+                "payment.orphan_callback_matched",
+                provider_txn_id=txn,
+                payment_id=str(payment.payment_id),
+                payment_status=payment.status,
+                callbacks=len(callbacks),
+            )
+            for callback in sorted(callbacks, key=lambda c: c["received_at"]):
+                await apply_provider_status(uow, payment, callback["status"], txn)
+                payment = await repository.lock(uow.conn, payment.payment_id)
+                assert payment is not None
+            await uow.commit()
+        return 1
