@@ -1,10 +1,11 @@
 """The outbox relay: publishes committed outbox rows to Kafka, per lane, in order.
 
-Wake-up is LISTEN/NOTIFY (the outbox trigger), with a slow poll as a safety net. For each lane
-with pending rows the relay takes `pg_try_advisory_xact_lock` inside a transaction, reads the
-lane's oldest pending rows, sends them with the idempotent producer, waits for every ack, marks
-them published and commits. Another relay skips a lane that is locked, so several relays can
-run at once without duplicating or reordering. A crash before the commit leaves the rows
+Wake-up is LISTEN/NOTIFY (the outbox trigger), with a slow poll as a safety net. A pass is one
+transaction: it takes `pg_try_advisory_xact_lock` on every lane with pending rows that no other
+relay holds, reads those lanes' oldest pending rows, sends them with the idempotent producer,
+waits for every ack, marks them published and commits (four statements however many lanes).
+Another relay skips the lanes that are locked, so several relays can run at once without
+duplicating or reordering. A crash before the commit leaves the rows
 pending: they are sent again (at-least-once; consumers drop the repeat by `ce_id`).
 """
 
@@ -24,6 +25,18 @@ from paysaga.platform.outbox import NOTIFY_CHANNEL
 log = structlog.get_logger("paysaga.relay")
 
 _LOCK_NAMESPACE = 0x0B0C  # first key of the two-key advisory lock: "outbox lanes"
+
+# The lanes with pending rows whose lock this transaction gets (MATERIALIZED: each lane's lock is
+# tried exactly once, before any row is read), then their oldest pending rows, in id order per lane.
+_CLAIM = """
+WITH pending AS (SELECT DISTINCT lane FROM outbox WHERE published_at IS NULL),
+     mine AS MATERIALIZED (SELECT lane FROM pending WHERE pg_try_advisory_xact_lock($1, lane))
+SELECT o.id, o.topic, o.key, o.payload, o.headers
+FROM outbox o JOIN mine USING (lane)
+WHERE o.published_at IS NULL
+ORDER BY o.lane, o.id
+LIMIT $2
+"""
 
 
 class OutboxRelay:
@@ -57,7 +70,7 @@ class OutboxRelay:
                 if listener is None or listener.is_closed():
                     listener = await self._listen()
                 try:
-                    busy = await self.publish_pending()
+                    published = await self.publish_pending()
                 except (
                     OSError,
                     asyncpg.PostgresError,
@@ -68,8 +81,8 @@ class OutboxRelay:
                     log.warning("relay.retry", error=repr(exc), backoff=self._retry_backoff)
                     await self._sleep(self._retry_backoff)
                     continue
-                if busy:
-                    continue
+                if published >= self._batch_size:
+                    continue  # a full batch: more may be waiting (a NOTIFY during the pass also wakes us)
                 await self._sleep(self._poll_interval)
         finally:
             if listener is not None and not listener.is_closed():
@@ -89,31 +102,12 @@ class OutboxRelay:
             await asyncio.wait_for(self._wakeup.wait(), seconds)
         self._wakeup.clear()
 
-    async def publish_pending(self) -> bool:
-        """One pass over the lanes with pending rows. True if there may be more to do right now."""
+    async def publish_pending(self) -> int:
+        """One pass: a batch from every lane no other relay holds, in one transaction. Returns how
+        many rows were published; a full batch means there may be more right now."""
         self._wakeup.clear()
-        async with self._db.connection() as conn:
-            lanes = [r["lane"] for r in await conn.fetch("SELECT DISTINCT lane FROM outbox WHERE published_at IS NULL")]
-        if not lanes:
-            return False
-        results = await asyncio.gather(*(self._publish_lane(lane) for lane in lanes))
-        published = sum(n for n in results if n is not None)
-        if published == 0:
-            # Every pending lane is held by another relay: give it a moment.
-            await self._sleep(0.05)
-        return published > 0
-
-    async def _publish_lane(self, lane: int) -> int | None:
-        """Publish one batch of a lane; None when another relay holds the lane."""
         async with self._db.transaction() as conn:
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, $2)", _LOCK_NAMESPACE, lane):
-                return None
-            rows = await conn.fetch(
-                "SELECT id, topic, key, payload, headers FROM outbox"
-                " WHERE lane = $1 AND published_at IS NULL ORDER BY id LIMIT $2",
-                lane,
-                self._batch_size,
-            )
+            rows = await conn.fetch(_CLAIM, _LOCK_NAMESPACE, self._batch_size)
             if not rows:
                 return 0
             failpoint("relay.before_publish")
