@@ -1,12 +1,13 @@
 """The outbox relay: publishes committed outbox rows to Kafka, per lane, in order.
 
 Wake-up is LISTEN/NOTIFY (the outbox trigger), with a slow poll as a safety net. A pass is one
-transaction: it takes `pg_try_advisory_xact_lock` on every lane with pending rows that no other
-relay holds, reads those lanes' oldest pending rows, sends them with the idempotent producer,
-waits for every ack, marks them published and commits (four statements however many lanes).
-Another relay skips the lanes that are locked, so several relays can run at once without
-duplicating or reordering. A crash before the commit leaves the rows
-pending: they are sent again (at-least-once; consumers drop the repeat by `ce_id`).
+transaction: it takes `pg_try_advisory_xact_lock` on up to half the lanes with pending rows (in
+random order, skipping those another relay holds), then (in a second statement, so with a
+snapshot taken after the locks) reads up to a batch of each locked lane's oldest pending rows,
+sends them with the idempotent producer, waits for every ack, marks the acknowledged lanes' rows
+published and commits: five statements however many lanes. Several relays can run at once and
+share the lanes without duplicating or reordering. A crash before the commit leaves the rows pending: they
+are sent again (at-least-once; consumers drop the repeat by `ce_id`).
 """
 
 from __future__ import annotations
@@ -16,26 +17,33 @@ import contextlib
 
 import asyncpg
 import structlog
+from confluent_kafka import KafkaException
 
 from paysaga.platform.db import Database
 from paysaga.platform.failpoints import failpoint
 from paysaga.platform.kafka import DeliveryFailed, KafkaProducer
-from paysaga.platform.outbox import NOTIFY_CHANNEL
+from paysaga.platform.outbox import LANES, NOTIFY_CHANNEL
 
 log = structlog.get_logger("paysaga.relay")
 
 _LOCK_NAMESPACE = 0x0B0C  # first key of the two-key advisory lock: "outbox lanes"
 
-# The lanes with pending rows whose lock this transaction gets (MATERIALIZED: each lane's lock is
-# tried exactly once, before any row is read), then their oldest pending rows, in id order per lane.
-_CLAIM = """
-WITH pending AS (SELECT DISTINCT lane FROM outbox WHERE published_at IS NULL),
-     mine AS MATERIALIZED (SELECT lane FROM pending WHERE pg_try_advisory_xact_lock($1, lane))
-SELECT o.id, o.topic, o.key, o.payload, o.headers
-FROM outbox o JOIN mine USING (lane)
-WHERE o.published_at IS NULL
-ORDER BY o.lane, o.id
+# Up to $2 lanes with pending rows whose lock this transaction gets, tried in random order (the
+# filter runs row by row above the sort and stops at the limit), so relays share the lanes. The
+# rows are read by a second statement: in READ COMMITTED each statement has its own snapshot, and
+# only one taken after the lock sees a lane as its last holder committed it.
+_LOCK_LANES = """
+SELECT lane
+FROM (SELECT lane FROM (SELECT DISTINCT lane FROM outbox WHERE published_at IS NULL) d ORDER BY random()) pending
+WHERE pg_try_advisory_xact_lock($1, lane)
 LIMIT $2
+"""
+# The oldest pending rows of each locked lane, up to a batch per lane (no lane starves another).
+_READ_LANES = """
+SELECT o.id, o.lane, o.topic, o.key, o.payload, o.headers
+FROM unnest($1::smallint[]) AS l(lane),
+     LATERAL (SELECT * FROM outbox WHERE lane = l.lane AND published_at IS NULL ORDER BY id LIMIT $2) o
+ORDER BY o.lane, o.id
 """
 
 
@@ -46,12 +54,14 @@ class OutboxRelay:
         producer: KafkaProducer,
         *,
         batch_size: int = 500,
+        max_lanes: int = LANES // 2,
         poll_interval: float = 1.0,
         retry_backoff: float = 1.0,
     ) -> None:
         self._db = db
         self._producer = producer
         self._batch_size = batch_size
+        self._max_lanes = max_lanes
         self._poll_interval = poll_interval
         self._retry_backoff = retry_backoff
         self._wakeup = asyncio.Event()
@@ -70,19 +80,20 @@ class OutboxRelay:
                 if listener is None or listener.is_closed():
                     listener = await self._listen()
                 try:
-                    published = await self.publish_pending()
+                    more = await self.publish_pending()
                 except (
                     OSError,
                     asyncpg.PostgresError,
                     asyncpg.InterfaceError,
                     TimeoutError,
                     DeliveryFailed,
+                    KafkaException,
                 ) as exc:
                     log.warning("relay.retry", error=repr(exc), backoff=self._retry_backoff)
                     await self._sleep(self._retry_backoff)
                     continue
-                if published >= self._batch_size:
-                    continue  # a full batch: more may be waiting (a NOTIFY during the pass also wakes us)
+                if more:
+                    continue  # a NOTIFY during the pass also wakes the sleep below at once
                 await self._sleep(self._poll_interval)
         finally:
             if listener is not None and not listener.is_closed():
@@ -102,31 +113,56 @@ class OutboxRelay:
             await asyncio.wait_for(self._wakeup.wait(), seconds)
         self._wakeup.clear()
 
-    async def publish_pending(self) -> int:
-        """One pass: a batch from every lane no other relay holds, in one transaction. Returns how
-        many rows were published; a full batch means there may be more right now."""
+    async def publish_pending(self) -> bool:
+        """One pass over up to `max_lanes` lanes no other relay holds, in one transaction: a batch
+        of each. True if there may be more to publish right now (a full batch, or the lane cap hit).
+        A lane whose send fails keeps its rows pending (the error is raised after the other lanes'
+        rows are marked and committed), so one bad lane does not hold the others back."""
         self._wakeup.clear()
         async with self._db.transaction() as conn:
-            rows = await conn.fetch(_CLAIM, _LOCK_NAMESPACE, self._batch_size)
-            if not rows:
-                return 0
+            lanes = [r["lane"] for r in await conn.fetch(_LOCK_LANES, _LOCK_NAMESPACE, self._max_lanes)]
+            if not lanes:
+                return False
+            rows = await conn.fetch(_READ_LANES, lanes, self._batch_size)
+            by_lane: dict[int, list[asyncpg.Record]] = {}
+            for row in rows:
+                by_lane.setdefault(row["lane"], []).append(row)
             failpoint("relay.before_publish")
-            deliveries = [
-                self._producer.send(
-                    r["topic"],
-                    key=r["key"],
-                    value=bytes(r["payload"]),
-                    headers=[(k, v.encode()) for k, v in r["headers"].items()],
-                )
-                for r in rows
-            ]
-            await asyncio.gather(*deliveries)
+            results = await asyncio.gather(*(self._send(lane_rows) for lane_rows in by_lane.values()))
             failpoint("relay.after_publish")
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
-            )
-        self.published += len(rows)
-        return len(rows)
+            sent = [
+                r["id"]
+                for lane_rows, error in zip(by_lane.values(), results, strict=True)
+                if error is None
+                for r in lane_rows
+            ]
+            if sent:
+                await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
+        self.published += len(sent)
+        failure = next((e for e in results if e is not None), None)
+        if failure is not None:
+            raise failure
+        full = any(len(lane_rows) >= self._batch_size for lane_rows in by_lane.values())
+        return full or len(lanes) >= self._max_lanes
+
+    async def _send(self, rows: list[asyncpg.Record]) -> BaseException | None:
+        """Send one lane's rows in order and wait for every ack; the first error, if any."""
+        deliveries: list[asyncio.Future[object]] = []
+        refused: BaseException | None = None
+        try:
+            for r in rows:
+                deliveries.append(
+                    self._producer.send(
+                        r["topic"],
+                        key=r["key"],
+                        value=bytes(r["payload"]),
+                        headers=[(k, v.encode()) for k, v in r["headers"].items()],
+                    )
+                )
+        except Exception as exc:  # refused before it was queued (too large, say): the lane waits
+            refused = exc
+        results = await asyncio.gather(*deliveries, return_exceptions=True)
+        return refused or next((r for r in results if isinstance(r, BaseException)), None)
 
 
 async def run_standalone(dsn: str) -> None:

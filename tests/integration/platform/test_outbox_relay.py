@@ -11,12 +11,14 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 import pytest
+from confluent_kafka import KafkaException
 
 from paysaga.contracts.cloudevents import parse_headers
 from paysaga.contracts.events import PaymentCompleted
 from paysaga.contracts.topics import PAYMENT_EVENTS
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.outbox import LANES, lane_of
 from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.unit_of_work import UnitOfWork
 from tests.support.infra import Infra
@@ -151,7 +153,8 @@ async def test_crash_after_publish_before_marking_repeats_with_the_same_event_id
     assert await pending(db, prefix) == 1
     relay_producer = KafkaProducer(infra.bootstrap, client_id="test-relay")
     relay = OutboxRelay(db, relay_producer)
-    assert await relay.publish_pending()
+    await relay.publish_pending()
+    assert relay.published == 1
     await relay_producer.close()
     records = of_run(prefix)
     assert len(records) == 2
@@ -162,7 +165,7 @@ async def test_crash_after_publish_before_marking_repeats_with_the_same_event_id
 async def test_two_relays_publish_each_event_once_in_order_per_key(db: Database, infra: Infra) -> None:
     prefix = f"two-{uuid.uuid4()}-"
     keys = [f"{prefix}{k}" for k in range(12)]
-    relays = [OutboxRelay(db, KafkaProducer(infra.bootstrap, client_id=f"relay-{i}"), batch_size=20) for i in range(2)]
+    relays = [OutboxRelay(db, KafkaProducer(infra.bootstrap, client_id=f"relay-{i}"), batch_size=2) for i in range(2)]
     tasks = [asyncio.create_task(r.run()) for r in relays]
     # Writers keep committing while both relays run, several events per transaction.
     events = [completed(keys[i % len(keys)], i) for i in range(600)]
@@ -191,3 +194,32 @@ async def test_two_relays_publish_each_event_once_in_order_per_key(db: Database,
     for r in sorted(records, key=lambda r: (r.partition, r.offset)):
         seen[r.key or ""].append(r.headers["ce_id"])
     assert seen == committed
+
+
+async def test_a_lane_kafka_refuses_stays_pending_and_the_other_lanes_are_published(db: Database, infra: Infra) -> None:
+    prefix = f"poison-{uuid.uuid4()}-"
+    keys = [f"{prefix}{k}" for k in range(40)]
+    await write_events(db, [completed(k, i) for i, k in enumerate(keys)])
+    poisoned = keys[0]
+    async with db.connection() as conn:  # a record over the producer's 1 MB limit: refused before it is sent
+        poisoned_lane = await conn.fetchval(
+            "UPDATE outbox SET payload = $2 WHERE key = $1 RETURNING lane", poisoned, b"x" * 2_000_000
+        )
+    others = [k for k in keys if lane_of(k) != poisoned_lane]
+    assert others, "the keys should spread over several lanes"
+    producer = KafkaProducer(infra.bootstrap, client_id="test-relay-poison")
+    relay = OutboxRelay(db, producer, max_lanes=LANES)  # every lane in one pass
+    try:
+        with pytest.raises(KafkaException):
+            await relay.publish_pending()
+        published = {r.key for r in of_run(prefix)}
+        assert set(others) <= published  # the healthy lanes went out, in the same pass
+        assert poisoned not in published
+        async with db.connection() as conn:
+            still = await conn.fetch("SELECT key FROM outbox WHERE published_at IS NULL AND key LIKE $1", prefix + "%")
+        assert poisoned in {r["key"] for r in still}
+        assert all(lane_of(r["key"]) == poisoned_lane for r in still)  # only the refused lane waits
+    finally:
+        async with db.connection() as conn:  # do not leave a poisoned row for the next relay
+            await conn.execute("DELETE FROM outbox WHERE key LIKE $1", prefix + "%")
+        await producer.close()
