@@ -47,6 +47,15 @@ def ensure_jars(libs_dir: Path) -> bool:
     return True
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id, never starting with "-" (the tool would read it as an option;
+    Kafka's own `Uuid.randomUuid` draws again in that case too)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 @dataclass
 class KafkaNode:
     data_dir: Path
@@ -111,7 +120,7 @@ class KafkaNode:
                 "kafka.tools.StorageTool",
                 "format",
                 "-t",
-                base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+                new_cluster_id(),
                 "-c",
                 str(self.properties_file),
             ),

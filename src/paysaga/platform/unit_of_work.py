@@ -46,7 +46,13 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self._conn = await self._db.pool.acquire()
         self._tx = self._conn.transaction()
-        await self._tx.start()
+        try:
+            await self._tx.start()
+        except BaseException:
+            # No `async with` body runs, so no __aexit__: give the connection back here.
+            await self._db.pool.release(self._conn)
+            self._conn = self._tx = None
+            raise
         return self
 
     async def commit(self) -> None:

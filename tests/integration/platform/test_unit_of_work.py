@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -61,3 +62,25 @@ async def test_each_event_keeps_the_trace_it_was_raised_in(db: Database) -> None
         rows = await conn.fetch("SELECT key, headers FROM outbox WHERE key = ANY($1::text[])", ids)
     seen = {r["key"]: r["headers"]["traceparent"].split("-")[1] for r in rows}
     assert seen == dict(zip(ids, traces, strict=True))
+
+
+async def test_a_transaction_that_cannot_begin_gives_its_connection_back(platform_dsn: str) -> None:
+    """BEGIN on a connection the server dropped fails; the pool must not lose that connection."""
+    db = Database(platform_dsn, min_size=1, max_size=1)
+    await db.connect()
+    admin = await asyncpg.connect(platform_dsn)
+    try:
+        async with db.connection() as conn:
+            pid = await conn.fetchval("SELECT pg_backend_pid()")
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+            async with UnitOfWork(db, source="/test"):
+                pass
+        # The pool's only connection came back (and is replaced): the next unit of work runs.
+        async with asyncio.timeout(10):
+            async with UnitOfWork(db, source="/test") as uow:
+                assert await uow.conn.fetchval("SELECT 1") == 1
+                await uow.commit()
+    finally:
+        await admin.close()
+        await db.close()
