@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
+from paysaga.services.dwh.store import DwhStore, DwhUnavailable
 from tests.support.infra import Infra
 from tests.support.platform import RunningPlatform
 from tests.support.saga import check_invariants, new_account, register
@@ -27,7 +28,7 @@ def _eventually(check, timeout: float = 20.0):
 async def test_the_ledger_balances_and_matches_the_wallets_payouts(platform: RunningPlatform, infra: Infra) -> None:
     sim = httpx.Client(base_url=platform.url("provider_sim"))
     declined, failing = new_account(), new_account()
-    sim.put(
+    rules = sim.put(
         "/_sim/rules",
         json={
             "rules": [
@@ -36,6 +37,7 @@ async def test_the_ledger_balances_and_matches_the_wallets_payouts(platform: Run
             ]
         },
     )
+    assert rules.status_code == 200, rules.text
     try:
         with httpx.Client(base_url=platform.url("bff"), timeout=10) as client:
             customer = register(client, top_up=1_000_000)
@@ -87,36 +89,46 @@ async def test_the_ledger_balances_and_matches_the_wallets_payouts(platform: Run
 
 async def test_a_slow_sms_gateway_does_not_slow_the_saga(platform: RunningPlatform, infra: Infra) -> None:
     notification = platform.url("notification")
+
+    def notifications_of(pid: str) -> dict[str, dict]:
+        response = httpx.get(f"{notification}/v1/notifications", params={"paymentId": pid})
+        assert response.status_code == 200, response.text
+        return {item["channel"]: item for item in response.json()["items"]}
+
+    # Every SMS send hangs for 20 s, longer than Notification's gateway timeout (5 s): no SMS can
+    # be SENT while this holds, however long the test takes.
     slow = httpx.put(f"{notification}/v1/gateways/sms/behaviour", json={"delayMs": 20_000, "failTimes": 0})
     assert slow.status_code == 200, slow.text
     try:
         with httpx.Client(base_url=platform.url("bff"), timeout=10) as client:
             customer = register(client, top_up=100_000)
-            started = time.monotonic()
-            ids = [customer.pay(1_000, new_account()).json()["paymentId"] for _ in range(5)]
+            answers = [customer.pay(1_000, new_account()) for _ in range(5)]
+            assert [a.status_code for a in answers] == [202] * 5, [a.text for a in answers]
+            ids = [a.json()["paymentId"] for a in answers]
             finals = {pid: customer.wait_final(pid)["status"] for pid in ids}
-            elapsed = time.monotonic() - started
+        # Every payment completed while none of its SMS had gone out ...
         assert set(finals.values()) == {"COMPLETED"}
-        # Every payment completed while no SMS could be delivered (each send hangs for 20 s) ...
-        assert elapsed < 20, elapsed
+        at_completion = {pid: notifications_of(pid).get("SMS") for pid in ids}
+        assert all(sms is None or sms["status"] != "SENT" for sms in at_completion.values()), at_completion
 
         def push_sent_for_all() -> bool:
             for pid in ids:
-                items = httpx.get(f"{notification}/v1/notifications", params={"paymentId": pid}).json()["items"]
-                by_channel = {i["channel"]: i for i in items}
+                by_channel = notifications_of(pid)
                 if set(by_channel) != {"SMS", "PUSH"} or by_channel["PUSH"]["status"] != "SENT":
                     return False
             return True
 
-        # ... and the push channel went on regardless.
+        # ... the push channel went on regardless ...
         assert _eventually(push_sent_for_all), "push notifications were held up by the slow SMS gateway"
-        sms = [
-            i
-            for pid in ids
-            for i in httpx.get(f"{notification}/v1/notifications", params={"paymentId": pid}).json()["items"]
-            if i["channel"] == "SMS"
-        ]
-        assert all(i["status"] != "SENT" for i in sms)  # still stuck at the gateway
+
+        def sms_tried_for_all() -> list[dict] | None:
+            sms = [notifications_of(pid)["SMS"] for pid in ids]
+            return sms if all(i["attempts"] >= 1 for i in sms) else None
+
+        # ... and the SMS of these very payments did meet the slow gateway: tried, still not sent.
+        sms = _eventually(sms_tried_for_all)
+        assert sms, "no SMS of these payments was tried"
+        assert all(i["status"] != "SENT" and i["sentAt"] is None for i in sms), sms
     finally:
         httpx.put(f"{notification}/v1/gateways/sms/behaviour", json={"delayMs": 0, "failTimes": 0})
 
@@ -142,14 +154,23 @@ async def test_merchant_webhooks_and_the_dwh_see_the_payments(platform: RunningP
     assert first["payload"]["paymentId"] == pid and first["payload"]["status"] == "COMPLETED"
     assert first["status"] in ("PENDING", "DEAD")  # the merchant endpoint does not answer: retried, not lost
 
-    def dwh_has_it() -> dict | None:
-        summary = httpx.get(f"{platform.url('dwh')}/v1/summary")
-        if summary.status_code != 200:
-            return None
-        body = summary.json()
-        return body if body["payments"]["completed"] >= 1 else None
+    # The DWH's file, read between its batches as `paysaga dwh report` does.
+    dwh = DwhStore(infra.root / "dwh" / "paysaga.duckdb", read_only=True, lock_wait_seconds=10)
 
-    summary = _eventually(dwh_has_it, timeout=30)
-    assert summary, "the DWH never ingested a completed payment"
-    topics = {t["topic"]: t for t in summary["topics"]}
+    def dwh_saga() -> dict | None:
+        try:
+            rows = dwh.fetch_dicts(
+                "SELECT status, amount, provider_txn_id, callbacks FROM payment_sagas WHERE payment_id = ?", [pid]
+            )
+        except DwhUnavailable:
+            return None
+        return rows[0] if rows and rows[0]["status"] == "COMPLETED" and rows[0]["callbacks"] else None
+
+    saga = _eventually(dwh_saga, timeout=30)
+    assert saga, f"the DWH never saw payment {pid} completed"
+    assert saga["amount"] == 2_500 and saga["callbacks"] == 1
+    assert saga["provider_txn_id"] == first["payload"]["providerTxnId"]
+    summary = httpx.get(f"{platform.url('dwh')}/v1/summary")
+    assert summary.status_code == 200, summary.text
+    topics = {t["topic"]: t for t in summary.json()["topics"]}
     assert {"payment-events", "callback-events", "customer-events"} <= set(topics)

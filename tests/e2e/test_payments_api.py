@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import asyncpg
 import httpx
 import pytest
 
@@ -73,12 +75,38 @@ def test_the_idempotency_key_is_required(customer: Customer) -> None:
     assert response.json()["type"].endswith("idempotency-key-missing")
 
 
-def test_insufficient_funds_is_422_with_no_event_and_frees_the_key(customer: Customer) -> None:
+async def _wallet_footprint(infra: Infra, user_id: str) -> dict[str, object]:
+    """What the Wallet's own database holds for the user's wallet: amounts, reservations, outbox events."""
+    conn = await asyncpg.connect(infra.dsns["wallet"])
+    try:
+        wallet = await conn.fetchrow(
+            "SELECT wallet_id, balance, reserved FROM wallets WHERE user_id = $1", uuid.UUID(user_id)
+        )
+        assert wallet is not None
+        wallet_id = wallet["wallet_id"]
+        return {
+            "amounts": (wallet["balance"], wallet["reserved"]),
+            "reservations": await conn.fetchval("SELECT count(*) FROM reservations WHERE wallet_id = $1", wallet_id),
+            "ledger": await conn.fetchval("SELECT count(*) FROM wallet_ledger WHERE wallet_id = $1", wallet_id),
+            "outbox": await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE convert_from(payload, 'UTF8')::jsonb->>'walletId' = $1",
+                str(wallet_id),
+            ),
+        }
+    finally:
+        await conn.close()
+
+
+async def test_insufficient_funds_is_422_with_no_event_and_frees_the_key(customer: Customer, infra: Infra) -> None:
     key = str(uuid.uuid4())
     account = new_account()
+    before = await _wallet_footprint(infra, customer.user_id)
     response = customer.pay(100_001, account, key=key)
     assert response.status_code == 422
     assert response.json()["type"].endswith("insufficient-funds")
+    # Nothing happened in the Wallet itself: no reservation, no ledger entry, no PaymentInitiated in its outbox.
+    assert await _wallet_footprint(infra, customer.user_id) == before
+    assert before["amounts"] == (100_000, 0) and before["reservations"] == 0 and before["outbox"] == 0
     wallet = customer.wallet()
     assert (wallet["balance"], wallet["reserved"], wallet["available"]) == (100_000, 0, 100_000)
     assert customer.client.get("/api/v1/payments", headers=customer.auth).json()["items"] == []
@@ -155,7 +183,8 @@ def test_a_user_sees_only_their_own_payments(customer: Customer, client: httpx.C
 def test_history_is_newest_first_paginated_and_filtered(customer: Customer, platform: RunningPlatform) -> None:
     sim = httpx.Client(base_url=platform.url("provider_sim"))
     declined = new_account()
-    sim.put("/_sim/rules", json={"rules": [{"accountNumber": declined, "outcome": "DECLINE"}]})
+    rules = sim.put("/_sim/rules", json={"rules": [{"accountNumber": declined, "outcome": "DECLINE"}]})
+    assert rules.status_code == 200, rules.text
     try:
         ids = [customer.pay(100 + i, new_account()).json()["paymentId"] for i in range(4)]
         ids.append(customer.pay(999, declined).json()["paymentId"])
@@ -185,19 +214,40 @@ async def test_concurrent_payments_from_one_wallet_accept_exactly_the_affordable
     client: httpx.Client, platform: RunningPlatform, infra: Infra
 ) -> None:
     customer = register(client, top_up=10_000)
+    attempts = 20
+    start = threading.Barrier(attempts)  # every request leaves at once: they really race
 
     def attempt(_: int) -> httpx.Response:
         with httpx.Client(base_url=platform.url("bff"), timeout=20) as c:
-            return Customer(c, customer.user_id, customer.token).pay(1_000, new_account())
+            racer = Customer(c, customer.user_id, customer.token)
+            assert c.get("/api/v1/wallet", headers=racer.auth).status_code == 200  # connected, warmed up
+            start.wait(timeout=60)
+            return racer.pay(1_000, new_account())
 
-    with ThreadPoolExecutor(20) as pool:
-        answers = list(pool.map(attempt, range(20)))
+    with ThreadPoolExecutor(attempts) as pool:
+        answers = list(pool.map(attempt, range(attempts)))
     accepted = [a.json()["paymentId"] for a in answers if a.status_code == 202]
     refused = [a for a in answers if a.status_code == 422]
-    assert len(accepted) == 10 and len(refused) == 10
+    assert len(accepted) == 10 and len(refused) == 10, [a.status_code for a in answers]
     assert all(a.json()["type"].endswith("insufficient-funds") for a in refused)
+    # The accepted ones are exactly what the Wallet reserved for this wallet: 10 x 1,000 = all of it.
+    wallet_db = await asyncpg.connect(infra.dsns["wallet"])
+    try:
+        reserved = {
+            str(r["payment_id"]): r["amount"]
+            for r in await wallet_db.fetch(
+                "SELECT r.payment_id, r.amount FROM reservations r JOIN wallets w USING (wallet_id)"
+                " WHERE w.user_id = $1",
+                uuid.UUID(customer.user_id),
+            )
+        }
+    finally:
+        await wallet_db.close()
+    assert reserved == dict.fromkeys(accepted, 1_000)
     for pid in accepted:
         assert customer.wait_final(pid)["status"] == "COMPLETED"
     wallet = customer.settled_wallet()
     assert (wallet["balance"], wallet["reserved"], wallet["available"]) == (0, 0, 0)
+    history = customer.client.get("/api/v1/payments", params={"limit": 50}, headers=customer.auth).json()
+    assert sorted(i["paymentId"] for i in history["items"]) == sorted(accepted)
     await check_invariants(infra, platform.url("provider_sim"), accepted)

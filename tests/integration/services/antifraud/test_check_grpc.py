@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import statistics
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -168,17 +166,6 @@ async def test_health_service_reports_serving(channel: grpc.aio.Channel) -> None
     for service in ("", SERVICE_NAME):
         answer = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=DEADLINE)
         assert answer.status == health_pb2.HealthCheckResponse.SERVING
-
-
-async def test_checks_answer_well_within_a_typical_deadline(stub: antifraud_pb2_grpc.AntiFraudStub) -> None:
-    user = new_id("user")
-    await stub.Check(check_request(user_id=new_id("user")), timeout=DEADLINE)  # warm up the channel
-    timings = []
-    for _ in range(20):
-        started = time.perf_counter()
-        await stub.Check(check_request(user_id=user, amount=1_000), timeout=0.5)
-        timings.append(time.perf_counter() - started)
-    assert statistics.median(timings) < 0.050, timings
 
 
 async def test_without_its_database_the_server_is_not_serving_and_checks_are_unavailable(

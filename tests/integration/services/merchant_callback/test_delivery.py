@@ -3,10 +3,9 @@ letters at the horizon, redelivery, and a durable schedule that survives the dis
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import time
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -14,7 +13,7 @@ from paysaga.contracts.signatures import SIGNATURE_HEADER, verify_signature
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.services.merchant_callback import repository
-from paysaga.services.merchant_callback.domain import RetryPolicy
+from paysaga.services.merchant_callback.domain import DeliveryStatus, RetryPolicy
 from tests.integration.services.merchant_callback.conftest import Harness
 from tests.integration.services.merchant_callback.helpers import (
     Receiver,
@@ -198,16 +197,59 @@ async def test_a_delivery_leased_by_a_dispatcher_that_died_is_sent_after_its_lea
     assert await eventually(lambda: _is(db, payment.payment_id, "PENDING"))
 
     async with db.connection() as conn:  # a dispatcher claims it, then dies before sending
-        claimed = await repository.claim_due(conn, limit=1000, lease_seconds=1.5)
-    assert payment.payment_id in [c.payment_id for c in claimed]
-    started = time.monotonic()
+        claimed = await repository.claim_due(conn, limit=1000, lease_seconds=3600)
+        [dead] = [c for c in claimed if c.payment_id == payment.payment_id]
+        # (what else was due, of earlier tests, is not part of this story: leave it unleased)
+        await conn.execute(
+            "UPDATE deliveries SET lease_until = NULL, lease_token = NULL WHERE delivery_id = ANY($1::uuid[])",
+            [c.delivery_id for c in claimed if c is not dead],
+        )
     await harness.start_dispatcher()
-    await asyncio.sleep(0.7)
-    assert receiver.received(url) == []  # the lease holds: nobody else sends it meanwhile
 
+    # The live dispatcher is at work: it delivers a webhook that became due after the lease was taken ...
+    other_account, other_secret = new_account(), new_secret()
+    other_url, _ = receiver.endpoint(other_secret)
+    await harness.subscribe(other_account, other_url, other_secret)
+    other = initiated(other_account)
+    publish(infra, other)
+    publish(infra, completed(other.payment_id))
+    assert await eventually(lambda: _is(db, other.payment_id, "DELIVERED"))
+    # ... and passes over the leased one: not sent, no attempt, the dead dispatcher's lease untouched.
+    assert receiver.received(url) == []
+    assert await _lease_of(db, dead.delivery_id) == ("PENDING", 0, dead.lease_token)
+
+    # The lease runs out (its end moved to the past, as if its hour had gone by): it is sent, once.
+    async with db.connection() as conn:
+        await conn.execute(
+            "UPDATE deliveries SET lease_until = now() - interval '1 second' WHERE delivery_id = $1", dead.delivery_id
+        )
+    harness.wake()
     assert await eventually(lambda: _is(db, payment.payment_id, "DELIVERED"))
-    assert time.monotonic() - started >= 1.2
-    assert len(receiver.received(url)) == 1
+    [sent] = receiver.received(url)
+    assert sent.verified and sent.delivery_id == str(dead.delivery_id)
+    assert await _lease_of(db, dead.delivery_id) == ("DELIVERED", 1, None)
+    # Had the dead dispatcher come back, its stale lease could not settle the delivery again.
+    async with db.connection() as conn:
+        assert not await repository.settle_attempt(
+            conn,
+            dead.delivery_id,
+            dead.lease_token,
+            status=DeliveryStatus.PENDING,
+            attempted_at=datetime.now(UTC),
+            status_code=500,
+            error="late",
+            next_attempt_at=datetime.now(UTC),
+        )
+    assert await _lease_of(db, dead.delivery_id) == ("DELIVERED", 1, None)
+
+
+async def _lease_of(db: Database, delivery_id: UUID) -> tuple[str, int, UUID | None]:
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            "SELECT status, attempts, lease_token FROM deliveries WHERE delivery_id = $1", delivery_id
+        )
+    assert row is not None
+    return row["status"], row["attempts"], row["lease_token"]
 
 
 async def _is(db: Database, payment_id: str, status: str) -> bool:

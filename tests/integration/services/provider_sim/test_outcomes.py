@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -140,15 +139,19 @@ async def test_duplicate_callback_sends_success_twice_with_different_callback_id
 
 
 async def test_late_success_is_processing_until_the_delay_then_success(sim: Sim) -> None:
-    await sim.set_rules({"accountNumber": ACCOUNT, "outcome": "LATE_SUCCESS", "delayMs": 400})
-    started = time.monotonic()
-    txn_id = await create(sim, new_payment_id())
-    assert await sim.status(txn_id) == "PROCESSING"
-    assert sim.receiver.for_txn(txn_id) == []
-    [callback] = await eventually(lambda: sim.receiver.for_txn(txn_id))
-    assert callback.at - started >= 0.4
+    await sim.set_rules(
+        {"accountNumber": ACCOUNT, "outcome": "LATE_SUCCESS", "delayMs": 600_000},
+        {"accountNumber": OTHER, "outcome": "LATE_SUCCESS", "delayMs": 300},
+    )
+    late = await create(sim, new_payment_id(), ACCOUNT)
+    sooner = await create(sim, new_payment_id(), OTHER)  # created after it, due long before it
+    [callback] = await eventually(lambda: sim.receiver.for_txn(sooner), timeout=30)
     assert callback.json()["status"] == "SUCCESS"
-    assert await sim.status(txn_id) == "SUCCESS"
+    assert await sim.status(sooner) == "SUCCESS"
+    # The one with the longer delay is still waiting for it: no callback, no attempt, still processing.
+    assert sim.receiver.for_txn(late) == []
+    assert await sim.attempts(late) == []
+    assert await sim.status(late) == "PROCESSING"
 
 
 async def test_late_success_without_delay_uses_the_late_default(sim: Sim) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import orjson
@@ -132,28 +133,55 @@ def test_customer_events_are_stored_too(store: DwhStore) -> None:
     assert store.summary().customers == 2
 
 
-def test_a_file_held_by_another_process_is_waited_for(store: DwhStore) -> None:
+def test_a_file_held_by_another_process_is_waited_for(store: DwhStore, monkeypatch: pytest.MonkeyPatch) -> None:
     store.initialize()
-    holder = subprocess.Popen(
+    holder = subprocess.Popen(  # holds the file until told to let go (a line on its stdin)
         [
             sys.executable,
             "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(1.5)",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " sys.stdin.readline(); c.close(); print('released', flush=True)",
             str(store.path),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
+    assert holder.stdin is not None and holder.stdout is not None
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+        assert holder.stdout.readline().strip() == b"held"
         impatient = DwhStore(store.path, lock_wait_seconds=0.2)
-        with pytest.raises(DwhUnavailable):
+        with pytest.raises(DwhUnavailable, match="held by another process"):
             impatient.ingest([raw(0)])
 
-        started = time.monotonic()
-        store.ingest([raw(0)])  # waits until the other process lets go
-        assert time.monotonic() - started > 0.5
+        refused = threading.Event()
+        connect = duckdb.connect
+
+        def observed_connect(*args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+            try:
+                return connect(*args, **kwargs)
+            except duckdb.IOException:
+                refused.set()
+                raise
+
+        monkeypatch.setattr(store_module.duckdb, "connect", observed_connect)
+        patient = DwhStore(store.path, lock_wait_seconds=120)
+        outcome: list[object] = []
+        waiting = threading.Thread(target=lambda: outcome.append(patient.ingest([raw(0)])))
+        waiting.start()
+        assert refused.wait(60), "the ingest never tried the held file"
+        assert waiting.is_alive() and outcome == []  # refused once, still waiting: not failed, not done
+
+        holder.stdin.write(b"go\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == b"released"
+        waiting.join(120)
+        assert not waiting.is_alive()
     finally:
+        if holder.poll() is None:
+            holder.kill()
         holder.wait(10)
+    [result] = outcome  # the ingest went through once the other process let go
+    assert isinstance(result, store_module.IngestResult) and result.inserted == 1
     assert store.topic_counts() == {PAYMENT_EVENTS: 1}
 
 
