@@ -35,6 +35,7 @@ from paysaga.services.payment.provider_client import (
     FINAL_STATUSES,
     PayoutDeclined,
     ProviderClient,
+    ProviderMisconfigured,
     ProviderUnavailable,
 )
 from paysaga.services.payment.repository import Payment
@@ -171,7 +172,7 @@ class Steps:
             )
         )
         async with self.db.connection() as conn:
-            await repository.postpone(conn, payment.payment_id, delay=delay, error=error)
+            await repository.postpone(conn, payment.payment_id, status=payment.status, delay=delay, error=error)
 
     async def _timeout_unsent(self, payment: Payment, expected: Status) -> None:
         """The hard deadline passed before the provider accepted the payout: fail it."""
@@ -225,7 +226,7 @@ class Steps:
                 recipient=payment.recipient,
             )
         except ProviderUnavailable as exc:
-            log.warning(
+            (log.error if isinstance(exc, ProviderMisconfigured) else log.warning)(
                 "payment.provider_unavailable",
                 payment_id=str(payment.payment_id),
                 error=str(exc),
@@ -284,6 +285,7 @@ class Steps:
                 await repository.postpone(
                     uow.conn,
                     payment.payment_id,
+                    status=Status.SUBMITTED,
                     delay=min(self.settings.inquiry_interval_seconds, remaining),
                     error=f"inquiry: {provider_status or 'no answer'}",
                 )

@@ -40,7 +40,12 @@ def build() -> Service:
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
     )
-    orphans = OrphanCallbacks(db, provider, older_than_seconds=settings.orphan_callback_after_seconds)
+    orphans = OrphanCallbacks(
+        db,
+        provider,
+        older_than_seconds=settings.orphan_callback_after_seconds,
+        retry_after_seconds=settings.orphan_retry_after_seconds,
+    )
     consumer = event_consumer(
         NAME, settings.consumer_group, platform, db, producer, build_handlers(settings, processor.wake)
     )

@@ -27,28 +27,37 @@ BATCH = 100
 
 
 class OrphanCallbacks:
-    def __init__(self, db: Database, provider: ProviderClient, *, older_than_seconds: float) -> None:
+    def __init__(
+        self, db: Database, provider: ProviderClient, *, older_than_seconds: float, retry_after_seconds: float
+    ) -> None:
         self._db = db
         self._provider = provider
         self._older_than = older_than_seconds
+        self._retry_after = retry_after_seconds
 
     async def sweep(self) -> int:
-        """One round over the long-waiting txn ids; how many were applied to their payment."""
+        """One round over the long-waiting txn ids; how many were applied to their payment. One
+        that cannot be resolved now waits `retry_after_seconds` behind the others, so a few
+        hopeless ones never hold up the rest."""
         async with self._db.connection() as conn:
             txns = await repository.stale_early_txns(conn, older_than_seconds=self._older_than, limit=BATCH)
         applied = 0
         for txn in txns:
-            applied += await self._resolve(txn)
+            if await self._resolve(txn):
+                applied += 1
+            else:
+                async with self._db.connection() as conn:
+                    await repository.defer_lookup(conn, txn, seconds=self._retry_after)
         return applied
 
-    async def _resolve(self, txn: str) -> int:
+    async def _resolve(self, txn: str) -> bool:
         try:
             payout = await self._provider.payout(txn)
         except ProviderUnavailable as exc:
             log.warning("payment.orphan_callback_inquiry_failed", provider_txn_id=txn, error=str(exc))
-            return 0
+            return False
         try:
-            payment_id = UUID(payout.payment_id)
+            payment_id: UUID | None = UUID(payout.payment_id)
         except ValueError:
             payment_id = None
         async with UnitOfWork(self._db, source=SOURCE) as uow:
@@ -61,7 +70,7 @@ class OrphanCallbacks:
                     payment_id=payout.payment_id,
                     action="the provider holds a payout for a payment we never recorded: reconcile by hand",
                 )
-                return 0
+                return False
             if payment.provider_txn_id not in (None, txn):
                 log.error(
                     "payment.orphan_callback_other_txn",
@@ -70,9 +79,9 @@ class OrphanCallbacks:
                     payment_txn_id=payment.provider_txn_id,
                     action="the provider holds two payouts for one payment: reconcile by hand",
                 )
-                return 0
+                return False
             if not payment.status.final and payment.provider_txn_id is None:
-                return 0  # still being submitted: the submission stores the id and applies them
+                return False  # still being submitted: the submission stores the id and applies them
             callbacks = await repository.take_early_callbacks(uow.conn, txn)
             await repository.attach_txn_id(uow.conn, payment.payment_id, txn)
             log.warning(
@@ -87,4 +96,4 @@ class OrphanCallbacks:
                 payment = await repository.lock(uow.conn, payment.payment_id)
                 assert payment is not None
             await uow.commit()
-        return 1
+        return True

@@ -20,8 +20,16 @@ class ProviderUnavailable(Exception):
     """No definite answer (5xx, timeout, network): retry with the same paymentId."""
 
 
+class ProviderMisconfigured(ProviderUnavailable):
+    """401/403/404: our key or URL is wrong. Not an answer about the payout: retried like an outage
+    (and logged at error level), never taken for a decline."""
+
+
 class PayoutDeclined(Exception):
-    """The provider refused the payout outright (4xx): it will never be paid."""
+    """The provider refused the payout outright (400/422): it was not made and never will be."""
+
+
+DECLINED = (400, 422)
 
 
 class ProviderClient:
@@ -46,11 +54,13 @@ class ProviderClient:
             raise ProviderUnavailable(repr(exc)) from exc
         if response.is_success:
             return str(response.json()["providerTxnId"])
-        if response.status_code in (408, 409, 425, 429) or response.status_code >= 500:
-            # 409: the provider holds another payout under this paymentId. It may still be paid:
-            # never call that a refusal; keep asking until the deadline (then reconciliation).
-            raise ProviderUnavailable(f"HTTP {response.status_code}: {response.text[:300]}")
-        raise PayoutDeclined(f"HTTP {response.status_code}: {response.text[:300]}")
+        if response.status_code in DECLINED:
+            raise PayoutDeclined(f"HTTP {response.status_code}: {response.text[:300]}")
+        if response.status_code in (401, 403, 404):
+            raise ProviderMisconfigured(f"HTTP {response.status_code}: {response.text[:300]}")
+        # 5xx, 408, 425, 429, and 409: the provider holds another payout under this paymentId,
+        # which may still be paid. None of them says "not paid": keep asking until the deadline.
+        raise ProviderUnavailable(f"HTTP {response.status_code}: {response.text[:300]}")
 
     async def status(self, provider_txn_id: str) -> str:
         """PROCESSING, SUCCESS or FAILED (the status inquiry)."""

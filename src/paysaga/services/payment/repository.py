@@ -145,15 +145,19 @@ async def finish(
     )
 
 
-async def postpone(conn: asyncpg.Connection, payment_id: UUID, *, delay: float, error: str | None) -> None:
-    """The step failed for now (an outage) or has to wait: try again later."""
+async def postpone(
+    conn: asyncpg.Connection, payment_id: UUID, *, status: Status, delay: float, error: str | None
+) -> None:
+    """The step failed for now (an outage) or has to wait: try again later. Only while the payment
+    is still in `status`: a worker whose lease ran out must not reschedule what another moved on."""
     await conn.execute(
         "UPDATE payments SET attempts = attempts + 1, last_error = $3, lease_until = NULL, updated_at = now(),"
         " next_attempt_at = LEAST(now() + make_interval(secs => $2), GREATEST(deadline_at, now()))"
-        " WHERE payment_id = $1",
+        " WHERE payment_id = $1 AND status = $4",
         payment_id,
         delay,
         error,
+        status.value,
     )
 
 
@@ -178,14 +182,26 @@ async def take_early_callbacks(conn: asyncpg.Connection, provider_txn_id: str) -
 
 
 async def stale_early_txns(conn: asyncpg.Connection, *, older_than_seconds: float, limit: int) -> list[str]:
-    """Provider txn ids whose callbacks have waited this long for a payment to claim them."""
+    """Provider txn ids whose callbacks have waited this long for a payment to claim them, and
+    that are due for a lookup (those that could not be resolved wait their turn: see defer_lookup)."""
     rows = await conn.fetch(
         "SELECT provider_txn_id FROM early_callbacks GROUP BY provider_txn_id"
-        " HAVING min(received_at) < now() - make_interval(secs => $1) ORDER BY min(received_at) LIMIT $2",
+        " HAVING min(received_at) < now() - make_interval(secs => $1)"
+        " AND coalesce(max(next_lookup_at), '-infinity') <= now()"
+        " ORDER BY max(next_lookup_at) NULLS FIRST, min(received_at) LIMIT $2",
         older_than_seconds,
         limit,
     )
     return [r["provider_txn_id"] for r in rows]
+
+
+async def defer_lookup(conn: asyncpg.Connection, provider_txn_id: str, *, seconds: float) -> None:
+    """This txn id could not be resolved now: look it up again later, after the others."""
+    await conn.execute(
+        "UPDATE early_callbacks SET next_lookup_at = now() + make_interval(secs => $2) WHERE provider_txn_id = $1",
+        provider_txn_id,
+        seconds,
+    )
 
 
 async def attach_txn_id(conn: asyncpg.Connection, payment_id: UUID, provider_txn_id: str) -> None:

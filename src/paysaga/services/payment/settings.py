@@ -31,6 +31,9 @@ class PaymentSettings(OutboxSettings, InboxSettings):
     orphan_sweep_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often unclaimed callbacks are looked for"
     )
+    orphan_retry_after_seconds: float = Field(
+        default=300.0, gt=0, description="An unclaimed callback that could not be resolved is looked up again after"
+    )
     retry_initial_seconds: float = Field(default=0.2, gt=0, description="First retry delay of a step")
     retry_max_seconds: float = Field(default=10.0, gt=0, description="Cap of a step's retry delay")
     lease_seconds: float = Field(default=15.0, gt=0, description="A worker owns a claimed payment this long")

@@ -1,0 +1,142 @@
+"""The orphan-callback sweep against real PostgreSQL (a scratch Payment database, so the running
+test platform's own sweep does not share its rows); a local HTTP server plays the provider."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from paysaga.devstack.postgres import ensure_databases
+from paysaga.platform.db import Database
+from paysaga.platform.migrations import upgrade
+from paysaga.platform.settings import service_database_url
+from paysaga.services.payment.orphans import OrphanCallbacks
+from paysaga.services.payment.provider_client import ProviderClient
+from tests.support.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def dsn(infra: Infra) -> str:
+    await ensure_databases(infra.admin_url, ["paysaga_orphantest"], recreate=True)
+    url = service_database_url(infra.admin_url, "orphantest")
+    await asyncio.to_thread(upgrade, "payment", url)
+    return url
+
+
+@pytest.fixture
+async def db(dsn: str) -> AsyncIterator[Database]:
+    database = Database(dsn, min_size=1, max_size=5)
+    await database.connect()
+    async with database.connection() as conn:
+        await conn.execute("TRUNCATE early_callbacks, reconciliation_cases, outbox, payments")
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[tuple[ProviderClient, dict[str, str], list[str]]]:
+    """GET /v1/payouts/{txn}: the paymentId it holds the payout under, or 404."""
+    known: dict[str, str] = {}
+    asked: list[str] = []
+
+    async def payout(request: web.Request) -> web.Response:
+        txn = request.match_info["txn"]
+        asked.append(txn)
+        if txn not in known:
+            return web.json_response({"title": "not found"}, status=404)
+        return web.json_response({"providerTxnId": txn, "paymentId": known[txn], "status": "SUCCESS"})
+
+    app = web.Application()
+    app.router.add_get("/v1/payouts/{txn}", payout)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    client = ProviderClient(str(server.make_url("")), api_key="k", callback_url="http://cb", timeout=5)
+    yield client, known, asked
+    await client.close()
+    await server.close()
+
+
+async def failed_without_txn(db: Database) -> uuid.UUID:
+    """A payment that timed out before it learnt the provider's id (and whose funds were released)."""
+    payment_id = uuid.uuid4()
+    async with db.connection() as conn:
+        await conn.execute(
+            "INSERT INTO payments (payment_id, user_id, wallet_id, amount, currency, recipient, status, error_code,"
+            " created_at, deadline_at, completed_at) VALUES ($1, $2, $3, 100, 'RUB', '{}', 'FAILED', 'TIMEOUT',"
+            " now() - interval '1 hour', now() - interval '50 minutes', now() - interval '50 minutes')",
+            payment_id,
+            uuid.uuid4(),
+            uuid.uuid4(),
+        )
+    return payment_id
+
+
+async def waiting_callback(db: Database, txn: str, age_minutes: int) -> None:
+    async with db.connection() as conn:
+        await conn.execute(
+            "INSERT INTO early_callbacks (provider_txn_id, event_id, status, received_at)"
+            " VALUES ($1, $2, 'SUCCESS', now() - make_interval(mins => $3))",
+            txn,
+            str(uuid.uuid4()),
+            age_minutes,
+        )
+
+
+async def test_an_unclaimed_success_becomes_a_late_success_case_on_its_payment(
+    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]]
+) -> None:
+    client, known, _ = provider
+    payment_id = await failed_without_txn(db)
+    known["ptx_lost"] = str(payment_id)
+    await waiting_callback(db, "ptx_lost", age_minutes=10)
+    sweep = OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=300)
+    assert await sweep.sweep() == 1
+    async with db.connection() as conn:
+        cases = await conn.fetch("SELECT kind, payment_id, provider_txn_id, payment_status FROM reconciliation_cases")
+        payment = await conn.fetchrow("SELECT status, error_code, provider_txn_id FROM payments")
+        waiting = await conn.fetchval("SELECT count(*) FROM early_callbacks")
+        events = await conn.fetchval("SELECT count(*) FROM outbox")
+    assert [tuple(c) for c in cases] == [("LATE_SUCCESS", payment_id, "ptx_lost", "FAILED")]
+    assert tuple(payment) == ("FAILED", "TIMEOUT", "ptx_lost")  # a final state never changes
+    assert (waiting, events) == (0, 0)  # taken, and no second final event
+    assert await sweep.sweep() == 0  # nothing left to do
+
+
+async def test_a_recent_callback_is_left_to_the_submission(
+    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]]
+) -> None:
+    client, known, asked = provider
+    known["ptx_new"] = str(await failed_without_txn(db))
+    await waiting_callback(db, "ptx_new", age_minutes=0)
+    assert await OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=300).sweep() == 0
+    assert asked == []
+
+
+async def test_callbacks_that_cannot_be_resolved_wait_behind_the_others(
+    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, known, asked = provider
+    monkeypatch.setattr("paysaga.services.payment.orphans.BATCH", 2)  # two lookups per round
+    await waiting_callback(db, "ptx_unknown_1", age_minutes=30)  # the provider does not know these
+    await waiting_callback(db, "ptx_unknown_2", age_minutes=20)
+    payment_id = await failed_without_txn(db)
+    known["ptx_resolvable"] = str(payment_id)
+    await waiting_callback(db, "ptx_resolvable", age_minutes=10)
+    sweep = OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=300)
+
+    assert await sweep.sweep() == 0  # the two oldest first: neither can be resolved
+    assert asked == ["ptx_unknown_1", "ptx_unknown_2"]
+    assert await sweep.sweep() == 1  # they wait their retry; the next one gets its turn
+    assert asked[2:] == ["ptx_resolvable"]
+    async with db.connection() as conn:
+        kinds = await conn.fetch("SELECT kind, payment_id FROM reconciliation_cases")
+        kept = await conn.fetchval("SELECT count(*) FROM early_callbacks WHERE provider_txn_id LIKE 'ptx_unknown_%'")
+    assert [tuple(k) for k in kinds] == [("LATE_SUCCESS", payment_id)]
+    assert kept == 2  # never dropped: still there for a human, and looked up again later
