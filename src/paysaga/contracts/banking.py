@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 _WEIGHTS = (7, 1, 3) * 8
-ACCOUNT_RE = re.compile(r"^\d{20}$")
-BIC_RE = re.compile(r"^04\d{7}$")
+ACCOUNT_RE = re.compile(r"^[0-9]{20}$")  # ASCII only: \d takes any script\'s digits
+BIC_RE = re.compile(r"^04[0-9]{7}$")
 
 
 def _bic_part(bic: str) -> str:
@@ -49,9 +49,9 @@ class BankRecipient(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
     account_number: str = Field(
-        pattern=r"^\d{20}$", description="20-digit account number", examples=["40817810700000000001"]
+        pattern=r"^[0-9]{20}$", description="20-digit account number", examples=["40817810700000000001"]
     )
-    bank_bic: str = Field(pattern=r"^04\d{7}$", description="9-digit BIC of the bank", examples=["044525225"])
+    bank_bic: str = Field(pattern=r"^04[0-9]{7}$", description="9-digit BIC of the bank", examples=["044525225"])
     name: str = Field(min_length=1, max_length=160, description="Recipient's full name", examples=["Иван Петров"])
 
     @field_validator("name")

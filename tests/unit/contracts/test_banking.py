@@ -47,6 +47,9 @@ def test_a_changed_digit_outside_the_key_is_caught_unless_its_weight_hides_it(po
         {"accountNumber": "40817810700000000001", "bankBic": "144525225", "name": "A"},  # not a Russian BIC
         {"accountNumber": "40817810700000000001", "bankBic": BIC, "name": "  "},
         {"accountNumber": "40817810700000000001", "bankBic": BIC, "name": "A\x00B"},
+        # Digits of other scripts: int() reads them, so only the pattern can keep them out.
+        {"accountNumber": "٤٠٨١٧٨١٠٧٠٠٠٠٠٠٠٠٠٠١", "bankBic": BIC, "name": "A"},
+        {"accountNumber": "40817810700000000001", "bankBic": "04٤٥٢٥٢٢٥", "name": "A"},
     ],
 )
 def test_bad_recipients_are_refused(recipient: dict[str, str]) -> None:
@@ -59,3 +62,8 @@ def test_names_are_normalised() -> None:
         {"accountNumber": "40817810700000000001", "bankBic": BIC, "name": " Иван  Петров "}
     )
     assert r.name == "Иван Петров"
+
+
+def test_the_checks_take_ascii_digits_only() -> None:
+    assert not account_matches_bic("٤٠٨١٧٨١٠٧٠٠٠٠٠٠٠٠٠٠١", BIC)
+    assert not account_matches_bic("40817810700000000001", "04٤٥٢٥٢٢٥")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-ACCOUNT_NUMBER_PATTERN = r"^\d{20}$"
+ACCOUNT_NUMBER_PATTERN = r"^[0-9]{20}$"
 
 
 class Reason(StrEnum):

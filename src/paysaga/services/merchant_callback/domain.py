@@ -27,7 +27,7 @@ import orjson
 
 from paysaga.contracts.signatures import SIGNATURE_HEADER
 
-ACCOUNT_NUMBER_PATTERN = r"^\d{20}$"
+ACCOUNT_NUMBER_PATTERN = r"^[0-9]{20}$"
 MIN_SECRET_LENGTH = 16
 MAX_SECRET_LENGTH = 256
 MAX_URL_LENGTH = 2048

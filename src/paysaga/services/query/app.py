@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -22,16 +22,29 @@ def _view(row: asyncpg.Record) -> PaymentView:
     return PaymentView.model_validate({**row, "payment_id": str(row["payment_id"])})
 
 
+MIN_CURSOR_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_CURSOR_TIME = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def encode_cursor(created_at: datetime, payment_id: UUID) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([created_at.isoformat(), str(payment_id)])).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """The position a cursor of ours encodes; anything else (tampered, truncated) is a 422."""
+    invalid = Problem(422, "validation-error", "Invalid cursor", "Use the nextCursor of a previous page.")
     try:
-        created_at, payment_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created_at), UUID(payment_id)
+        decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(v, str) for v in decoded)):
+            raise invalid
+        created_at = datetime.fromisoformat(decoded[0])
+        payment_id = UUID(decoded[1])
     except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
-        raise Problem(422, "validation-error", "Invalid cursor", "Use the nextCursor of a previous page.") from exc
+        raise invalid from exc
+    # Ours are always UTC; a naive or far-off time would only fail later, in the database.
+    if created_at.utcoffset() != timedelta(0) or not MIN_CURSOR_TIME <= created_at <= MAX_CURSOR_TIME:
+        raise invalid
+    return created_at, payment_id
 
 
 def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
