@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.infra import Infra
 from tests.support.platform import RunningPlatform
-from tests.support.saga import Customer, check_invariants, new_account, register
+from tests.support.saga import Customer, check_invariants, new_account, register, wait_for_log
 
 pytestmark = pytest.mark.e2e
 
@@ -53,8 +53,11 @@ def provider_requests(sim: httpx.Client, payment_id: str) -> int:
 
 async def test_success(customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform) -> None:
     account = new_account()
+    rule(sim, account, "SUCCESS", delayMs=2000)  # held at the provider: the payment stays pending a while
     pid = pay(customer, 150_00, account)
     pending = customer.wallet()
+    # While pending, the money is reserved, not gone.
+    assert (pending["balance"], pending["reserved"], pending["available"]) == (1_000_000, 150_00, 1_000_000 - 150_00)
     view = customer.wait_final(pid)
     assert view["status"] == "COMPLETED"
     assert view["providerTxnId"] and view["errorCode"] is None
@@ -62,7 +65,6 @@ async def test_success(customer: Customer, sim: httpx.Client, infra: Infra, plat
     assert view["recipient"]["accountNumber"] == account
     wallet = customer.settled_wallet()
     assert (wallet["balance"], wallet["reserved"], wallet["available"]) == (1_000_000 - 150_00, 0, 1_000_000 - 150_00)
-    assert pending["balance"] == 1_000_000  # while pending, the money was reserved, not gone
     await check_invariants(infra, platform.url("provider_sim"), [pid])
 
 
@@ -84,6 +86,8 @@ async def test_provider_decline(customer: Customer, sim: httpx.Client, infra: In
     pid = pay(customer, 100_00, account)
     view = customer.wait_final(pid)
     assert (view["status"], view["errorCode"], view["providerTxnId"]) == ("FAILED", "PROVIDER_REJECTED", None)
+    [payout] = sim.get("/_sim/payouts", params={"paymentId": pid}).json()
+    assert (payout["requests"], payout["declined"], payout["created"]) == (1, True, 0)  # a decline is not retried
     assert customer.settled_wallet()["available"] == 1_000_000
     await check_invariants(infra, platform.url("provider_sim"), [pid])
 
@@ -124,12 +128,21 @@ async def test_duplicate_callbacks_complete_once(
     view = customer.wait_final(pid)
     assert view["status"] == "COMPLETED"
     txn = view["providerTxnId"]
+    callbacks: list[dict] = []
     deadline = time.monotonic() + 10
-    while len(sim.get("/_sim/callbacks", params={"providerTxnId": txn}).json()) < 2:
-        assert time.monotonic() < deadline, "the simulator did not send the second callback"
+    while len({c["callbackId"] for c in callbacks if c["delivered"]}) < 2:  # two callbacks, not one retried
+        assert time.monotonic() < deadline, f"the simulator did not deliver two distinct callbacks: {callbacks}"
         time.sleep(0.1)
-    time.sleep(0.5)  # let the duplicate travel through Callback and Payment
-    assert customer.settled_wallet()["balance"] == 1_000_000 - 100_00
+        callbacks = sim.get("/_sim/callbacks", params={"providerTxnId": txn}).json()
+    # Payment handled the second callback (the simulator's second copy, not a retry of the first).
+    wait_for_log(
+        infra.root / "logs" / "payment.log",
+        lambda r: r.get("event") == "payment.duplicate_callback" and r.get("payment_id") == pid,
+        f"payment.duplicate_callback for {pid}",
+    )
+    assert customer.payment(pid)["status"] == "COMPLETED"
+    wallet = customer.settled_wallet()
+    assert (wallet["balance"], wallet["reserved"]) == (1_000_000 - 100_00, 0)  # paid once
     await check_invariants(infra, platform.url("provider_sim"), [pid])
 
 
@@ -143,8 +156,12 @@ async def test_callback_before_the_provider_txn_id_is_stored(
     pid = pay(customer, 100_00, account)
     view = customer.wait_final(pid)
     assert view["status"] == "COMPLETED"
-    logs = (infra.root / "logs" / "payment.log").read_text()
-    assert "payment.callback_before_txn_id" in logs and view["providerTxnId"] in logs
+    txn = view["providerTxnId"]
+    wait_for_log(
+        infra.root / "logs" / "payment.log",
+        lambda r: r.get("event") == "payment.callback_before_txn_id" and r.get("provider_txn_id") == txn,
+        f"payment.callback_before_txn_id for {txn}",
+    )
     await check_invariants(infra, platform.url("provider_sim"), [pid])
 
 
