@@ -4,7 +4,11 @@ The first request with a key stores the hash of its body and mints the resource 
 topUpId) that every repeat reuses, so a repeat after a lost answer hits the same resource, and
 the downstream call is idempotent on it. A successful answer is stored and replayed as is; a
 refusal (4xx) frees the key, since it changed nothing; an outage keeps it, so the retry reuses the
-resource id. The same key with another body is a conflict. Keys are kept `retention` (≥ 24 h).
+resource id. Requests with one key may run at once (all reuse the resource id): a refusal frees
+the key only when no other is still executing under it (`in_flight`), so a concurrent success
+always finds its record (a request that crashed leaves its count behind: its key is then kept,
+which is safe, a retry reuses the resource id). The same key with another body is a conflict. Keys are kept
+`retention` (≥ 24 h).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from paysaga.platform.problems import Problem
 log = structlog.get_logger("paysaga.bff.idempotency")
 
 MAX_KEY_LENGTH = 255
+_RECORD = "request_hash, resource_id, request, response_status, response_body, created_at"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,26 +71,39 @@ class IdempotencyStore:
         self._db = db
 
     async def begin(self, user_id: str, operation: str, key: str, body: dict[str, Any]) -> KeyRecord:
-        """The key's record, created now if new. Raises a 422 problem if the key was used with another body."""
+        """The key's record, created now if new. Unless it holds an answer to replay, the caller now
+        counts as executing under the key (`in_flight`) until it calls `complete` or `finish`.
+        Raises a 422 problem if the key was used with another body."""
         digest = request_hash(body)
+        uid = UUID(user_id)
         async with self._db.connection() as conn:
-            await conn.execute(
-                "INSERT INTO idempotency_keys (user_id, operation, key, request_hash, resource_id, request)"
-                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, operation, key) DO NOTHING",
-                UUID(user_id),
+            row = await conn.fetchrow(
+                "INSERT INTO idempotency_keys (user_id, operation, key, request_hash, resource_id, request, in_flight)"
+                " VALUES ($1, $2, $3, $4, $5, $6, 1) ON CONFLICT (user_id, operation, key) DO NOTHING"
+                f" RETURNING {_RECORD}",
+                uid,
                 operation,
                 key,
                 digest,
                 uuid.uuid4(),
                 body,
             )
-            row = await conn.fetchrow(
-                "SELECT request_hash, resource_id, request, response_status, response_body, created_at"
-                " FROM idempotency_keys WHERE user_id = $1 AND operation = $2 AND key = $3",
-                UUID(user_id),
-                operation,
-                key,
-            )
+            if row is None:  # the key exists: join the requests executing under it, unless answered
+                row = await conn.fetchrow(
+                    "UPDATE idempotency_keys SET in_flight = in_flight + 1 WHERE user_id = $1 AND operation = $2"
+                    f" AND key = $3 AND request_hash = $4 AND response_status IS NULL RETURNING {_RECORD}",
+                    uid,
+                    operation,
+                    key,
+                    digest,
+                )
+            if row is None:  # answered, or another body, or freed by a refusal in between
+                row = await conn.fetchrow(
+                    f"SELECT {_RECORD} FROM idempotency_keys WHERE user_id = $1 AND operation = $2 AND key = $3",
+                    uid,
+                    operation,
+                    key,
+                )
         if row is None:  # freed by a concurrent refusal in between: start over
             return await self.begin(user_id, operation, key, body)
         if row["request_hash"] != digest:
@@ -100,10 +118,11 @@ class IdempotencyStore:
         )
 
     async def complete(self, user_id: str, operation: str, key: str, status: int, body: dict[str, Any]) -> None:
+        """Store the answer every repeat gets from now on; this request no longer executes."""
         async with self._db.connection() as conn:
             await conn.execute(
-                "UPDATE idempotency_keys SET response_status = $4, response_body = $5"
-                " WHERE user_id = $1 AND operation = $2 AND key = $3",
+                "UPDATE idempotency_keys SET response_status = $4, response_body = $5,"
+                " in_flight = greatest(in_flight - 1, 0) WHERE user_id = $1 AND operation = $2 AND key = $3",
                 UUID(user_id),
                 operation,
                 key,
@@ -111,15 +130,25 @@ class IdempotencyStore:
                 body,
             )
 
-    async def release(self, user_id: str, operation: str, key: str) -> None:
-        async with self._db.connection() as conn:
-            await conn.execute(
-                "DELETE FROM idempotency_keys WHERE user_id = $1 AND operation = $2 AND key = $3 "
-                " AND response_status IS NULL",
+    async def finish(self, user_id: str, operation: str, key: str, *, refused: bool) -> None:
+        """This request ends without an answer to store. A refusal changed nothing: the key is freed,
+        unless another request is still executing under it (its answer must find the record, with
+        the same resource id). After an outage the key is kept, so a retry reuses the resource id."""
+        async with self._db.transaction() as conn:
+            row = await conn.fetchrow(
+                "UPDATE idempotency_keys SET in_flight = greatest(in_flight - 1, 0)"
+                " WHERE user_id = $1 AND operation = $2 AND key = $3 RETURNING in_flight, response_status",
                 UUID(user_id),
                 operation,
                 key,
             )
+            if refused and row is not None and row["in_flight"] == 0 and row["response_status"] is None:
+                await conn.execute(
+                    "DELETE FROM idempotency_keys WHERE user_id = $1 AND operation = $2 AND key = $3",
+                    UUID(user_id),
+                    operation,
+                    key,
+                )
 
     async def run_once(
         self,
@@ -140,8 +169,10 @@ class IdempotencyStore:
             try:
                 status_code, answer = await call(record.resource_id)
             except Problem as problem:
-                if problem.status < 500:
-                    await self.release(user_id, operation, key)  # refused: nothing happened, the key is free
+                await self.finish(user_id, operation, key, refused=problem.status < 500)
+                raise
+            except BaseException:
+                await self.finish(user_id, operation, key, refused=False)
                 raise
             await self.complete(user_id, operation, key, status_code, answer)
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
