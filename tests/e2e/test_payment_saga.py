@@ -236,6 +236,10 @@ async def test_answers_lost_until_the_deadline_then_the_unclaimed_success_is_a_r
     assert customer.settled_wallet()["available"] == 1_000_000  # released; the case is for a human
     logs = (infra.root / "logs" / "payment.log").read_text()
     assert any("payment.orphan_callback_matched" in line and pid in line for line in logs.splitlines())
+    assert any(  # flagged at the timeout already: every submission had gone unanswered
+        "payment.timeout_unconfirmed_submission" in line and '"error"' in line and pid in line
+        for line in logs.splitlines()
+    )
     assert any(
         "payment.reconciliation_case" in line and '"error"' in line and pid in line for line in logs.splitlines()
     )

@@ -29,7 +29,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from confluent_kafka import Message, TopicPartition
+from confluent_kafka import KafkaException, Message, TopicPartition
 from confluent_kafka.aio import AIOConsumer
 from pydantic import ValidationError
 
@@ -162,7 +162,12 @@ class EventConsumer:
                 done = await self.apply_batch(list(by_partition.values()))
                 offsets = [TopicPartition(m.topic(), m.partition(), m.offset() + 1) for m in done if m is not None]
                 if offsets:
-                    await consumer.store_offsets(offsets=offsets)
+                    try:
+                        await consumer.store_offsets(offsets=offsets)
+                    except KafkaException as exc:
+                        # A partition taken away meanwhile (a rebalance): its new owner gets the
+                        # records again, and its inbox drops what this batch already applied.
+                        log.warning("consumer.offsets_not_stored", group=self.group_id, error=str(exc))
         finally:
             await consumer.close()  # commits the stored offsets and leaves the group
             log.info("consumer.stopped", group=self.group_id, processed=self.processed)

@@ -182,6 +182,16 @@ class Steps:
                 return
             await _finalize(uow, current, Status.FAILED, ErrorCode.TIMEOUT, None)
             await uow.commit()
+        if expected is Status.CHECKED and (current.last_error or "").startswith("provider:"):
+            # Every submission went unanswered (5xx, timeouts): the provider may still have made the
+            # payout. A callback for it is matched later (orphans.py); without one, only a human can ask.
+            log.error(
+                "payment.timeout_unconfirmed_submission",
+                payment_id=str(payment.payment_id),
+                attempts=current.attempts,
+                last_error=current.last_error,
+                action="the provider may hold a payout for this paymentId: check with it before closing",
+            )
 
     async def check_fraud(self, payment: Payment) -> Payment | None:
         if _now() >= payment.deadline_at:

@@ -11,6 +11,7 @@ payment becomes a LATE_SUCCESS reconciliation case, logged at error level, like 
 
 from __future__ import annotations
 
+from enum import Enum
 from uuid import UUID
 
 import structlog
@@ -24,6 +25,12 @@ from paysaga.services.payment.provider_client import ProviderClient, ProviderUna
 log = structlog.get_logger("paysaga.payment")
 
 BATCH = 100
+
+
+class _Outcome(Enum):
+    APPLIED = "applied"
+    WAIT = "wait"  # the payment is still being submitted: next round
+    UNRESOLVED = "unresolved"  # cannot be resolved now: after `retry_after_seconds`
 
 
 class OrphanCallbacks:
@@ -43,19 +50,20 @@ class OrphanCallbacks:
             txns = await repository.stale_early_txns(conn, older_than_seconds=self._older_than, limit=BATCH)
         applied = 0
         for txn in txns:
-            if await self._resolve(txn):
+            outcome = await self._resolve(txn)
+            if outcome is _Outcome.APPLIED:
                 applied += 1
-            else:
+            elif outcome is _Outcome.UNRESOLVED:
                 async with self._db.connection() as conn:
                     await repository.defer_lookup(conn, txn, seconds=self._retry_after)
         return applied
 
-    async def _resolve(self, txn: str) -> bool:
+    async def _resolve(self, txn: str) -> _Outcome:
         try:
             payout = await self._provider.payout(txn)
         except ProviderUnavailable as exc:
             log.warning("payment.orphan_callback_inquiry_failed", provider_txn_id=txn, error=str(exc))
-            return False
+            return _Outcome.UNRESOLVED
         try:
             payment_id: UUID | None = UUID(payout.payment_id)
         except ValueError:
@@ -70,7 +78,7 @@ class OrphanCallbacks:
                     payment_id=payout.payment_id,
                     action="the provider holds a payout for a payment we never recorded: reconcile by hand",
                 )
-                return False
+                return _Outcome.UNRESOLVED
             if payment.provider_txn_id not in (None, txn):
                 log.error(
                     "payment.orphan_callback_other_txn",
@@ -79,9 +87,11 @@ class OrphanCallbacks:
                     payment_txn_id=payment.provider_txn_id,
                     action="the provider holds two payouts for one payment: reconcile by hand",
                 )
-                return False
+                return _Outcome.UNRESOLVED
             if not payment.status.final and payment.provider_txn_id is None:
-                return False  # still being submitted: the submission stores the id and applies them
+                # Still being submitted: the submission stores the id and applies them, or the
+                # deadline ends it; either way it is over soon. Look again next round.
+                return _Outcome.WAIT
             callbacks = await repository.take_early_callbacks(uow.conn, txn)
             await repository.attach_txn_id(uow.conn, payment.payment_id, txn)
             log.warning(
@@ -96,4 +106,4 @@ class OrphanCallbacks:
                 payment = await repository.lock(uow.conn, payment.payment_id)
                 assert payment is not None
             await uow.commit()
-        return True
+        return _Outcome.APPLIED

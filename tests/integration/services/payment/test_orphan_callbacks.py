@@ -140,3 +140,30 @@ async def test_callbacks_that_cannot_be_resolved_wait_behind_the_others(
         kept = await conn.fetchval("SELECT count(*) FROM early_callbacks WHERE provider_txn_id LIKE 'ptx_unknown_%'")
     assert [tuple(k) for k in kinds] == [("LATE_SUCCESS", payment_id)]
     assert kept == 2  # never dropped: still there for a human, and looked up again later
+
+
+async def test_a_callback_of_a_payment_still_being_submitted_is_looked_at_again_next_round(
+    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]]
+) -> None:
+    client, known, asked = provider
+    payment_id = uuid.uuid4()
+    async with db.connection() as conn:  # CHECKED: its submissions are still going unanswered
+        await conn.execute(
+            "INSERT INTO payments (payment_id, user_id, wallet_id, amount, currency, recipient, status,"
+            " created_at, deadline_at)"
+            " VALUES ($1, $2, $3, 100, 'RUB', '{}', 'CHECKED', now(), now() + interval '1 min')",
+            payment_id,
+            uuid.uuid4(),
+            uuid.uuid4(),
+        )
+    known["ptx_early"] = str(payment_id)
+    await waiting_callback(db, "ptx_early", age_minutes=10)
+    sweep = OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=3600)
+    assert await sweep.sweep() == 0  # left to the submission ...
+    async with db.connection() as conn:
+        assert await conn.fetchval("SELECT next_lookup_at FROM early_callbacks") is None  # ... not put off
+        await conn.execute(  # the deadline passed with no answer: it timed out
+            "UPDATE payments SET status = 'FAILED', error_code = 'TIMEOUT', completed_at = now()"
+        )
+    assert await sweep.sweep() == 1  # the very next round matches it
+    assert asked == ["ptx_early", "ptx_early"]
