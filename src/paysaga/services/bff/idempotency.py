@@ -77,10 +77,14 @@ class IdempotencyStore:
         digest = request_hash(body)
         uid = UUID(user_id)
         async with self._db.connection() as conn:
+            # New key: insert it, executing (in_flight 1). Same body, not answered yet: join the
+            # requests executing under it. Both in one statement, so no refusal can slip between.
             row = await conn.fetchrow(
                 "INSERT INTO idempotency_keys (user_id, operation, key, request_hash, resource_id, request, in_flight)"
-                " VALUES ($1, $2, $3, $4, $5, $6, 1) ON CONFLICT (user_id, operation, key) DO NOTHING"
-                f" RETURNING {_RECORD}",
+                " VALUES ($1, $2, $3, $4, $5, $6, 1) ON CONFLICT (user_id, operation, key) DO UPDATE"
+                " SET in_flight = idempotency_keys.in_flight + 1"
+                " WHERE idempotency_keys.request_hash = EXCLUDED.request_hash"
+                f" AND idempotency_keys.response_status IS NULL RETURNING {_RECORD}",
                 uid,
                 operation,
                 key,
@@ -88,23 +92,16 @@ class IdempotencyStore:
                 uuid.uuid4(),
                 body,
             )
-            if row is None:  # the key exists: join the requests executing under it, unless answered
-                row = await conn.fetchrow(
-                    "UPDATE idempotency_keys SET in_flight = in_flight + 1 WHERE user_id = $1 AND operation = $2"
-                    f" AND key = $3 AND request_hash = $4 AND response_status IS NULL RETURNING {_RECORD}",
-                    uid,
-                    operation,
-                    key,
-                    digest,
-                )
-            if row is None:  # answered, or another body, or freed by a refusal in between
+            counted = row is not None
+            if row is None:  # answered (replay), or another body (conflict)
                 row = await conn.fetchrow(
                     f"SELECT {_RECORD} FROM idempotency_keys WHERE user_id = $1 AND operation = $2 AND key = $3",
                     uid,
                     operation,
                     key,
                 )
-        if row is None:  # freed by a concurrent refusal in between: start over
+        if row is None or (not counted and row["request_hash"] == digest and row["response_status"] is None):
+            # Freed by a refusal, or freed and taken again, in between: start over (and be counted).
             return await self.begin(user_id, operation, key, body)
         if row["request_hash"] != digest:
             raise Problem(

@@ -50,7 +50,11 @@ class OrphanCallbacks:
             txns = await repository.stale_early_txns(conn, older_than_seconds=self._older_than, limit=BATCH)
         applied = 0
         for txn in txns:
-            outcome = await self._resolve(txn)
+            try:
+                outcome = await self._resolve(txn)
+            except Exception as exc:  # a bad answer, a database error: this one waits, the rest go on
+                log.error("payment.orphan_callback_failed", provider_txn_id=txn, error=repr(exc))
+                outcome = _Outcome.UNRESOLVED
             if outcome is _Outcome.APPLIED:
                 applied += 1
             elif outcome is _Outcome.UNRESOLVED:

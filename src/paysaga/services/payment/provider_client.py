@@ -74,8 +74,11 @@ class ProviderClient:
             raise ProviderUnavailable(repr(exc)) from exc
         if not response.is_success:
             raise ProviderUnavailable(f"HTTP {response.status_code}")
-        body = response.json()
-        return PayoutState(payment_id=str(body["paymentId"]), status=str(body["status"]))
+        try:
+            body = response.json()
+            return PayoutState(payment_id=str(body["paymentId"]), status=str(body["status"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ProviderUnavailable(f"unreadable status answer: {response.text[:300]!r}") from exc
 
     async def healthy(self) -> None:
         (await self._client.get("/healthz")).raise_for_status()

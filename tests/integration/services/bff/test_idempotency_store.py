@@ -75,3 +75,18 @@ async def test_an_answered_key_replays_and_does_not_count_as_running(store: Idem
             "SELECT in_flight FROM idempotency_keys WHERE user_id = $1 AND key = $2", uuid.UUID(user), key
         )
     assert in_flight == 0
+
+
+async def test_a_request_joining_a_retaken_key_is_counted_with_it(store: IdempotencyStore) -> None:
+    """A is refused and frees the key; C takes it again (a new resource id); B, with the same body,
+    joins C. B's refusal must not free the key under C, whose answer must then be replayed."""
+    user, key = new_user(), "k-retaken"
+    await store.begin(user, "payment", key, BODY)  # A
+    await store.finish(user, "payment", key, refused=True)
+    c = await store.begin(user, "payment", key, BODY)  # C
+    b = await store.begin(user, "payment", key, BODY)  # B joins C
+    assert b.resource_id == c.resource_id
+    await store.finish(user, "payment", key, refused=True)  # B refused
+    await store.complete(user, "payment", key, 202, {"paymentId": str(c.resource_id)})  # C accepted
+    retry = await store.begin(user, "payment", key, BODY)
+    assert (retry.resource_id, retry.response_status) == (c.resource_id, 202)

@@ -49,6 +49,8 @@ async def provider() -> AsyncIterator[tuple[ProviderClient, dict[str, str], list
     async def payout(request: web.Request) -> web.Response:
         txn = request.match_info["txn"]
         asked.append(txn)
+        if txn.startswith("ptx_garbage"):
+            return web.Response(text="<html>gateway says hi</html>", status=200)
         if txn not in known:
             return web.json_response({"title": "not found"}, status=404)
         return web.json_response({"providerTxnId": txn, "paymentId": known[txn], "status": "SUCCESS"})
@@ -167,3 +169,18 @@ async def test_a_callback_of_a_payment_still_being_submitted_is_looked_at_again_
         )
     assert await sweep.sweep() == 1  # the very next round matches it
     assert asked == ["ptx_early", "ptx_early"]
+
+
+async def test_an_unreadable_provider_answer_puts_off_that_callback_only(
+    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, known, asked = provider
+    monkeypatch.setattr("paysaga.services.payment.orphans.BATCH", 1)  # one lookup per round
+    await waiting_callback(db, "ptx_garbage", age_minutes=30)  # the oldest: a 200 that is not JSON
+    payment_id = await failed_without_txn(db)
+    known["ptx_fine"] = str(payment_id)
+    await waiting_callback(db, "ptx_fine", age_minutes=10)
+    sweep = OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=300)
+    assert await sweep.sweep() == 0
+    assert await sweep.sweep() == 1  # not stuck behind the unreadable one
+    assert asked == ["ptx_garbage", "ptx_fine"]
