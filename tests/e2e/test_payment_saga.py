@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.infra import Infra
 from tests.support.platform import RunningPlatform
-from tests.support.saga import Customer, check_invariants, new_account, register, wait_for_log
+from tests.support.saga import Customer, check_invariants, new_account, register, wait_for_cases, wait_for_log
 
 pytestmark = pytest.mark.e2e
 
@@ -190,14 +190,7 @@ async def test_late_success_after_timeout_is_a_reconciliation_case(
     pid = pay(customer, 100_00, account)
     view = customer.wait_final(pid, timeout=30)
     assert (view["status"], view["errorCode"]) == ("FAILED", "TIMEOUT")
-    deadline = time.monotonic() + 20
-    cases: list[dict] = []
-    while not cases:
-        cases = [
-            c for c in httpx.get(f"{platform.url('payment')}/v1/reconciliation-cases").json() if c["paymentId"] == pid
-        ]
-        assert time.monotonic() < deadline, "the late success was not recorded"
-        time.sleep(0.2)
+    cases = wait_for_cases(platform.url("payment"), pid, "the late success was not recorded")
     assert cases[0]["kind"] == "LATE_SUCCESS"
     assert cases[0]["callbackStatus"] == "SUCCESS" and cases[0]["paymentStatus"] == "FAILED"
     assert customer.payment(pid)["status"] == "FAILED"  # a final state never changes
@@ -222,14 +215,7 @@ async def test_answers_lost_until_the_deadline_then_the_unclaimed_success_is_a_r
     [payout] = sim.get("/_sim/payouts", params={"paymentId": pid}).json()
     assert payout["created"] == 1 and payout["status"] == "SUCCESS" and payout["errorsServed"] >= 2
     txn = payout["providerTxnId"]
-    deadline = time.monotonic() + 20
-    cases: list[dict] = []
-    while not cases:
-        cases = [
-            c for c in httpx.get(f"{platform.url('payment')}/v1/reconciliation-cases").json() if c["paymentId"] == pid
-        ]
-        assert time.monotonic() < deadline, "the unclaimed success was never matched to its payment"
-        time.sleep(0.2)
+    cases = wait_for_cases(platform.url("payment"), pid, "the unclaimed success was never matched to its payment")
     assert [(c["kind"], c["providerTxnId"], c["callbackStatus"]) for c in cases] == [("LATE_SUCCESS", txn, "SUCCESS")]
     state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}").json()
     assert (state["status"], state["errorCode"], state["providerTxnId"]) == ("FAILED", "TIMEOUT", txn)

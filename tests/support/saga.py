@@ -137,6 +137,15 @@ def reconciliation_cases(payment_url: str, payment_id: str) -> list[dict]:
     return [c for c in response.json() if c["paymentId"] == payment_id]
 
 
+def wait_for_cases(payment_url: str, payment_id: str, what: str, timeout: float = 20) -> list[dict]:
+    """The payment's reconciliation cases once there is one; fails with `what` when none appears in time."""
+    deadline = time.monotonic() + timeout
+    while not (cases := reconciliation_cases(payment_url, payment_id)):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+    return cases
+
+
 async def _wallet_settled(
     wallet: asyncpg.Connection, payment: asyncpg.Connection, payment_ids: list[str], timeout: float = 30.0
 ) -> None:

@@ -49,12 +49,11 @@ def _lose_answer(record: PaymentRecord) -> None:
     record.lost_answers -= 1
     record.errors_served += 1
     log.info("payout.simulated_lost_answer", payment_id=record.payment_id, n=record.errors_served)
-    raise Problem(
-        500,
-        "provider-unavailable",
-        "Provider temporarily unavailable",
-        "Simulated lost answer (LOST_RESPONSE): the payout was made; retry with the same paymentId.",
-    )
+    raise _unavailable("Simulated lost answer (LOST_RESPONSE): the payout was made; retry with the same paymentId.")
+
+
+def _unavailable(detail: str) -> Problem:
+    return Problem(500, "provider-unavailable", "Provider temporarily unavailable", detail)
 
 
 def new_provider_txn_id() -> str:
@@ -123,12 +122,7 @@ class Simulator:
             if plan.outcome is Outcome.ERROR_500 and record.errors_served < plan.fail_times:
                 record.errors_served += 1
                 log.info("payout.simulated_error", payment_id=request.payment_id, n=record.errors_served)
-                raise Problem(
-                    500,
-                    "provider-unavailable",
-                    "Provider temporarily unavailable",
-                    "Simulated outage (ERROR_500); retry with the same paymentId.",
-                )
+                raise _unavailable("Simulated outage (ERROR_500); retry with the same paymentId.")
             payout = Payout(
                 provider_txn_id=new_provider_txn_id(),
                 request=request,

@@ -255,7 +255,7 @@ async def test_without_a_broker_acknowledgement_the_answer_is_503_not_2xx(unreac
             assert "retry" in problem["detail"]
             ready = await http.get("/readyz")
             assert_problem(ready, 503, "not-ready")
-            assert ready.json()["checks"]["kafka"].startswith("failing")
+            assert ready.json()["checks"]["kafka"] == "failing"  # no hosts or errors in the answer
     finally:
         await producer.close(timeout=5)
 
