@@ -28,15 +28,18 @@ log = structlog.get_logger("paysaga.relay")
 
 _LOCK_NAMESPACE = 0x0B0C  # first key of the two-key advisory lock: "outbox lanes"
 
-# Up to $2 lanes with pending rows whose lock this transaction gets, tried in random order (the
-# filter runs row by row above the sort and stops at the limit), so relays share the lanes. The
-# rows are read by a second statement: in READ COMMITTED each statement has its own snapshot, and
-# only one taken after the lock sees a lane as its last holder committed it.
+# Up to $2 lanes with pending rows whose lock this transaction gets, tried in random order, so
+# relays share the lanes. The lock must be tried row by row above the shuffle and stop at the
+# limit: in a plain subquery PostgreSQL pushes the filter below the sort, and the statement then
+# locks every pending lane while returning only $2 of them (another relay finds none free). The
+# MATERIALIZED CTE is the fence that keeps the filter out. The rows are read by a second
+# statement: in READ COMMITTED each statement has its own snapshot, and only one taken after the
+# lock sees a lane as its last holder committed it.
 _LOCK_LANES = """
-SELECT lane
-FROM (SELECT lane FROM (SELECT DISTINCT lane FROM outbox WHERE published_at IS NULL) d ORDER BY random()) pending
-WHERE pg_try_advisory_xact_lock($1, lane)
-LIMIT $2
+WITH pending AS MATERIALIZED (
+    SELECT lane FROM (SELECT DISTINCT lane FROM outbox WHERE published_at IS NULL) d ORDER BY random()
+)
+SELECT lane FROM pending WHERE pg_try_advisory_xact_lock($1, lane) LIMIT $2
 """
 # The oldest pending rows of each locked lane, up to a batch per lane (no lane starves another).
 _READ_LANES = """
@@ -45,6 +48,12 @@ FROM unnest($1::smallint[]) AS l(lane),
      LATERAL (SELECT * FROM outbox WHERE lane = l.lane AND published_at IS NULL ORDER BY id LIMIT $2) o
 ORDER BY o.lane, o.id
 """
+
+
+async def lock_lanes(conn: asyncpg.Connection, limit: int) -> list[int]:
+    """Lock up to `limit` lanes with pending rows that no other transaction holds, for the rest of
+    this transaction; those lanes, and only those are locked."""
+    return [r["lane"] for r in await conn.fetch(_LOCK_LANES, _LOCK_NAMESPACE, limit)]
 
 
 class OutboxRelay:
@@ -116,11 +125,12 @@ class OutboxRelay:
     async def publish_pending(self) -> bool:
         """One pass over up to `max_lanes` lanes no other relay holds, in one transaction: a batch
         of each. True if there may be more to publish right now (a full batch, or the lane cap hit).
-        A lane whose send fails keeps its rows pending (the error is raised after the other lanes'
-        rows are marked and committed), so one bad lane does not hold the others back."""
+        A lane whose send fails keeps its rows from the failed one on pending (the error is raised
+        after the acknowledged rows are marked and committed), so one bad row holds back only the
+        rest of its lane."""
         self._wakeup.clear()
         async with self._db.transaction() as conn:
-            lanes = [r["lane"] for r in await conn.fetch(_LOCK_LANES, _LOCK_NAMESPACE, self._max_lanes)]
+            lanes = await lock_lanes(conn, self._max_lanes)
             if not lanes:
                 return False
             rows = await conn.fetch(_READ_LANES, lanes, self._batch_size)
@@ -132,21 +142,22 @@ class OutboxRelay:
             failpoint("relay.after_publish")
             sent = [
                 r["id"]
-                for lane_rows, error in zip(by_lane.values(), results, strict=True)
-                if error is None
-                for r in lane_rows
+                for lane_rows, (acked, _) in zip(by_lane.values(), results, strict=True)
+                for r in lane_rows[:acked]
             ]
             if sent:
                 await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
         self.published += len(sent)
-        failure = next((e for e in results if e is not None), None)
+        failure = next((e for _, e in results if e is not None), None)
         if failure is not None:
             raise failure
         full = any(len(lane_rows) >= self._batch_size for lane_rows in by_lane.values())
         return full or len(lanes) >= self._max_lanes
 
-    async def _send(self, rows: list[asyncpg.Record]) -> BaseException | None:
-        """Send one lane's rows in order and wait for every ack; the first error, if any."""
+    async def _send(self, rows: list[asyncpg.Record]) -> tuple[int, BaseException | None]:
+        """Send one lane's rows in order and wait for every ack: how many rows, from the first, the
+        broker acknowledged, and the first error, if any. Only that run is marked published; the
+        rest of the lane waits (and is sent again), so no row is marked ahead of one that failed."""
         deliveries: list[asyncio.Future[object]] = []
         refused: BaseException | None = None
         try:
@@ -162,7 +173,12 @@ class OutboxRelay:
         except Exception as exc:  # refused before it was queued (too large, say): the lane waits
             refused = exc
         results = await asyncio.gather(*deliveries, return_exceptions=True)
-        return refused or next((r for r in results if isinstance(r, BaseException)), None)
+        failed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)), None)
+        if failed is None:
+            return len(results), refused
+        error = results[failed]
+        assert isinstance(error, BaseException)
+        return failed, error
 
 
 async def run_standalone(dsn: str) -> None:
