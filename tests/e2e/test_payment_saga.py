@@ -201,6 +201,31 @@ async def test_late_success_after_timeout_is_a_reconciliation_case(
     await check_invariants(infra, platform.url("provider_sim"), [pid])
 
 
+async def test_a_success_after_timeout_whose_callback_is_lost_is_found_by_inquiry(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    account = new_account()
+    # Still PROCESSING at the 6 s deadline; the provider pays at 8 s and its callback never comes.
+    rule(sim, account, "LATE_SUCCESS_NO_CALLBACK", delayMs=8000)
+    pid = pay(customer, 100_00, account)
+    view = customer.wait_final(pid, timeout=30)
+    assert (view["status"], view["errorCode"]) == ("FAILED", "TIMEOUT")
+    txn = view["providerTxnId"]
+    assert httpx.get(f"{platform.url('payment')}/v1/payments/{pid}").json()["lateInquiryAt"] is not None
+    cases = wait_for_cases(platform.url("payment"), pid, "the payout made after the timeout was never found")
+    assert [(c["kind"], c["providerTxnId"], c["callbackStatus"]) for c in cases] == [("LATE_SUCCESS", txn, "SUCCESS")]
+    assert sim.get("/_sim/callbacks", params={"providerTxnId": txn}).json() == []  # no callback told us
+    state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}").json()
+    assert (state["status"], state["errorCode"], state["lateInquiryAt"]) == ("FAILED", "TIMEOUT", None)
+    assert customer.settled_wallet()["available"] == 1_000_000  # released; the case is for a human
+    wait_for_log(
+        infra.root / "logs" / "payment.log",
+        lambda r: r.get("event") == "payment.late_inquiry_answered" and r.get("payment_id") == pid,
+        f"payment.late_inquiry_answered for {pid}",
+    )
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
 async def test_answers_lost_until_the_deadline_then_the_unclaimed_success_is_a_reconciliation_case(
     customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
 ) -> None:

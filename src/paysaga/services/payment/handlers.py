@@ -120,6 +120,8 @@ async def apply_provider_status(uow: UnitOfWork, payment: Payment, provider_stat
         status, error = outcome_of_callback(provider_status)
         await _finalize(uow, payment, status, error, txn)
         return
+    if payment.status.final and payment.late_inquiry_at is not None:
+        await repository.end_late_inquiry(uow.conn, payment.payment_id)  # the provider has answered
     case = callback_case(payment.status, provider_status) if payment.status.final else None
     if case is None:
         log.info("payment.duplicate_callback", payment_id=str(payment.payment_id), status=provider_status)
@@ -290,6 +292,13 @@ class Steps:
                 await _finalize(uow, current, status, error, current.provider_txn_id)
             elif _now() >= current.deadline_at:
                 await _finalize(uow, current, Status.FAILED, ErrorCode.TIMEOUT, current.provider_txn_id)
+                # The provider may settle it yet: keep asking, in case its callback is lost (late_inquiries.py).
+                await repository.schedule_late_inquiry(
+                    uow.conn,
+                    payment.payment_id,
+                    first_in_seconds=self.settings.late_inquiry_interval_seconds,
+                    horizon_seconds=self.settings.late_inquiry_horizon_seconds,
+                )
             else:
                 remaining = (current.deadline_at - _now()).total_seconds()
                 await repository.postpone(

@@ -12,6 +12,7 @@ from paysaga.services.payment.app import build_app
 from paysaga.services.payment.consumers import build_handlers
 from paysaga.services.payment.fraud_client import FraudClient
 from paysaga.services.payment.handlers import Steps
+from paysaga.services.payment.late_inquiries import LateInquiries
 from paysaga.services.payment.orphans import OrphanCallbacks
 from paysaga.services.payment.processor import PaymentProcessor
 from paysaga.services.payment.provider_client import ProviderClient
@@ -46,6 +47,7 @@ def build() -> Service:
         older_than_seconds=settings.orphan_callback_after_seconds,
         retry_after_seconds=settings.orphan_retry_after_seconds,
     )
+    late_inquiries = LateInquiries(db, provider, interval_seconds=settings.late_inquiry_interval_seconds)
     consumer = event_consumer(
         NAME, settings.consumer_group, platform, db, producer, build_handlers(settings, processor.wake)
     )
@@ -63,6 +65,9 @@ def build() -> Service:
             "worker": processor,
             "orphan-callbacks": Periodic(
                 "orphan-callbacks", orphans.sweep, every_seconds=settings.orphan_sweep_interval_seconds
+            ),
+            "late-inquiries": Periodic(
+                "late-inquiries", late_inquiries.sweep, every_seconds=settings.late_inquiry_sweep_interval_seconds
             ),
             "retention": retention(db, settings),
         },

@@ -13,7 +13,7 @@ from paysaga.services.payment.domain import CaseKind, ErrorCode, Status
 
 _COLUMNS = (
     "payment_id, user_id, wallet_id, amount, currency, recipient, status, provider_txn_id, error_code,"
-    " attempts, last_error, next_attempt_at, created_at, submitted_at, deadline_at, completed_at"
+    " attempts, last_error, next_attempt_at, created_at, submitted_at, deadline_at, completed_at, late_inquiry_at"
 )
 
 
@@ -35,6 +35,7 @@ class Payment:
     submitted_at: datetime | None
     deadline_at: datetime
     completed_at: datetime | None
+    late_inquiry_at: datetime | None  # a timed-out payout the provider is still asked about (late_inquiries.py)
 
 
 def _payment(row: asyncpg.Record) -> Payment:
@@ -158,6 +159,48 @@ async def postpone(
         delay,
         error,
         status.value,
+    )
+
+
+async def schedule_late_inquiry(
+    conn: asyncpg.Connection, payment_id: UUID, *, first_in_seconds: float, horizon_seconds: float
+) -> None:
+    """A payment that timed out while the provider still said PROCESSING: ask again later."""
+    await conn.execute(
+        "UPDATE payments SET late_inquiry_at = now() + make_interval(secs => $2),"
+        " late_inquiry_until = now() + make_interval(secs => $3) WHERE payment_id = $1",
+        payment_id,
+        first_in_seconds,
+        horizon_seconds,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LateInquiry:
+    payment_id: UUID
+    provider_txn_id: str
+    until: datetime
+
+
+async def claim_late_inquiries(conn: asyncpg.Connection, *, limit: int, next_in_seconds: float) -> list[LateInquiry]:
+    """Up to `limit` due follow-up inquiries, each put off by `next_in_seconds` as it is taken, so
+    another instance does not ask too and one a crash interrupts is asked again then."""
+    rows = await conn.fetch(
+        "UPDATE payments SET late_inquiry_at = now() + make_interval(secs => $2) WHERE payment_id IN ("
+        " SELECT payment_id FROM payments WHERE late_inquiry_at <= now()"
+        " ORDER BY late_inquiry_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        " RETURNING payment_id, provider_txn_id, late_inquiry_until",
+        limit,
+        next_in_seconds,
+    )
+    return [LateInquiry(r["payment_id"], r["provider_txn_id"], r["late_inquiry_until"]) for r in rows]
+
+
+async def end_late_inquiry(conn: asyncpg.Connection, payment_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE payments SET late_inquiry_at = NULL, late_inquiry_until = NULL, updated_at = now()"
+        " WHERE payment_id = $1",
+        payment_id,
     )
 
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -26,6 +26,9 @@ class PaymentState(_Body):
     submitted_at: datetime | None
     deadline_at: datetime
     completed_at: datetime | None
+    late_inquiry_at: datetime | None = Field(
+        description="A timed-out payout the provider had not settled: when it is next asked about"
+    )
 
 
 class ReconciliationCase(_Body):

@@ -34,6 +34,19 @@ class PaymentSettings(OutboxSettings, InboxSettings):
     orphan_retry_after_seconds: float = Field(
         default=300.0, gt=0, description="An unclaimed callback that could not be resolved is looked up again after"
     )
+    late_inquiry_interval_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="After a timeout the provider had not settled, ask it about the payout this often",
+    )
+    late_inquiry_horizon_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How long after the timeout it is asked; then the inquiries stop with an error log",
+    )
+    late_inquiry_sweep_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often due follow-up inquiries are looked for"
+    )
     retry_initial_seconds: float = Field(default=0.2, gt=0, description="First retry delay of a step")
     retry_max_seconds: float = Field(default=10.0, gt=0, description="Cap of a step's retry delay")
     lease_seconds: float = Field(default=15.0, gt=0, description="A worker owns a claimed payment this long")

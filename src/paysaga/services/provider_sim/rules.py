@@ -31,7 +31,7 @@ def plan_for(rules: Sequence[Rule], account_number: str, *, default_delay_ms: in
         return Plan(Outcome.SUCCESS, default_delay_ms, 0)
     if rule.delay_ms is not None:
         delay_ms = rule.delay_ms
-    elif rule.outcome is Outcome.LATE_SUCCESS:
+    elif rule.outcome in (Outcome.LATE_SUCCESS, Outcome.LATE_SUCCESS_NO_CALLBACK):
         delay_ms = late_success_delay_ms
     else:
         delay_ms = default_delay_ms

@@ -25,6 +25,7 @@ class Outcome(StrEnum):
     NO_CALLBACK = "NO_CALLBACK"
     DUPLICATE_CALLBACK = "DUPLICATE_CALLBACK"
     LATE_SUCCESS = "LATE_SUCCESS"
+    LATE_SUCCESS_NO_CALLBACK = "LATE_SUCCESS_NO_CALLBACK"  # settles SUCCESS after the delay; its callback is lost
     CALLBACK_BEFORE_RESPONSE = "CALLBACK_BEFORE_RESPONSE"  # callback delivered, then the POST answered
     LOST_RESPONSE = "LOST_RESPONSE"  # the payout is made (SUCCESS) but the first failTimes answers are 500
 

@@ -19,7 +19,7 @@ class ProviderSimSettings(ServiceSettings):
         default=20, ge=0, description="Delay before the callback when no rule (or a rule without delayMs)"
     )
     late_success_delay_ms: int = Field(
-        default=3000, ge=0, description="Delay of a LATE_SUCCESS rule that has no delayMs"
+        default=3000, ge=0, description="Delay of a LATE_SUCCESS(_NO_CALLBACK) rule that has no delayMs"
     )
     callback_timeout_seconds: float = Field(default=5.0, gt=0, description="HTTP timeout of one callback attempt")
     callback_retry_initial_seconds: float = Field(default=0.2, gt=0, description="First retry delay")

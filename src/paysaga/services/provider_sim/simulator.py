@@ -36,6 +36,7 @@ _FINAL_STATUS: dict[Outcome, FinalStatus] = {
     Outcome.ERROR_500: "SUCCESS",
     Outcome.DUPLICATE_CALLBACK: "SUCCESS",
     Outcome.LATE_SUCCESS: "SUCCESS",
+    Outcome.LATE_SUCCESS_NO_CALLBACK: "SUCCESS",
     Outcome.CALLBACK_BEFORE_RESPONSE: "SUCCESS",
     Outcome.LOST_RESPONSE: "SUCCESS",
     Outcome.FAILED: "FAILED",
@@ -215,7 +216,7 @@ class Simulator:
         payout.status = status
         payout.settled_at = datetime.now(UTC)
         log.info("payout.settled", provider_txn_id=payout.provider_txn_id, status=status)
-        copies = 2 if payout.outcome is Outcome.DUPLICATE_CALLBACK else 1
+        copies = {Outcome.DUPLICATE_CALLBACK: 2, Outcome.LATE_SUCCESS_NO_CALLBACK: 0}.get(payout.outcome, 1)
         for _ in range(copies):
             callback = CallbackPayload(
                 callback_id=new_callback_id(),

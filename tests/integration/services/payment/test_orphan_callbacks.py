@@ -1,68 +1,16 @@
-"""The orphan-callback sweep against real PostgreSQL (a scratch Payment database, so the running
-test platform's own sweep does not share its rows); a local HTTP server plays the provider."""
+"""The orphan-callback sweep against real PostgreSQL (fixtures: conftest.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 
-from paysaga.devstack.postgres import ensure_databases
 from paysaga.platform.db import Database
-from paysaga.platform.migrations import upgrade
-from paysaga.platform.settings import service_database_url
 from paysaga.services.payment.orphans import OrphanCallbacks
-from paysaga.services.payment.provider_client import ProviderClient
-from tests.support.infra import Infra
+from tests.integration.services.payment.fake_provider import FakeProvider
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def dsn(infra: Infra) -> str:
-    await ensure_databases(infra.admin_url, ["paysaga_orphantest"], recreate=True)
-    url = service_database_url(infra.admin_url, "orphantest")
-    await asyncio.to_thread(upgrade, "payment", url)
-    return url
-
-
-@pytest.fixture
-async def db(dsn: str) -> AsyncIterator[Database]:
-    database = Database(dsn, min_size=1, max_size=5)
-    await database.connect()
-    async with database.connection() as conn:
-        await conn.execute("TRUNCATE early_callbacks, reconciliation_cases, outbox, payments")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-async def provider() -> AsyncIterator[tuple[ProviderClient, dict[str, str], list[str]]]:
-    """GET /v1/payouts/{txn}: the paymentId it holds the payout under, or 404."""
-    known: dict[str, str] = {}
-    asked: list[str] = []
-
-    async def payout(request: web.Request) -> web.Response:
-        txn = request.match_info["txn"]
-        asked.append(txn)
-        if txn.startswith("ptx_garbage"):
-            return web.Response(text="<html>gateway says hi</html>", status=200)
-        if txn not in known:
-            return web.json_response({"title": "not found"}, status=404)
-        return web.json_response({"providerTxnId": txn, "paymentId": known[txn], "status": "SUCCESS"})
-
-    app = web.Application()
-    app.router.add_get("/v1/payouts/{txn}", payout)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    client = ProviderClient(str(server.make_url("")), api_key="k", callback_url="http://cb", timeout=5)
-    yield client, known, asked
-    await client.close()
-    await server.close()
 
 
 async def failed_without_txn(db: Database) -> uuid.UUID:
@@ -92,9 +40,9 @@ async def waiting_callback(db: Database, txn: str, age_minutes: int) -> None:
 
 
 async def test_an_unclaimed_success_becomes_a_late_success_case_on_its_payment(
-    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]]
+    db: Database, provider: FakeProvider
 ) -> None:
-    client, known, _ = provider
+    client, known = provider.client, provider.payouts
     payment_id = await failed_without_txn(db)
     known["ptx_lost"] = str(payment_id)
     await waiting_callback(db, "ptx_lost", age_minutes=10)
@@ -111,10 +59,8 @@ async def test_an_unclaimed_success_becomes_a_late_success_case_on_its_payment(
     assert await sweep.sweep() == 0  # nothing left to do
 
 
-async def test_a_recent_callback_is_left_to_the_submission(
-    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]]
-) -> None:
-    client, known, asked = provider
+async def test_a_recent_callback_is_left_to_the_submission(db: Database, provider: FakeProvider) -> None:
+    client, known, asked = provider.client, provider.payouts, provider.asked
     known["ptx_new"] = str(await failed_without_txn(db))
     await waiting_callback(db, "ptx_new", age_minutes=0)
     assert await OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=300).sweep() == 0
@@ -122,9 +68,9 @@ async def test_a_recent_callback_is_left_to_the_submission(
 
 
 async def test_callbacks_that_cannot_be_resolved_wait_behind_the_others(
-    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]], monkeypatch: pytest.MonkeyPatch
+    db: Database, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, known, asked = provider
+    client, known, asked = provider.client, provider.payouts, provider.asked
     monkeypatch.setattr("paysaga.services.payment.orphans.BATCH", 2)  # two lookups per round
     await waiting_callback(db, "ptx_unknown_1", age_minutes=30)  # the provider does not know these
     await waiting_callback(db, "ptx_unknown_2", age_minutes=20)
@@ -145,9 +91,9 @@ async def test_callbacks_that_cannot_be_resolved_wait_behind_the_others(
 
 
 async def test_a_callback_of_a_payment_still_being_submitted_is_looked_at_again_next_round(
-    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]]
+    db: Database, provider: FakeProvider
 ) -> None:
-    client, known, asked = provider
+    client, known, asked = provider.client, provider.payouts, provider.asked
     payment_id = uuid.uuid4()
     async with db.connection() as conn:  # CHECKED: its submissions are still going unanswered
         await conn.execute(
@@ -172,9 +118,9 @@ async def test_a_callback_of_a_payment_still_being_submitted_is_looked_at_again_
 
 
 async def test_an_unreadable_provider_answer_puts_off_that_callback_only(
-    db: Database, provider: tuple[ProviderClient, dict[str, str], list[str]], monkeypatch: pytest.MonkeyPatch
+    db: Database, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, known, asked = provider
+    client, known, asked = provider.client, provider.payouts, provider.asked
     monkeypatch.setattr("paysaga.services.payment.orphans.BATCH", 1)  # one lookup per round
     await waiting_callback(db, "ptx_garbage", age_minutes=30)  # the oldest: a 200 that is not JSON
     payment_id = await failed_without_txn(db)

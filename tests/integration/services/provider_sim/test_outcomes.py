@@ -154,6 +154,21 @@ async def test_late_success_is_processing_until_the_delay_then_success(sim: Sim)
     assert await sim.status(late) == "PROCESSING"
 
 
+async def test_late_success_no_callback_settles_but_never_calls_back(sim: Sim) -> None:
+    await sim.set_rules(
+        {"accountNumber": ACCOUNT, "outcome": "LATE_SUCCESS_NO_CALLBACK", "delayMs": 100},
+        {"accountNumber": OTHER, "outcome": "SUCCESS", "delayMs": 300},
+    )
+    silent = await create(sim, new_payment_id(), ACCOUNT)
+    assert await sim.status(silent) == "PROCESSING"
+    # A later payout with a longer delay: once its callback is in, the first one's would be too.
+    sentinel = await create(sim, new_payment_id(), OTHER)
+    await eventually(lambda: sim.receiver.for_txn(sentinel))
+    assert await sim.status(silent) == "SUCCESS"  # the inquiry tells what no callback did
+    assert sim.receiver.for_txn(silent) == []
+    assert await sim.attempts(silent) == []
+
+
 async def test_late_success_without_delay_uses_the_late_default(sim: Sim) -> None:
     await sim.set_rules({"accountNumber": ACCOUNT, "outcome": "LATE_SUCCESS"})
     payment_id = new_payment_id()

@@ -53,6 +53,7 @@ def test_delay_defaults() -> None:
     assert plan([rule("*", "FAILED")], "1").delay_ms == 20
     assert plan([rule("*", "LATE_SUCCESS")], "1").delay_ms == 3000
     assert plan([rule("*", "LATE_SUCCESS", delayMs=700)], "1").delay_ms == 700
+    assert plan([rule("*", "LATE_SUCCESS_NO_CALLBACK")], "1").delay_ms == 3000
     assert plan([rule("*", "SUCCESS", delayMs=0)], "1").delay_ms == 0
 
 

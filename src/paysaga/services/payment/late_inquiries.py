@@ -1,0 +1,83 @@
+"""Follow-up inquiries for payouts the provider had not settled when their payment timed out.
+
+A SUBMITTED payment whose inquiries still get PROCESSING at the hard deadline fails with TIMEOUT
+and the wallet releases the money; the provider may settle the payout later. Its callback would
+open a LATE_SUCCESS case, but a callback can be lost for good. So such a payment keeps being
+asked about (`GET /v1/payouts/{txn}`) every `interval_seconds` until the provider gives a final
+status or `horizon_seconds` have passed: a SUCCESS opens the LATE_SUCCESS case (error log, as
+for a late callback); a FAILED confirms the payment's outcome; reaching the horizon without a
+final status is logged at error level for a human. A callback that arrives meanwhile ends the
+inquiries too (handlers.apply_provider_status).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import structlog
+
+from paysaga.platform.db import Database
+from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.services.payment import repository
+from paysaga.services.payment.handlers import SOURCE, apply_provider_status
+from paysaga.services.payment.provider_client import FINAL_STATUSES, ProviderClient, ProviderUnavailable
+from paysaga.services.payment.repository import LateInquiry
+
+log = structlog.get_logger("paysaga.payment")
+
+BATCH = 100
+
+
+class LateInquiries:
+    def __init__(self, db: Database, provider: ProviderClient, *, interval_seconds: float) -> None:
+        self._db = db
+        self._provider = provider
+        self._interval = interval_seconds
+
+    async def sweep(self) -> int:
+        """One round over the due inquiries; how many ended (final answer or horizon reached). Each
+        is put off by an interval as it is taken: one that fails in between is asked again then."""
+        async with self._db.connection() as conn:
+            due = await repository.claim_late_inquiries(conn, limit=BATCH, next_in_seconds=self._interval)
+        ended = 0
+        for inquiry in due:
+            try:
+                ended += await self._ask(inquiry)
+            except Exception as exc:  # a database error, say: this one is asked again next interval
+                log.error(
+                    "payment.late_inquiry_failed",
+                    payment_id=str(inquiry.payment_id),
+                    provider_txn_id=inquiry.provider_txn_id,
+                    error=repr(exc),
+                )
+        return ended
+
+    async def _ask(self, inquiry: LateInquiry) -> bool:
+        pid, txn = str(inquiry.payment_id), inquiry.provider_txn_id
+        try:
+            answer: str | None = await self._provider.status(txn)
+        except ProviderUnavailable as exc:
+            log.warning("payment.late_inquiry_unanswered", payment_id=pid, provider_txn_id=txn, error=str(exc))
+            answer = None
+        async with UnitOfWork(self._db, source=SOURCE) as uow:
+            await repository.lock_txn_id(uow.conn, txn)
+            payment = await repository.lock(uow.conn, inquiry.payment_id)
+            if payment is None or payment.late_inquiry_at is None:
+                return False  # a callback settled it meanwhile
+            if answer in FINAL_STATUSES:
+                assert answer is not None
+                log.info("payment.late_inquiry_answered", payment_id=pid, provider_txn_id=txn, status=answer)
+                await apply_provider_status(uow, payment, answer, txn)  # ends the inquiries
+            elif datetime.now(UTC) >= inquiry.until:
+                await repository.end_late_inquiry(uow.conn, payment.payment_id)
+                log.error(
+                    "payment.late_inquiry_gave_up",
+                    payment_id=pid,
+                    provider_txn_id=txn,
+                    provider_status=answer or "no answer",
+                    action="the provider never settled this payout: ask it before closing the payment",
+                )
+            else:
+                return False  # asked again after the interval (set when it was claimed)
+            await uow.commit()
+        return True
