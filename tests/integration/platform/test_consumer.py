@@ -86,7 +86,7 @@ async def test_redelivered_event_is_applied_once(db: Database, producer: KafkaPr
     event_id = send_customer_created(infra, user)
     send_customer_created(infra, user, event_id=event_id)  # the same event again (a redelivery)
     marker = f"marker-{uuid.uuid4()}"
-    send_customer_created(infra, marker)
+    send_customer_created(infra, marker, key=user)  # behind both copies on their partition
     consumer = make_consumer(db, producer, infra, record_applied)
     task = asyncio.create_task(consumer.run())
     try:
@@ -222,7 +222,7 @@ async def test_stop_finishes_the_event_in_hand_and_commits_its_offset(
         seen.append(event.user_id)
 
     marker = f"marker-{uuid.uuid4()}"
-    send_customer_created(infra, marker)
+    send_customer_created(infra, marker, key=key)  # behind that event on its partition
     again = make_consumer(db, producer, infra, spy, group=group)
     task = asyncio.create_task(again.run())
     try:
