@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -54,7 +54,7 @@ class KafkaProducer:
 
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=on_delivery)
+                self._producer.produce(topic, value=value, key=key, headers=cast(Any, headers), on_delivery=on_delivery)
                 return future
             except BufferError:
                 # Local queue full: let deliveries drain, then queue again (back-pressure).
@@ -67,9 +67,17 @@ class KafkaProducer:
         await asyncio.to_thread(self._producer.list_topics, timeout=timeout)
 
     async def close(self, timeout: float = 10.0) -> None:
-        await self.flush(timeout)
+        """Wait up to `timeout` for the records in flight, then release the client (its threads and
+        connections). Records still unacknowledged then are dropped: their futures fail, so an
+        outbox row behind one stays pending and is sent again by the next relay."""
+        if self._stop.is_set():
+            return  # closed already
+        left = await self.flush(timeout)
         self._stop.set()
         await asyncio.to_thread(self._poller.join, 1.0)
+        if left:
+            self._producer.purge()
+        await asyncio.to_thread(self._producer.close)
 
 
 def _set_result(future: asyncio.Future[Message], msg: Message) -> None:
