@@ -23,6 +23,8 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src
 	$(BIN)/lint-imports
 	$(BIN)/paysaga contracts --check
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import traceback
 from collections import defaultdict
@@ -96,7 +97,26 @@ _SKIP = _Skip()
 
 
 def _position(msg: Message) -> tuple[str, int, int]:
-    return (msg.topic(), msg.partition(), msg.offset())
+    """Where a consumed record sits (librdkafka types these optional: only error events lack them)."""
+    topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+    assert topic is not None and partition is not None and offset is not None, "a record without a position"
+    return topic, partition, offset
+
+
+def _headers(msg: Message) -> list[tuple[str, bytes]]:
+    raw = msg.headers() or []
+    pairs = raw.items() if isinstance(raw, dict) else raw
+    return [(k, v if isinstance(v, bytes) else (v or "").encode()) for k, v in pairs]
+
+
+def _key(msg: Message) -> str | None:
+    key = msg.key()
+    return key.decode() if key else None
+
+
+def _delivery(msg: Message, meta: EventMeta) -> Delivery:
+    topic, partition, offset = _position(msg)
+    return Delivery(meta=meta, topic=topic, partition=partition, offset=offset, key=_key(msg))
 
 
 class _Stopped(Exception):
@@ -156,11 +176,11 @@ class EventConsumer:
                     if msg.error():
                         log.warning("consumer.kafka_error", group=self.group_id, error=str(msg.error()))
                         continue
-                    by_partition[(msg.topic(), msg.partition())].append(msg)
+                    by_partition[_position(msg)[:2]].append(msg)
                 if not by_partition:
                     continue
                 done = await self.apply_batch(list(by_partition.values()))
-                offsets = [TopicPartition(m.topic(), m.partition(), m.offset() + 1) for m in done if m is not None]
+                offsets = [TopicPartition(t, p, o + 1) for t, p, o in (_position(m) for m in done if m is not None)]
                 if offsets:
                     try:
                         await consumer.store_offsets(offsets=offsets)
@@ -214,7 +234,7 @@ class EventConsumer:
     def _prepare(self, msg: Message) -> _Prepared | _Skip | None:
         """The record's event and handler; _SKIP for an event type not handled here; None if invalid."""
         try:
-            meta = parse_headers(headers_dict(msg.headers()))
+            meta = parse_headers(headers_dict(_headers(msg)))
         except InvalidEnvelope:
             return None
         entry = self._handlers.get(meta.type)
@@ -225,8 +245,7 @@ class EventConsumer:
             event = event_cls.model_validate_json(msg.value() or b"")
         except ValidationError:
             return None
-        key = msg.key().decode() if msg.key() else None
-        delivery = Delivery(meta=meta, topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), key=key)
+        delivery = _delivery(msg, meta)
         return _Prepared(msg, event, handler, delivery)
 
     async def _apply_batch(self, prepared: list[_Prepared]) -> None:
@@ -282,9 +301,9 @@ class EventConsumer:
 
     async def _process(self, msg: Message, attempts_before: int = 0) -> None:
         try:
-            meta = parse_headers(headers_dict(msg.headers()))
+            meta = parse_headers(headers_dict(_headers(msg)))
         except InvalidEnvelope as exc:
-            await self._guarded(msg, lambda exc=exc: self._dead_letter(msg, "invalid-envelope", exc))
+            await self._guarded(msg, functools.partial(self._dead_letter, msg, "invalid-envelope", exc))
             return
         entry = self._handlers.get(meta.type)
         if entry is None:
@@ -293,10 +312,9 @@ class EventConsumer:
         try:
             event = event_cls.model_validate_json(msg.value() or b"")
         except ValidationError as exc:
-            await self._guarded(msg, lambda exc=exc: self._dead_letter(msg, "schema-invalid", exc))
+            await self._guarded(msg, functools.partial(self._dead_letter, msg, "schema-invalid", exc))
             return
-        key = msg.key().decode() if msg.key() else None
-        delivery = Delivery(meta=meta, topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), key=key)
+        delivery = _delivery(msg, meta)
         attempt = attempts_before
         while True:
             attempt += 1
@@ -320,7 +338,7 @@ class EventConsumer:
                         type=meta.type,
                         error=repr(exc),
                     )
-                    await self._guarded(msg, lambda exc=exc: self._dead_letter(msg, "handler-failed", exc))
+                    await self._guarded(msg, functools.partial(self._dead_letter, msg, "handler-failed", exc))
                     return
                 log.warning(
                     "consumer.handler_retry",
@@ -362,26 +380,26 @@ class EventConsumer:
 
     async def _dead_letter(self, msg: Message, reason: str, exc: BaseException) -> None:
         error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
-        headers = list(msg.headers() or [])
+        topic, partition, offset = _position(msg)
+        headers = _headers(msg)
         headers += [
             ("dlq_reason", reason.encode()),
             ("dlq_error", error.encode()),
             ("dlq_consumer_group", self.group_id.encode()),
-            ("dlq_original_topic", msg.topic().encode()),
-            ("dlq_original_partition", str(msg.partition()).encode()),
-            ("dlq_original_offset", str(msg.offset()).encode()),
+            ("dlq_original_topic", topic.encode()),
+            ("dlq_original_partition", str(partition).encode()),
+            ("dlq_original_offset", str(offset).encode()),
             ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
-        key = msg.key().decode() if msg.key() else None
-        await self._producer.send(dead_letter_topic(msg.topic()), key=key, value=msg.value() or b"", headers=headers)
+        await self._producer.send(dead_letter_topic(topic), key=_key(msg), value=msg.value() or b"", headers=headers)
         self.dead_lettered += 1
         log.error(
             "consumer.dead_lettered",
             group=self.group_id,
             reason=reason,
-            topic=msg.topic(),
-            partition=msg.partition(),
-            offset=msg.offset(),
+            topic=topic,
+            partition=partition,
+            offset=offset,
             error=error,
         )
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Generic, TypeVar
 
 import structlog
 
@@ -27,7 +27,7 @@ class LeaseLoop(Generic[T]):
         self,
         name: str,
         claim: Callable[[int], Awaitable[Sequence[T]]],
-        handle: Callable[[T], Awaitable[None]],
+        handle: Callable[[T], Coroutine[Any, Any, None]],
         *,
         capacity: int,
         poll_seconds: float,

@@ -17,7 +17,7 @@ import contextlib
 
 import asyncpg
 import structlog
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaException, Message
 
 from paysaga.platform.db import Database
 from paysaga.platform.failpoints import failpoint
@@ -158,7 +158,7 @@ class OutboxRelay:
         """Send one lane's rows in order and wait for every ack: how many rows, from the first, the
         broker acknowledged, and the first error, if any. Only that run is marked published; the
         rest of the lane waits (and is sent again), so no row is marked ahead of one that failed."""
-        deliveries: list[asyncio.Future[object]] = []
+        deliveries: list[asyncio.Future[Message]] = []
         refused: BaseException | None = None
         try:
             for r in rows:

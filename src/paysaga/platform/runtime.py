@@ -8,7 +8,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 import uvicorn
@@ -83,7 +83,7 @@ async def run_service(svc: Service) -> None:
         timeout_graceful_shutdown=int(svc.shutdown_grace_seconds),
     )
     server = _Server(config)
-    tasks: dict[asyncio.Task[None], str] = {asyncio.create_task(server.serve()): "http"}
+    tasks: dict[asyncio.Task[Any], str] = {asyncio.create_task(server.serve()): "http"}
     for consumer in svc.consumers:
         tasks[asyncio.create_task(consumer.run())] = f"consumer:{consumer.group_id}"
     if svc.relay is not None:
@@ -108,7 +108,7 @@ async def run_service(svc: Service) -> None:
         raise SystemExit(1)
 
 
-async def _shutdown(svc: Service, server: uvicorn.Server, tasks: dict[asyncio.Task[None], str]) -> None:
+async def _shutdown(svc: Service, server: uvicorn.Server, tasks: dict[asyncio.Task[Any], str]) -> None:
     server.should_exit = True
     for consumer in svc.consumers:
         consumer.stop()

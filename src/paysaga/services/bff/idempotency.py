@@ -160,7 +160,7 @@ class IdempotencyStore:
         key = check_key(key)
         record = await self.begin(user_id, operation, key, body)
         replayed = record.response_status is not None and record.response_body is not None
-        if replayed:
+        if record.response_status is not None and record.response_body is not None:
             status_code, answer = record.response_status, record.response_body
         else:
             try:

@@ -270,8 +270,9 @@ class Steps:
             early = await repository.take_early_callbacks(uow.conn, txn)
             for callback in sorted(early, key=lambda c: c["received_at"]):
                 await apply_provider_status(uow, submitted, callback["status"], txn)
-                submitted = await repository.lock(uow.conn, payment.payment_id)
-                assert submitted is not None
+                relocked = await repository.lock(uow.conn, payment.payment_id)
+                assert relocked is not None
+                submitted = relocked
             await uow.commit()
 
     async def inquire(self, payment: Payment) -> None:
