@@ -5,10 +5,19 @@ from typing import Annotated
 import pycountry
 from pydantic import AfterValidator, Field
 
+# ISO 4217 codes that are not money a wallet can hold: precious metals, bond-market units of
+# account, the SDR and other supranational units (XAD: the Arab accounting dinar), the testing
+# code and "no currency".
+NOT_MONEY = frozenset(
+    {"XAD", "XAG", "XAU", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX"}
+)
+
 
 def _iso_4217(code: str) -> str:
     if pycountry.currencies.get(alpha_3=code) is None:
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    if code in NOT_MONEY:
+        raise ValueError(f"{code!r} is an ISO 4217 code but not a currency (metal, unit of account or test code)")
     return code
 
 

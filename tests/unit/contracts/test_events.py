@@ -88,6 +88,17 @@ def test_invalid_payloads_are_rejected(bad: dict[str, object]) -> None:
         events.CustomerCreated.model_validate_json(json.dumps(bad))
 
 
+@pytest.mark.parametrize("code", ["XAU", "XDR", "XTS", "XXX"])
+def test_iso_codes_that_are_not_money_are_rejected(code: str) -> None:
+    with pytest.raises(ValidationError, match="not a currency"):
+        events.CustomerCreated(user_id="u", currency=code, created_at=datetime.now(UTC))
+
+
+@pytest.mark.parametrize("code", ["XAF", "XOF", "XCD", "XPF", "RUB"])
+def test_real_currencies_are_accepted_even_starting_with_x(code: str) -> None:
+    assert events.CustomerCreated(user_id="u", currency=code, created_at=datetime.now(UTC)).currency == code
+
+
 def test_amount_must_be_a_positive_integer() -> None:
     base = json.loads(SAMPLES["PaymentInitiated"].to_json())
     for amount in (0, -1, 1.5, "100"):
