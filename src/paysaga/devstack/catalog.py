@@ -59,6 +59,9 @@ def wiring(port_of: Callable[[str], int], grpc_port: int = ANTIFRAUD_GRPC_PORT) 
             "PAYMENT_ANTIFRAUD_TARGET": f"127.0.0.1:{grpc_port}",
             "PAYMENT_PROVIDER_URL": url("provider_sim"),
             "PAYMENT_CALLBACK_URL": url("callback") + "/v1/provider/callbacks",
+            # Everything here listens on 127.0.0.1, merchants' test endpoints too; in production
+            # webhooks go to public addresses only (the default).
+            "MERCHANT_CALLBACK_ALLOW_PRIVATE_TARGETS": "true",
         }
     )
     return env

@@ -33,6 +33,7 @@ from paysaga.services.merchant_callback.domain import (
     webhook_headers,
 )
 from paysaga.services.merchant_callback.repository import DueDelivery
+from paysaga.services.merchant_callback.targets import WebhookTargets
 
 log = structlog.get_logger("paysaga.merchant_callback.dispatcher")
 
@@ -74,6 +75,7 @@ class WebhookDispatcher:
         client: httpx.AsyncClient,
         policy: RetryPolicy,
         *,
+        targets: WebhookTargets,
         request_timeout_seconds: float,
         batch: int,
         lease_seconds: float,
@@ -83,6 +85,7 @@ class WebhookDispatcher:
         self._db = db
         self._client = client
         self._policy = policy
+        self._targets = targets
         self._timeout = request_timeout_seconds
         self._lease = lease_seconds
         self._jitter = jitter
@@ -135,6 +138,8 @@ class WebhookDispatcher:
         started = time.perf_counter()
         status_code: int | None = None
         error: str | None
+        if (refusal := await self._targets.refusal(due.url)) is not None:
+            return AttemptResult(attempted_at, 0.0, None, f"not sent: {refusal}")
         try:
             async with (
                 asyncio.timeout(self._timeout),

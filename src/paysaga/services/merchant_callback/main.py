@@ -15,6 +15,7 @@ from paysaga.services.merchant_callback.app import build_app
 from paysaga.services.merchant_callback.consumers import build_handlers
 from paysaga.services.merchant_callback.dispatcher import WebhookDispatcher, webhook_client
 from paysaga.services.merchant_callback.settings import MerchantCallbackSettings
+from paysaga.services.merchant_callback.targets import WebhookTargets
 
 NAME = "merchant_callback"
 
@@ -27,10 +28,12 @@ def build() -> Service:
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
     policy = settings.retry_policy()
     client = webhook_client(settings.request_timeout_seconds)
+    targets = WebhookTargets(allow_private=settings.allow_private_targets)
     dispatcher = WebhookDispatcher(
         db,
         client,
         policy,
+        targets=targets,
         request_timeout_seconds=settings.request_timeout_seconds,
         batch=settings.worker_batch,
         lease_seconds=settings.lease_seconds,
@@ -48,6 +51,7 @@ def build() -> Service:
     app = build_app(
         db,
         policy=policy,
+        targets=targets,
         wake_dispatcher=dispatcher.wake,
         readiness={"database": db.ping, "kafka": producer.check_connection},
     )

@@ -35,6 +35,10 @@ class MerchantCallbackSettings(InboxSettings):
         gt=0,
         description="A dispatcher owns a claimed delivery this long (must exceed the request timeout)",
     )
+    allow_private_targets: bool = Field(
+        default=False,
+        description="Let webhooks go to loopback, private and link-local addresses (local development only)",
+    )
     worker_batch: int = Field(default=32, gt=0, description="Webhooks a dispatcher sends at once")
     worker_poll_seconds: float = Field(default=1.0, gt=0, description="How often the dispatcher looks for due webhooks")
 

@@ -17,6 +17,7 @@ from paysaga.platform.kafka import KafkaProducer
 from paysaga.services.merchant_callback.app import build_app
 from paysaga.services.merchant_callback.consumers import build_handlers
 from paysaga.services.merchant_callback.domain import RetryPolicy
+from paysaga.services.merchant_callback.targets import WebhookTargets
 from tests.integration.services.merchant_callback.helpers import FAST, Receiver, RunningDispatcher, start_dispatcher
 from tests.support.db import connected
 from tests.support.infra import Infra
@@ -51,7 +52,7 @@ class Harness:
         for running in self.dispatchers:
             running.dispatcher.wake()
 
-    async def start_dispatcher(self, db: Database | None = None, **options: float) -> RunningDispatcher:
+    async def start_dispatcher(self, db: Database | None = None, **options: float | bool) -> RunningDispatcher:
         running = await start_dispatcher(db or self.db, self.policy, **options)
         self.dispatchers.append(running)
         return running
@@ -77,7 +78,9 @@ async def harness(db: Database, policy: RetryPolicy) -> AsyncIterator[Harness]:
         for running in dispatchers:
             running.dispatcher.wake()
 
-    app = build_app(db, policy=policy, wake_dispatcher=wake, readiness={"database": db.ping})
+    # The receivers listen on 127.0.0.1; test_targets.py covers the public-only default.
+    targets = WebhookTargets(allow_private=True)
+    app = build_app(db, policy=policy, targets=targets, wake_dispatcher=wake, readiness={"database": db.ping})
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://merchant-callback") as http:
         h = Harness(db=db, policy=policy, http=http, dispatchers=dispatchers)
         yield h

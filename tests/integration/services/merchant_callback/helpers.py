@@ -28,6 +28,7 @@ from paysaga.contracts.signatures import SIGNATURE_HEADER, verify_signature
 from paysaga.platform.db import Database
 from paysaga.services.merchant_callback.dispatcher import WebhookDispatcher, webhook_client
 from paysaga.services.merchant_callback.domain import DELIVERY_ID_HEADER, RetryPolicy
+from paysaga.services.merchant_callback.targets import WebhookTargets
 from tests.support.infra import Infra
 from tests.support.kafka import produce_raw
 
@@ -183,11 +184,18 @@ class RunningDispatcher:
 
 
 async def start_dispatcher(
-    db: Database, policy: RetryPolicy = FAST, *, timeout: float = 2.0, lease: float = 5.0
+    db: Database, policy: RetryPolicy = FAST, *, timeout: float = 2.0, lease: float = 5.0, allow_private: bool = True
 ) -> RunningDispatcher:
     client = webhook_client(timeout)
     dispatcher = WebhookDispatcher(
-        db, client, policy, request_timeout_seconds=timeout, batch=16, lease_seconds=lease, poll_seconds=0.05
+        db,
+        client,
+        policy,
+        targets=WebhookTargets(allow_private=allow_private),
+        request_timeout_seconds=timeout,
+        batch=16,
+        lease_seconds=lease,
+        poll_seconds=0.05,
     )
     return RunningDispatcher(dispatcher, asyncio.create_task(dispatcher.run()), client)
 

@@ -64,6 +64,7 @@ async def test_the_process_delivers_webhooks_and_stops_gracefully(
         "MERCHANT_CALLBACK_REQUEST_TIMEOUT_SECONDS": "2",
         "MERCHANT_CALLBACK_LEASE_SECONDS": "5",
         "MERCHANT_CALLBACK_WORKER_POLL_SECONDS": "0.2",
+        "MERCHANT_CALLBACK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver listens on 127.0.0.1
     }
     logs = infra.root / "logs"
     logs.mkdir(parents=True, exist_ok=True)
