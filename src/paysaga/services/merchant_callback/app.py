@@ -23,7 +23,7 @@ from paysaga.services.merchant_callback.domain import (
     SubscriptionExists,
 )
 from paysaga.services.merchant_callback.schemas import DeliveryView, SubscriptionRequest, SubscriptionView
-from paysaga.services.merchant_callback.targets import WebhookTargets
+from paysaga.services.merchant_callback.targets import TargetRefused, WebhookTargets
 
 SOURCE = "/paysaga/merchant-callback"
 
@@ -67,8 +67,10 @@ def build_app(
         summary="Subscribe a webhook URL to the final outcomes of payments to an account",
     )
     async def subscribe(body: SubscriptionRequest, response: Response) -> SubscriptionView:
-        if (refusal := await targets.refusal(body.url)) is not None:
-            raise Problem(422, "webhook-url-not-allowed", "Webhook URL not allowed", refusal)
+        try:
+            await targets.check(body.url)
+        except TargetRefused as exc:
+            raise Problem(422, "webhook-url-not-allowed", "Webhook URL not allowed", str(exc)) from exc
         cmd = handlers.Subscribe(account_number=body.account_number, url=body.url, secret=body.secret)
         try:
             created = await handlers.subscribe(cmd, UnitOfWork(db, source=SOURCE))

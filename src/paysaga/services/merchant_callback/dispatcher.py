@@ -33,7 +33,7 @@ from paysaga.services.merchant_callback.domain import (
     webhook_headers,
 )
 from paysaga.services.merchant_callback.repository import DueDelivery
-from paysaga.services.merchant_callback.targets import WebhookTargets
+from paysaga.services.merchant_callback.targets import TargetRefused, WebhookTargets
 
 log = structlog.get_logger("paysaga.merchant_callback.dispatcher")
 
@@ -138,12 +138,20 @@ class WebhookDispatcher:
         started = time.perf_counter()
         status_code: int | None = None
         error: str | None
-        if (refusal := await self._targets.refusal(due.url)) is not None:
-            return AttemptResult(attempted_at, 0.0, None, f"not sent: {refusal}")
+        try:
+            target = await self._targets.check(due.url)
+        except TargetRefused as exc:
+            return AttemptResult(attempted_at, 0.0, None, f"not sent: {exc}")
         try:
             async with (
                 asyncio.timeout(self._timeout),
-                self._client.stream("POST", due.url, content=body, headers=headers) as response,
+                self._client.stream(
+                    "POST",
+                    target.url,
+                    content=body,
+                    headers={**headers, **target.headers},
+                    extensions=target.extensions,
+                ) as response,
             ):
                 status_code = response.status_code
                 error = None

@@ -3,10 +3,11 @@
 A webhook URL is the merchant's to choose, and the dispatcher POSTs from inside our network: a
 URL naming (or resolving to) a loopback, private, link-local or otherwise non-public address
 would let a merchant make us call our own services or the cloud metadata endpoint (SSRF). The
-URL is checked when it is subscribed and again before every attempt, since DNS answers change.
-A name can still resolve differently between the check and the connection (DNS rebinding); the
-dispatcher neither follows redirects nor uses proxies, which closes the other usual detours.
-The local platform, where everything listens on 127.0.0.1, allows private targets.
+URL is checked when it is subscribed and again before every attempt, and the attempt connects to
+the very address that was checked (the URL's host replaced by it; `Host` and the TLS server name
+stay the merchant's), so a name that resolves differently a moment later (DNS rebinding) changes
+nothing. The dispatcher neither follows redirects nor uses proxies. The local platform, where
+everything listens on 127.0.0.1, allows private targets.
 """
 
 from __future__ import annotations
@@ -14,7 +15,23 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+import httpx
+
+
+class TargetRefused(Exception):
+    """A webhook may not go to this URL (now)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """How to reach a checked webhook URL: where to connect, and what to tell the server."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
 
 
 def _public(address: str) -> bool:
@@ -28,19 +45,23 @@ class WebhookTargets:
     def __init__(self, *, allow_private: bool) -> None:
         self.allow_private = allow_private
 
-    async def refusal(self, url: str) -> str | None:
-        """Why a webhook may not go to `url` now, or None if it may (a well-formed http(s) URL)."""
+    async def check(self, url: str) -> Target:
+        """The target to send to `url` (a well-formed http(s) URL); TargetRefused if it may not."""
         if self.allow_private:
-            return None
+            return Target(url)
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:  # gaierror is an OSError
-            return f"the host {host!r} does not resolve ({exc})"
-        addresses = sorted({str(info[4][0]) for info in infos})
+            raise TargetRefused(f"the host {host!r} does not resolve ({exc})") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if not addresses:
+            raise TargetRefused(f"the host {host!r} does not resolve")
         blocked = [a for a in addresses if not _public(a)]
         if blocked:
-            return f"the host {host!r} resolves to a non-public address ({', '.join(blocked)})"
-        return None
+            raise TargetRefused(f"the host {host!r} resolves to a non-public address ({', '.join(blocked)})")
+        pinned = str(httpx.URL(url).copy_with(host=addresses[0]))
+        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+        return Target(pinned, {"Host": parts.netloc}, extensions)
