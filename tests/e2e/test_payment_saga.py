@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,13 +16,13 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def client(platform: RunningPlatform) -> httpx.Client:
+def client(platform: RunningPlatform) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=platform.url("bff"), timeout=10) as c:
         yield c
 
 
 @pytest.fixture
-def sim(platform: RunningPlatform) -> httpx.Client:
+def sim(platform: RunningPlatform) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=platform.url("provider_sim"), timeout=10) as c:
         c.delete("/_sim/rules")
         yield c

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import asyncpg
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def client(platform: RunningPlatform) -> httpx.Client:
+def client(platform: RunningPlatform) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=platform.url("bff"), timeout=10) as c:
         yield c
 

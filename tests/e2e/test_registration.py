@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 
 import asyncpg
 import httpx
@@ -36,7 +37,7 @@ def new_user(**overrides: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def bff(platform: RunningPlatform) -> httpx.Client:
+def bff(platform: RunningPlatform) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=platform.url("bff"), timeout=10) as client:
         yield client
 

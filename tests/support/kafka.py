@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
@@ -47,20 +48,21 @@ def read_topic(bootstrap: str, topic: str) -> list[Record]:
         deadline = time.monotonic() + 30
         while todo and time.monotonic() < deadline:
             for msg in consumer.consume(500, timeout=0.5):
-                if msg.error():
+                of_topic, partition, offset, key = msg.topic(), msg.partition(), msg.offset(), msg.key()
+                if msg.error() or of_topic is None or partition is None or offset is None:
                     continue
                 records.append(
                     Record(
-                        msg.topic(),
-                        msg.partition(),
-                        msg.offset(),
-                        msg.key().decode() if msg.key() else None,
+                        of_topic,
+                        partition,
+                        offset,
+                        key.decode() if key else None,
                         msg.value() or b"",
                         headers_dict(msg.headers()),
                     )
                 )
-                if msg.offset() + 1 >= ends[msg.partition()]:
-                    todo.discard(msg.partition())
+                if offset + 1 >= ends[partition]:
+                    todo.discard(partition)
         return records
     finally:
         consumer.close()
@@ -95,5 +97,5 @@ def wait_for_records(
 
 def produce_raw(bootstrap: str, topic: str, *, key: str | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all"})
-    producer.produce(topic, key=key, value=value, headers=headers)
+    producer.produce(topic, key=key, value=value, headers=cast(Any, headers))  # the stubs want a wider list
     assert producer.flush(10) == 0

@@ -53,8 +53,13 @@ class InvalidEnvelope(ValueError):
     """A record whose headers are not a CloudEvents binary-mode envelope."""
 
 
-def headers_dict(headers: Sequence[tuple[str, bytes | None]] | None) -> dict[str, str]:
-    return {k: (v or b"").decode(errors="replace") for k, v in headers or ()}
+RawHeaders = Sequence[tuple[str, str | bytes | None]] | Mapping[str, str | bytes | None]
+"""Headers as librdkafka hands them over (a list of pairs from a consumed record)."""
+
+
+def headers_dict(headers: RawHeaders | None) -> dict[str, str]:
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+    return {k: v.decode(errors="replace") if isinstance(v, bytes) else (v or "") for k, v in pairs}
 
 
 def parse_headers(headers: Mapping[str, str]) -> EventMeta:

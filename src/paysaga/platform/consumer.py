@@ -104,6 +104,7 @@ def _position(msg: Message) -> tuple[str, int, int]:
 
 
 def _headers(msg: Message) -> list[tuple[str, bytes]]:
+    """The record's headers, to copy onto its dead letter."""
     raw = msg.headers() or []
     pairs = raw.items() if isinstance(raw, dict) else raw
     return [(k, v if isinstance(v, bytes) else (v or "").encode()) for k, v in pairs]
@@ -234,7 +235,7 @@ class EventConsumer:
     def _prepare(self, msg: Message) -> _Prepared | _Skip | None:
         """The record's event and handler; _SKIP for an event type not handled here; None if invalid."""
         try:
-            meta = parse_headers(headers_dict(_headers(msg)))
+            meta = parse_headers(headers_dict(msg.headers()))
         except InvalidEnvelope:
             return None
         entry = self._handlers.get(meta.type)
@@ -301,7 +302,7 @@ class EventConsumer:
 
     async def _process(self, msg: Message, attempts_before: int = 0) -> None:
         try:
-            meta = parse_headers(headers_dict(_headers(msg)))
+            meta = parse_headers(headers_dict(msg.headers()))
         except InvalidEnvelope as exc:
             await self._guarded(msg, functools.partial(self._dead_letter, msg, "invalid-envelope", exc))
             return

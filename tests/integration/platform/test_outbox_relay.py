@@ -219,8 +219,8 @@ async def test_two_relays_publish_each_event_once_in_order_per_key(db: Database,
     for row in rows:
         committed[row["key"]].append(row["event_id"])
     seen: dict[str, list[str]] = defaultdict(list)
-    for r in sorted(records, key=lambda r: (r.partition, r.offset)):
-        seen[r.key or ""].append(r.headers["ce_id"])
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        seen[record.key or ""].append(record.headers["ce_id"])
     assert seen == committed
 
 

@@ -99,6 +99,13 @@ def test_real_currencies_are_accepted_even_starting_with_x(code: str) -> None:
     assert events.CustomerCreated(user_id="u", currency=code, created_at=datetime.now(UTC)).currency == code
 
 
+def test_headers_dict_reads_every_shape_librdkafka_hands_over() -> None:
+    expected = {"a": "x", "b": "", "c": "s", "d": "\ufffd"}
+    assert headers_dict([("a", b"x"), ("b", None), ("c", "s"), ("d", b"\xff")]) == expected
+    assert headers_dict({"a": b"x", "b": None, "c": "s", "d": b"\xff"}) == expected
+    assert headers_dict(None) == {}
+
+
 def test_amount_must_be_a_positive_integer() -> None:
     base = json.loads(SAMPLES["PaymentInitiated"].to_json())
     for amount in (0, -1, 1.5, "100"):

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import httpx
 from confluent_kafka import Producer
@@ -53,7 +54,9 @@ def publish(infra: Infra, event: Event, *, event_id: str | None = None, key: str
     """Produce the event as the platform does: JSON payload, CloudEvents headers, keyed by paymentId."""
     event_id = event_id or str(uuid.uuid4())
     meta = EventMeta(id=event_id, type=event.type_name(), source="/test/core-banking", time=datetime.now(UTC))
-    produce_raw(infra.bootstrap, event.topic, key=key or event.key, value=event.to_json(), headers=meta.to_headers())
+    produce_raw(
+        infra.bootstrap, event.topic, key=key or event.key, value=event.to_json(), headers=cast(Any, meta.to_headers())
+    )
     return event_id
 
 
@@ -98,7 +101,7 @@ def publish_many(infra: Infra, records: list[tuple[Event, str, str | None]]) -> 
     producer = Producer({"bootstrap.servers": infra.bootstrap, "enable.idempotence": True, "acks": "all"})
     for event, event_id, key in records:
         meta = EventMeta(id=event_id, type=event.type_name(), source="/test/core-banking", time=datetime.now(UTC))
-        producer.produce(event.topic, key=key or event.key, value=event.to_json(), headers=meta.to_headers())
+        producer.produce(event.topic, key=key or event.key, value=event.to_json(), headers=cast(Any, meta.to_headers()))
     assert producer.flush(30) == 0
 
 

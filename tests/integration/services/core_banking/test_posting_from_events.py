@@ -126,7 +126,7 @@ def mixed_run(rng: random.Random, payments: int) -> tuple[Records, dict[str, tup
         amount, currency = rng.randint(1, 10_000_000), rng.choice(CURRENCIES)
         outcome = rng.choices(["completed", "failed", "pending"], weights=[6, 3, 1])[0]
         init = (initiated(payment_id, amount, currency), str(uuid.uuid4()), None)
-        events = [init]
+        events: Records = [init]
         if outcome == "completed":
             done = (completed(payment_id), str(uuid.uuid4()), None)
             events.append(done)

@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import orjson
 from confluent_kafka import Producer
@@ -40,7 +41,7 @@ def produce(bootstrap: str, events: list[Produced], *, pause: float = 0.0) -> No
     """Put the events on their topics (acknowledged by the broker), optionally one by one, slowly."""
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all", "linger.ms": 1})
     for event in events:
-        producer.produce(event.topic, key=event.key, value=event.value, headers=event.headers)
+        producer.produce(event.topic, key=event.key, value=event.value, headers=cast(Any, event.headers))
         if pause:
             assert producer.flush(10) == 0
             time.sleep(pause)

@@ -46,7 +46,9 @@ class StopOnFirstOf(DwhStore):
 
     def ingest(self, records: Sequence[RawRecord]) -> IngestResult:
         result = super().ingest(records)
-        if self.worker is not None and any(dict(r.headers).get("ce_id", b"").decode() in self.ce_ids for r in records):
+        if self.worker is not None and any(
+            (dict(r.headers).get("ce_id") or b"").decode() in self.ce_ids for r in records
+        ):
             self.worker.stop()
         return result
 

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -52,7 +53,7 @@ class Harness:
         for running in self.dispatchers:
             running.dispatcher.wake()
 
-    async def start_dispatcher(self, db: Database | None = None, **options: float | bool) -> RunningDispatcher:
+    async def start_dispatcher(self, db: Database | None = None, **options: Any) -> RunningDispatcher:
         running = await start_dispatcher(db or self.db, self.policy, **options)
         self.dispatchers.append(running)
         return running

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -67,7 +68,7 @@ def gateways() -> dict[Channel, SimulatedGateway]:
 
 @pytest.fixture
 def settings_factory() -> Iterator[Callable[..., NotificationSettings]]:
-    def make(**overrides: object) -> NotificationSettings:
+    def make(**overrides: Any) -> NotificationSettings:
         return NotificationSettings(**{**FAST, **overrides})
 
     yield make

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -56,7 +57,7 @@ def test_invalid_settings_fail_at_start(clean_env: pytest.MonkeyPatch, name: str
 
 
 def request(**overrides: object) -> antifraud_pb2.CheckRequest:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "payment_id": "p-1",
         "user_id": "u-1",
         "wallet_id": "w-1",

@@ -12,7 +12,7 @@ from PIL import Image
 from paysaga.services.dwh import report
 from paysaga.services.dwh.cli import main
 from paysaga.services.dwh.store import DwhStore
-from tests.unit.services.dwh.factory import FakeLog, saga
+from tests.unit.services.dwh.factory import FakeLog, Outcome, saga
 
 pytestmark = pytest.mark.unit
 
@@ -20,7 +20,7 @@ START = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def fill(db: Path, starts: list[datetime]) -> None:
-    outcomes = ("COMPLETED", "COMPLETED", "DECLINED", "FRAUD", "PENDING")
+    outcomes: tuple[Outcome, ...] = ("COMPLETED", "COMPLETED", "DECLINED", "FRAUD", "PENDING")
     sagas = [saga(outcomes[i % len(outcomes)], at, final_after_ms=500 + 250 * i) for i, at in enumerate(starts)]
     DwhStore(db).ingest(FakeLog().append_all([e for s in sagas for e in s.events]))
 
