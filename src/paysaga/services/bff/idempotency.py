@@ -43,6 +43,13 @@ class KeyRecord:
     response_body: dict[str, Any] | None
     created_at: datetime
 
+    @property
+    def answer(self) -> tuple[int, dict[str, Any]] | None:
+        """The stored answer every repeat gets, once the first request has completed."""
+        if self.response_status is None or self.response_body is None:
+            return None
+        return self.response_status, self.response_body
+
 
 def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -159,9 +166,9 @@ class IdempotencyStore:
         """Run `call(resource_id)` at most once per key; replay its stored answer on a repeat."""
         key = check_key(key)
         record = await self.begin(user_id, operation, key, body)
-        replayed = record.response_status is not None and record.response_body is not None
-        if record.response_status is not None and record.response_body is not None:
-            status_code, answer = record.response_status, record.response_body
+        stored = record.answer
+        if stored is not None:
+            status_code, answer = stored
         else:
             try:
                 status_code, answer = await call(record.resource_id)
@@ -172,7 +179,7 @@ class IdempotencyStore:
                 await self.finish(user_id, operation, key, refused=False)
                 raise
             await self.complete(user_id, operation, key, status_code, answer)
-        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        headers = {"Idempotent-Replayed": "true"} if stored is not None else {}
         if location is not None:
             headers["Location"] = location(record.resource_id)
         return JSONResponse(answer, status_code=status_code, headers=headers)
