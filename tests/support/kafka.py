@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -99,3 +101,14 @@ def produce_raw(bootstrap: str, topic: str, *, key: str | None, value: bytes, he
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all"})
     producer.produce(topic, key=key, value=value, headers=cast(Any, headers))  # the stubs want a wider list
     assert producer.flush(10) == 0
+
+
+@contextmanager
+def dead_bootstrap() -> Iterator[str]:
+    """A local address where nothing listens (the port stays bound, so nobody else takes it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()

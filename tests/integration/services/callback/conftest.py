@@ -3,11 +3,9 @@ producer, driven in-process over ASGI; records read back from callback-events.""
 
 from __future__ import annotations
 
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +19,7 @@ from paysaga.contracts.topics import CALLBACK_EVENTS
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.services.callback.app import build_app
 from paysaga.services.callback.settings import CallbackSettings
-from tests.support.kafka import Record, read_topic
+from tests.support.kafka import Record, dead_bootstrap, read_topic
 
 SECRET = "callback-test-provider-secret-0123456789abcdef"
 TOLERANCE_SECONDS = 120  # not the default 300: the tests check that the service uses its setting
@@ -64,17 +62,6 @@ def now() -> int:
 def records_about(bootstrap: str, txn_id: str) -> list[Record]:
     """Every record on callback-events, up to its end, keyed by or mentioning `txn_id`."""
     return [r for r in read_topic(bootstrap, CALLBACK_EVENTS) if r.key == txn_id or txn_id.encode() in r.value]
-
-
-@contextmanager
-def dead_bootstrap() -> Iterator[str]:
-    """A local address where nothing listens (the port stays bound, so nobody else takes it)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()
 
 
 def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:

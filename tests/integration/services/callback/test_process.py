@@ -27,13 +27,13 @@ from tests.integration.services.callback.conftest import (
     SECRET,
     assert_problem,
     callback_json,
-    dead_bootstrap,
     new_txn_id,
     records_about,
     signed,
 )
 from tests.integration.services.provider_sim.conftest import Receiver, eventually, running_sim
 from tests.support.infra import Infra
+from tests.support.kafka import dead_bootstrap
 
 pytestmark = pytest.mark.integration
 
