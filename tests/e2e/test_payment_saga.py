@@ -136,11 +136,7 @@ async def test_duplicate_callbacks_complete_once(
         time.sleep(0.1)
         callbacks = sim.get("/_sim/callbacks", params={"providerTxnId": txn}).json()
     # Payment handled the second callback (the simulator's second copy, not a retry of the first).
-    wait_for_log(
-        infra.root / "logs" / "payment.log",
-        lambda r: r.get("event") == "payment.duplicate_callback" and r.get("payment_id") == pid,
-        f"payment.duplicate_callback for {pid}",
-    )
+    wait_for_log(infra.root / "logs" / "payment.log", "payment.duplicate_callback", payment_id=pid)
     assert customer.payment(pid)["status"] == "COMPLETED"
     wallet = customer.settled_wallet()
     assert (wallet["balance"], wallet["reserved"]) == (1_000_000 - 100_00, 0)  # paid once
@@ -158,11 +154,7 @@ async def test_callback_before_the_provider_txn_id_is_stored(
     view = customer.wait_final(pid)
     assert view["status"] == "COMPLETED"
     txn = view["providerTxnId"]
-    wait_for_log(
-        infra.root / "logs" / "payment.log",
-        lambda r: r.get("event") == "payment.callback_before_txn_id" and r.get("provider_txn_id") == txn,
-        f"payment.callback_before_txn_id for {txn}",
-    )
+    wait_for_log(infra.root / "logs" / "payment.log", "payment.callback_before_txn_id", provider_txn_id=txn)
     await check_invariants(infra, platform.url("provider_sim"), [pid])
 
 
@@ -218,11 +210,7 @@ async def test_a_success_after_timeout_whose_callback_is_lost_is_found_by_inquir
     state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}").json()
     assert (state["status"], state["errorCode"], state["lateInquiryAt"]) == ("FAILED", "TIMEOUT", None)
     assert customer.settled_wallet()["available"] == 1_000_000  # released; the case is for a human
-    wait_for_log(
-        infra.root / "logs" / "payment.log",
-        lambda r: r.get("event") == "payment.late_inquiry_answered" and r.get("payment_id") == pid,
-        f"payment.late_inquiry_answered for {pid}",
-    )
+    wait_for_log(infra.root / "logs" / "payment.log", "payment.late_inquiry_answered", payment_id=pid)
     await check_invariants(infra, platform.url("provider_sim"), [pid])
 
 

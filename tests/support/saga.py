@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,15 +119,19 @@ def log_records(path: Path) -> Iterator[dict[str, Any]]:
             yield record
 
 
-def wait_for_log(path: Path, predicate: Callable[[dict[str, Any]], bool], what: str, timeout: float = 20) -> dict:
-    """The first JSON log line of `path` that matches; fails with `what` when none appears in time."""
+def wait_for_log(path: Path, event: str, timeout: float = 20, **fields: object) -> dict:
+    """The first JSON log line of `path` with this event and these field values; fails when none
+    appears in time."""
     deadline = time.monotonic() + timeout
     while True:
-        found = next((r for r in log_records(path) if predicate(r)), None)
+        found = next(
+            (r for r in log_records(path) if r.get("event") == event and all(r.get(k) == v for k, v in fields.items())),
+            None,
+        )
         if found is not None:
             return found
         if time.monotonic() > deadline:
-            raise AssertionError(f"no log line {what} in {path} after {timeout} s")
+            raise AssertionError(f"no log line {event} {fields} in {path} after {timeout} s")
         time.sleep(0.1)
 
 

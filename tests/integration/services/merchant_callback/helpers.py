@@ -166,6 +166,14 @@ def publish(infra: Infra, event: Event, *, event_id: str | None = None) -> str:
     return event_id
 
 
+def publish_completed(infra: Infra, account: str, amount: int = 125_000) -> PaymentInitiated:
+    """A payment to `account` that was initiated and then completed, as the two events on the topic."""
+    payment = initiated(account, amount)
+    publish(infra, payment)
+    publish(infra, completed(payment.payment_id))
+    return payment
+
+
 # --- the service's side --------------------------------------------------------------------------
 
 FAST = RetryPolicy(initial_seconds=0.1, max_seconds=0.4, horizon_seconds=30)

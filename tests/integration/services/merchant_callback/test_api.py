@@ -12,13 +12,11 @@ from paysaga.platform.db import Database
 from tests.integration.services.merchant_callback.conftest import Harness
 from tests.integration.services.merchant_callback.helpers import (
     Receiver,
-    completed,
     delivery_rows,
     eventually,
-    initiated,
     new_account,
     new_secret,
-    publish,
+    publish_completed,
     statuses,
 )
 from tests.support.infra import Infra
@@ -89,9 +87,7 @@ async def test_unsubscribing_stops_new_and_pending_webhooks(
     url, _ = receiver.endpoint(secret, fail_first=1_000_000)  # refuses everything
     subscription_id = await harness.subscribe(account, url, secret)
     await harness.start_dispatcher()
-    pending = initiated(account)
-    publish(infra, pending)
-    publish(infra, completed(pending.payment_id))
+    pending = publish_completed(infra, account)
     assert await eventually(lambda: _attempted(db, pending.payment_id))
 
     assert (await harness.http.delete(f"/v1/subscriptions/{subscription_id}")).status_code == 204
@@ -101,9 +97,7 @@ async def test_unsubscribing_stops_new_and_pending_webhooks(
     refused = await harness.http.post(f"/v1/deliveries/{dead['deliveryId']}/redeliver")
     assert refused.status_code == 409 and refused.json()["type"] == "/problems/subscription-deleted"
 
-    later = initiated(account)
-    publish(infra, later)
-    publish(infra, completed(later.payment_id))
+    later = publish_completed(infra, account)
 
     async def later_applied() -> bool:  # the outcome is stored in the transaction that would schedule webhooks
         async with db.connection() as conn:

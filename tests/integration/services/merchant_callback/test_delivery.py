@@ -25,6 +25,7 @@ from tests.integration.services.merchant_callback.helpers import (
     new_account,
     new_secret,
     publish,
+    publish_completed,
     statuses,
 )
 from tests.support.infra import Infra
@@ -153,9 +154,7 @@ async def test_deliveries_survive_a_restart(
     await harness.subscribe(account, url, secret)
     first = await harness.start_dispatcher()
 
-    payment = initiated(account)
-    publish(infra, payment)
-    publish(infra, completed(payment.payment_id))
+    payment = publish_completed(infra, account)
 
     async def first_attempt_recorded() -> bool:
         rows = await delivery_rows(db, payment.payment_id)
@@ -190,9 +189,7 @@ async def test_a_delivery_leased_by_a_dispatcher_that_died_is_sent_after_its_lea
     account, secret = new_account(), new_secret()
     url, _ = receiver.endpoint(secret)
     await harness.subscribe(account, url, secret)
-    payment = initiated(account)
-    publish(infra, payment)
-    publish(infra, completed(payment.payment_id))
+    payment = publish_completed(infra, account)
     assert await eventually(lambda: _is(db, payment.payment_id, "PENDING"))
 
     async with db.connection() as conn:  # a dispatcher claims it, then dies before sending
@@ -209,9 +206,7 @@ async def test_a_delivery_leased_by_a_dispatcher_that_died_is_sent_after_its_lea
     other_account, other_secret = new_account(), new_secret()
     other_url, _ = receiver.endpoint(other_secret)
     await harness.subscribe(other_account, other_url, other_secret)
-    other = initiated(other_account)
-    publish(infra, other)
-    publish(infra, completed(other.payment_id))
+    other = publish_completed(infra, other_account)
     assert await eventually(lambda: _is(db, other.payment_id, "DELIVERED"))
     # ... and passes over the leased one: not sent, no attempt, the dead dispatcher's lease untouched.
     assert receiver.received(url) == []

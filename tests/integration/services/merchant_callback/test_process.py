@@ -16,12 +16,10 @@ import pytest
 
 from tests.integration.services.merchant_callback.helpers import (
     Receiver,
-    completed,
     eventually,
-    initiated,
     new_account,
     new_secret,
-    publish,
+    publish_completed,
 )
 from tests.support.infra import Infra
 
@@ -87,9 +85,7 @@ async def test_the_process_delivers_webhooks_and_stops_gracefully(
             )
             assert subscribed.status_code == 201, subscribed.text
 
-            payment = initiated(account)
-            publish(infra, payment)
-            publish(infra, completed(payment.payment_id))
+            payment = publish_completed(infra, account)
 
             async def delivered() -> bool:
                 answer = await http.get("/v1/deliveries", params={"paymentId": payment.payment_id})

@@ -14,12 +14,10 @@ from tests.integration.services.merchant_callback.conftest import Harness
 from tests.integration.services.merchant_callback.helpers import (
     FAST,
     Receiver,
-    completed,
     eventually,
-    initiated,
     new_account,
     new_secret,
-    publish,
+    publish_completed,
 )
 from tests.support.infra import Infra
 
@@ -54,9 +52,7 @@ async def test_a_webhook_to_a_private_address_is_not_sent(
     await harness.subscribe(account, url, secret)  # allowed when subscribed (the harness allows private)
     await harness.start_dispatcher(allow_private=False)  # ... but not by this dispatcher
 
-    payment = initiated(account)
-    publish(infra, payment)
-    publish(infra, completed(payment.payment_id))
+    payment = publish_completed(infra, account)
 
     async def refused_attempt() -> bool:
         deliveries = await harness.deliveries(payment.payment_id)
