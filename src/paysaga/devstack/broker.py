@@ -108,6 +108,12 @@ class KafkaNode:
                     "share.coordinator.state.topic.replication.factor=1",
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
+                    # After a crash the restarted broker is refused (DUPLICATE_BROKER_REGISTRATION)
+                    # until the controller expires the dead incarnation's session, which it
+                    # starts afresh on activation: the session timeout is the restart's floor
+                    # (default 9 s). Heartbeats here cross the loopback every second.
+                    "broker.session.timeout.ms=4000",
+                    "broker.heartbeat.interval.ms=1000",
                     "auto.create.topics.enable=false",
                     "",
                 ]
@@ -136,6 +142,7 @@ class KafkaNode:
             f"-Xmx{self.heap}",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExitOnOutOfMemoryError",
             *self._java("kafka.Kafka", str(self.properties_file))[1:],
         ]
 

@@ -26,6 +26,7 @@ from confluent_kafka.admin import AdminClient
 
 from paysaga.contracts.topics import ALL_TOPICS
 from paysaga.platform.assembly import batching_fetch
+from paysaga.platform.kafka import CLIENT_DEFAULTS
 from paysaga.services.dwh.store import DwhStore, RawRecord
 
 log = structlog.get_logger("paysaga.dwh")
@@ -77,6 +78,7 @@ class IngestWorker:
         self.poll_timeout_seconds = poll_timeout_seconds
         self.retry_backoff_seconds = retry_backoff_seconds
         self.conf: dict[str, Any] = {
+            **CLIENT_DEFAULTS,
             "bootstrap.servers": bootstrap_servers,
             "group.id": group_id,
             "client.id": group_id,
@@ -90,7 +92,7 @@ class IngestWorker:
             **batching_fetch(min(1000, max(1, int(poll_timeout_seconds * 1000)))),
         }
         self.conf.update(overrides)
-        self._admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+        self._admin = AdminClient({**CLIENT_DEFAULTS, "bootstrap.servers": bootstrap_servers})
         self._stop = threading.Event()
         self.batches = 0
         self.records = 0
