@@ -9,14 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
 from paysaga.devstack.broker import KafkaNode, ensure_jars, wait_for_kafka
-from paysaga.devstack.catalog import SERVICES, wiring
+from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, wiring
 from paysaga.devstack.paths import kafka_libs_dir, state_dir
 from paysaga.devstack.postgres import PostgresCluster
+from paysaga.devstack.probes import kafka_probe, postgres_probe, service_probe
 from paysaga.devstack.setup import create_topics, prepare_databases
-from paysaga.devstack.supervisor import ProcessSpec, Supervisor
+from paysaga.devstack.supervisor import Health, ProcessSpec, Supervisor
 
 DEFAULT_PG_PORT = 55432
 DEFAULT_KAFKA_PORT = 9092
@@ -32,20 +31,6 @@ def _port_of(name: str) -> int:
     return int(os.environ.get(entry.env_prefix + "PORT", entry.port))
 
 
-async def _wait_healthy(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=1.0) as client:
-        while True:
-            try:
-                if (await client.get(url)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} not healthy after {timeout} s")
-            await asyncio.sleep(0.2)
-
-
 async def _postgres(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
     """The admin DSN: PAYSAGA_POSTGRES_URL, or a private cluster started here."""
     if admin_url := os.environ.get("PAYSAGA_POSTGRES_URL"):
@@ -54,8 +39,11 @@ async def _postgres(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
     cluster = PostgresCluster(state / "postgres", int(os.environ.get("PAYSAGA_PG_PORT", DEFAULT_PG_PORT)))
     if cluster.ensure_initialized():
         _say(f"PostgreSQL: new cluster in {cluster.data_dir}")
-    await sup.start(ProcessSpec("postgres", cluster.command(), user=cluster.run_as, stop_signal=signal.SIGINT))
-    await cluster.wait_ready()
+    # Crash recovery replays the WAL before the server accepts connections: 120 s for that.
+    health = Health(postgres_probe(cluster.admin_url), start_timeout=120)
+    spec = ProcessSpec("postgres", cluster.command(), user=cluster.run_as, stop_signal=signal.SIGINT, health=health)
+    await sup.start(spec)
+    await sup.wait_alive("postgres", 120)
     env["PAYSAGA_POSTGRES_URL"] = cluster.admin_url
     return cluster.admin_url
 
@@ -76,7 +64,10 @@ async def _kafka(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
     )
     if node.ensure_formatted():
         _say(f"Kafka: storage formatted in {node.data_dir}")
-    await sup.start(ProcessSpec("kafka", node.command(), stop_timeout=30))
+    # After an unclean stop the new incarnation may register only once the controller has let
+    # the old one's session expire (broker.session.timeout.ms): well within 90 s.
+    health = Health(kafka_probe(node.bootstrap), start_timeout=90)
+    await sup.start(ProcessSpec("kafka", node.command(), stop_timeout=30, health=health))
     env["KAFKA_BOOTSTRAP_SERVERS"] = node.bootstrap
     return node.bootstrap
 
@@ -87,9 +78,10 @@ async def run_platform() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    sup = Supervisor()
-    env: dict[str, str] = {"PAYSAGA_LOG_FORMAT": os.environ.get("PAYSAGA_LOG_FORMAT", "console")}
     state = state_dir()
+    state.mkdir(parents=True, exist_ok=True)
+    sup = Supervisor(status_file=state / "supervisor.json")
+    env: dict[str, str] = {"PAYSAGA_LOG_FORMAT": os.environ.get("PAYSAGA_LOG_FORMAT", "console")}
     try:
         admin_url = await _postgres(sup, state, env)
         bootstrap = await _kafka(sup, state, env)
@@ -100,10 +92,11 @@ async def run_platform() -> None:
         await prepare_databases(admin_url)
         _say("PostgreSQL: databases migrated")
 
-        env.update(wiring(_port_of))
+        env.update(wiring(_port_of, grpc_port=int(os.environ.get("ANTIFRAUD_GRPC_PORT", ANTIFRAUD_GRPC_PORT))))
         for svc in SERVICES:
-            await sup.start(ProcessSpec(svc.name, [sys.executable, "-m", svc.module], env=env))
-        await asyncio.gather(*(_wait_healthy(f"http://127.0.0.1:{_port_of(s.name)}/healthz") for s in SERVICES))
+            health = Health(service_probe(f"http://127.0.0.1:{_port_of(svc.name)}"), start_timeout=60)
+            await sup.start(ProcessSpec(svc.name, [sys.executable, "-m", svc.module], env=env, health=health))
+        await asyncio.gather(*(sup.wait_alive(s.name, 60) for s in SERVICES))
         _say(f"ready in {time.monotonic() - started:.1f} s")
         for svc in SERVICES:
             _say(f"  {svc.name:<12} http://127.0.0.1:{_port_of(svc.name)}   (OpenAPI: /docs)")

@@ -1,0 +1,59 @@
+"""Health probes of the supervised processes (see `supervisor.Probe`): each raises when the
+process does not answer, and returns None when it is ready or what it is waiting for."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import httpx
+from confluent_kafka.admin import AdminClient
+
+from paysaga.devstack.supervisor import Probe
+from paysaga.platform.kafka import CLIENT_DEFAULTS
+
+
+def postgres_probe(dsn: str, timeout: float = 3.0) -> Probe:
+    """PostgreSQL accepts a connection and runs a query (not while it recovers from a crash)."""
+
+    async def probe() -> str | None:
+        conn = await asyncpg.connect(dsn, timeout=timeout)
+        try:
+            await conn.fetchval("SELECT 1", timeout=timeout)
+        finally:
+            await conn.close(timeout=timeout)
+        return None
+
+    return probe
+
+
+def kafka_probe(bootstrap: str, timeout: float = 3.0) -> Probe:
+    """The broker answers a metadata request and lists itself (a registered, unfenced broker:
+    it serves its listener only once the controller has let it in)."""
+    admin = AdminClient({**CLIENT_DEFAULTS, "bootstrap.servers": bootstrap, "log_level": 0})
+
+    async def probe() -> str | None:
+        meta = await asyncio.to_thread(admin.list_topics, timeout=timeout)
+        if not meta.brokers:
+            raise RuntimeError("metadata lists no broker")
+        return None
+
+    return probe
+
+
+def service_probe(base_url: str, timeout: float = 3.0) -> Probe:
+    """A service answers `/readyz`: 200 is ready; a 503 names the failing dependencies, so the
+    service is alive and says what it waits for (restarting it would not bring them back)."""
+
+    async def probe() -> str | None:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            response = await client.get(f"{base_url}/readyz")
+        if response.status_code == 200:
+            return None
+        if response.status_code == 503:
+            checks = response.json().get("checks", {})
+            failing = sorted(name for name, result in checks.items() if result != "ok")
+            return "failing: " + ", ".join(failing) if failing else "not ready"
+        raise RuntimeError(f"/readyz answered {response.status_code}")
+
+    return probe
