@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import random
 import traceback
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
@@ -38,6 +37,7 @@ from paysaga.contracts.cloudevents import EventMeta, InvalidEnvelope, headers_di
 from paysaga.contracts.events import Event
 from paysaga.contracts.topics import dead_letter_topic
 from paysaga.platform import inbox
+from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import DeliveryFailed, KafkaProducer, consumer_config
 from paysaga.platform.tracing import span
@@ -405,8 +405,7 @@ class EventConsumer:
         )
 
     async def _backoff(self, attempt: int) -> None:
-        delay = min(self._backoff_max, self._backoff_initial * 2 ** (attempt - 1))
-        delay *= random.uniform(0.5, 1.0)  # jitter: replicas do not retry in lockstep
+        delay = backoff_delay(attempt, initial=self._backoff_initial, maximum=self._backoff_max)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), delay)
         if self._stopping.is_set():

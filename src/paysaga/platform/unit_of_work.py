@@ -26,6 +26,7 @@ class UnitOfWork:
         self._conn: asyncpg.Connection | None = None
         self._tx: asyncpg.transaction.Transaction | None = None
         self._committed = False
+        self._entered = False
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -44,6 +45,11 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._entered:
+            # One transaction per unit of work: a second `async with` (nested, or after the first
+            # ended) would silently run outside the first one's commit or rollback.
+            raise RuntimeError("a UnitOfWork is entered once; make a new one for another transaction")
+        self._entered = True
         self._conn = await self._db.pool.acquire()
         self._tx = self._conn.transaction()
         try:

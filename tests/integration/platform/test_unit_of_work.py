@@ -91,3 +91,15 @@ async def test_a_transaction_that_cannot_begin_gives_its_connection_back(platfor
                 await uow.commit()
     finally:
         db.pool.terminate()  # close() would wait for a leaked connection for ever
+
+
+async def test_a_unit_of_work_cannot_be_entered_twice(db: Database) -> None:
+    uow = UnitOfWork(db, source="/test")
+    async with uow:
+        with pytest.raises(RuntimeError, match="entered once"):
+            async with uow:
+                pass
+        await uow.commit()
+    with pytest.raises(RuntimeError, match="entered once"):
+        async with uow:
+            pass

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from paysaga.contracts.signatures import SIGNATURE_HEADER
+from paysaga.platform.backoff import backoff_delay
 
 ACCOUNT_NUMBER_PATTERN = r"^[0-9]{20}$"
 MIN_SECRET_LENGTH = 16
@@ -155,21 +156,16 @@ class RetryPolicy:
         if self.max_seconds < self.initial_seconds:
             raise ValueError("max_seconds must be at least initial_seconds")
 
+    def delay(self, attempt: int, jitter: float) -> float:
+        """Seconds to wait after the `attempt`-th failed attempt (1-based); `jitter` in [0, 1]
+        picks a point in [delay/2, delay] (pass `random.random()`)."""
+        if attempt < 1:
+            raise ValueError("attempt is 1-based")
+        return backoff_delay(attempt, initial=self.initial_seconds, maximum=self.max_seconds, jitter=jitter)
+
     def give_up_at(self, scheduled_at: datetime) -> datetime:
         """When a delivery scheduled at `scheduled_at` is dead-lettered if not delivered."""
         return scheduled_at + timedelta(seconds=self.horizon_seconds)
-
-
-def backoff_delay(attempt: int, policy: RetryPolicy, jitter: float) -> float:
-    """Seconds to wait after the `attempt`-th failed attempt (1-based); `jitter` in [0, 1] picks
-    a point in [delay/2, delay] (pass `random.random()`)."""
-    if attempt < 1:
-        raise ValueError("attempt is 1-based")
-    if not 0.0 <= jitter <= 1.0:
-        raise ValueError("jitter must be in [0, 1]")
-    exponent = min(attempt - 1, 62)  # 2**62 · initial is far above any cap
-    delay = min(policy.max_seconds, policy.initial_seconds * 2.0**exponent)
-    return delay * (0.5 + 0.5 * jitter)
 
 
 def next_attempt_at(
@@ -178,7 +174,7 @@ def next_attempt_at(
     """When to try again after the `failed_attempt`-th failure; None: the horizon is reached, dead."""
     if now >= give_up_at:
         return None
-    return min(now + timedelta(seconds=backoff_delay(failed_attempt, policy, jitter)), give_up_at)
+    return min(now + timedelta(seconds=policy.delay(failed_attempt, jitter)), give_up_at)
 
 
 def planned_offsets(policy: RetryPolicy, jitter: float = 1.0, *, max_attempts: int = 100_000) -> list[float]:

@@ -16,10 +16,11 @@ from collections.abc import Mapping
 
 import structlog
 
+from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.db import Database
 from paysaga.platform.lease_loop import LeaseLoop
 from paysaga.services.notification import repository
-from paysaga.services.notification.domain import Channel, Message, Status, retry_delay, status_after_failure
+from paysaga.services.notification.domain import Channel, Message, Status, status_after_failure
 from paysaga.services.notification.gateways import ChannelGateway, GatewayError
 from paysaga.services.notification.repository import Notification
 
@@ -112,7 +113,7 @@ class Dispatcher:
 
     async def _record_failure(self, n: Notification, error: str, *, permanent: bool) -> None:
         status = Status.FAILED if permanent else status_after_failure(n.attempts, self._max_attempts)
-        delay = retry_delay(n.attempts, initial=self._retry_initial, maximum=self._retry_max)
+        delay = backoff_delay(n.attempts, initial=self._retry_initial, maximum=self._retry_max)
         async with self._db.connection() as conn:
             recorded = await repository.mark_attempt_failed(conn, n, status=status, error=error, retry_in=delay)
         bound = log.bind(notification_id=n.notification_id, payment_id=n.payment_id, channel=n.channel)

@@ -7,8 +7,6 @@ dispatcher: SENT once a gateway accepted it, FAILED after `max_attempts` failed 
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -161,13 +159,6 @@ def render(facts: PaymentFacts, language: Language) -> Message:
 
 
 # --- delivery attempts --------------------------------------------------------------------------
-
-
-def retry_delay(attempt: int, *, initial: float, maximum: float, rand: Callable[[], float] = random.random) -> float:
-    """Seconds before attempt `attempt + 1`, after `attempt` failed: exponential, capped, with
-    jitter in [delay/2, delay] so that many notifications failing together do not retry in lockstep."""
-    delay = min(maximum, initial * 2 ** max(0, attempt - 1))
-    return delay * (0.5 + 0.5 * rand())
 
 
 def status_after_failure(attempts: int, max_attempts: int) -> Status:

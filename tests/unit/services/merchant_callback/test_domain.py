@@ -18,7 +18,6 @@ from paysaga.services.merchant_callback.domain import (
     FinalPayment,
     Outcome,
     RetryPolicy,
-    backoff_delay,
     check_webhook_url,
     next_attempt_at,
     planned_offsets,
@@ -39,25 +38,25 @@ T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def test_backoff_doubles_up_to_the_cap_without_jitter() -> None:
-    delays = [backoff_delay(n, POLICY, jitter=1.0) for n in range(1, 12)]
+    delays = [POLICY.delay(n, 1.0) for n in range(1, 12)]
     assert delays == [10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
-    assert backoff_delay(10_000, POLICY, jitter=1.0) == 3600  # no overflow for huge attempt numbers
+    assert POLICY.delay(10_000, 1.0) == 3600  # no overflow for huge attempt numbers
 
 
 def test_jitter_spreads_a_delay_over_its_upper_half() -> None:
-    assert backoff_delay(3, POLICY, jitter=0.0) == 20
-    assert backoff_delay(3, POLICY, jitter=0.5) == 30
-    assert backoff_delay(3, POLICY, jitter=1.0) == 40
+    assert POLICY.delay(3, 0.0) == 20
+    assert POLICY.delay(3, 0.5) == 30
+    assert POLICY.delay(3, 1.0) == 40
     with pytest.raises(ValueError):
-        backoff_delay(3, POLICY, jitter=1.5)
+        POLICY.delay(3, 1.5)
     with pytest.raises(ValueError):
-        backoff_delay(0, POLICY, jitter=0.5)
+        POLICY.delay(0, 0.5)
 
 
 @given(attempt=st.integers(1, 200), jitter=st.floats(0, 1))
 def test_every_delay_is_within_its_bounds(attempt: int, jitter: float) -> None:
     ceiling = min(POLICY.max_seconds, POLICY.initial_seconds * 2 ** (attempt - 1))
-    assert ceiling / 2 <= backoff_delay(attempt, POLICY, jitter) <= ceiling
+    assert ceiling / 2 <= POLICY.delay(attempt, jitter) <= ceiling
 
 
 def test_next_attempt_is_the_backoff_later_before_the_horizon() -> None:

@@ -15,7 +15,6 @@ from paysaga.services.notification.domain import (
     failure_reason,
     format_amount,
     render,
-    retry_delay,
     status_after_failure,
 )
 
@@ -120,20 +119,6 @@ def test_a_payment_is_notified_only_once_both_halves_are_known() -> None:
     assert facts(Outcome.COMPLETED).ready
     with pytest.raises(ValueError, match="not ready"):
         render(outcome_only, RU)
-
-
-def test_retry_delay_doubles_up_to_the_cap() -> None:
-    top = [retry_delay(n, initial=1.0, maximum=30.0, rand=lambda: 1.0) for n in range(1, 8)]
-    assert top == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
-    bottom = [retry_delay(n, initial=1.0, maximum=30.0, rand=lambda: 0.0) for n in range(1, 8)]
-    assert bottom == [d / 2 for d in top]
-
-
-@given(st.integers(min_value=0, max_value=200))
-def test_retry_delay_stays_within_its_jitter_band(attempt: int) -> None:
-    delay = retry_delay(attempt, initial=0.5, maximum=60.0)
-    cap = min(60.0, 0.5 * 2 ** max(0, attempt - 1))
-    assert cap / 2 <= delay <= cap
 
 
 def test_attempts_run_out_at_max_attempts() -> None:
