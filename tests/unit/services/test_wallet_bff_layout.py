@@ -41,7 +41,7 @@ def imported_modules(path: Path) -> set[str]:
     return modules
 
 
-@pytest.mark.parametrize("service", ["wallet"])
+@pytest.mark.parametrize("service", ["wallet", "bff"])
 def test_sql_lives_only_in_the_repository(service: str) -> None:
     root = SERVICES / service
     offenders = [
@@ -57,3 +57,8 @@ def test_sql_lives_only_in_the_repository(service: str) -> None:
 def test_the_wallet_rules_import_no_driver_framework_or_client() -> None:
     imported = imported_modules(SERVICES / "wallet" / "domain.py")
     assert [m for m in imported if m.startswith(DRIVERS_AND_FRAMEWORKS)] == []
+
+
+def test_no_bff_module_needs_a_type_ignore() -> None:
+    root = SERVICES / "bff"
+    assert [p.name for p in sorted(root.rglob("*.py")) if "type: ignore" in p.read_text()] == []

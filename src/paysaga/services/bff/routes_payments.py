@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from paysaga.platform.problems import Problem, not_found
 from paysaga.services.bff.deps import BffDeps, CurrentUser, IdempotencyKey
-from paysaga.services.bff.idempotency import KeyRecord
+from paysaga.services.bff.repository import KeyRecord
 from paysaga.services.bff.schemas import PaymentAccepted, PaymentList, PaymentRequest, PaymentResponse
 
 
