@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import orjson
 import structlog
-from fastapi.responses import JSONResponse
 
 from paysaga.platform.db import Database
 from paysaga.platform.periodic import Periodic
@@ -29,6 +29,20 @@ from paysaga.services.bff.repository import KeyRecord
 log = structlog.get_logger("paysaga.bff.idempotency")
 
 MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What `run_once` answers: the first request's status and body, for it and every repeat."""
+
+    status: int
+    body: dict[str, Any]
+    resource_id: UUID
+    replayed: bool
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Idempotent-Replayed": "true"} if self.replayed else {}
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -104,28 +118,23 @@ class IdempotencyStore:
         key: str | None,
         body: dict[str, Any],
         call: Callable[[UUID], Awaitable[tuple[int, dict[str, Any]]]],
-        location: Callable[[UUID], str] | None = None,
-    ) -> JSONResponse:
+    ) -> Answer:
         """Run `call(resource_id)` at most once per key; replay its stored answer on a repeat."""
         key = check_key(key)
         record = await self.begin(user_id, operation, key, body)
         stored = record.answer
         if stored is not None:
-            status_code, answer = stored
-        else:
-            try:
-                status_code, answer = await call(record.resource_id)
-            except Problem as problem:
-                await self.finish(user_id, operation, key, refused=problem.status < 500)
-                raise
-            except BaseException:
-                await self.finish(user_id, operation, key, refused=False)
-                raise
-            await self.complete(user_id, operation, key, status_code, answer)
-        headers = {"Idempotent-Replayed": "true"} if stored is not None else {}
-        if location is not None:
-            headers["Location"] = location(record.resource_id)
-        return JSONResponse(answer, status_code=status_code, headers=headers)
+            return Answer(*stored, resource_id=record.resource_id, replayed=True)
+        try:
+            status_code, answer = await call(record.resource_id)
+        except Problem as problem:
+            await self.finish(user_id, operation, key, refused=problem.status < 500)
+            raise
+        except BaseException:
+            await self.finish(user_id, operation, key, refused=False)
+            raise
+        await self.complete(user_id, operation, key, status_code, answer)
+        return Answer(status_code, answer, resource_id=record.resource_id, replayed=False)
 
     async def find_resource(self, user_id: str, operation: str, resource_id: UUID) -> KeyRecord | None:
         """A completed request of this user that created `resource_id` (e.g. a payment not yet in Query)."""

@@ -63,9 +63,9 @@ def router(deps: BffDeps) -> APIRouter:
             )
             return 202, PaymentAccepted(payment_id=str(payment_id)).model_dump(mode="json", by_alias=True)
 
-        return await deps.keys.run_once(
-            user_id, "payment", idempotency_key, request_body, call, location=lambda pid: f"/api/v1/payments/{pid}"
-        )
+        answer = await deps.keys.run_once(user_id, "payment", idempotency_key, request_body, call)
+        headers = {**answer.headers, "Location": f"/api/v1/payments/{answer.resource_id}"}
+        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
     @r.get(
         "/{payment_id}",

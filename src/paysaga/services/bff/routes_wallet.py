@@ -43,8 +43,9 @@ def router(deps: BffDeps) -> APIRouter:
             answer = TopUpResponse(top_up_id=data["topUpId"], balance=data["balance"], available=data["available"])
             return 201, answer.model_dump(mode="json", by_alias=True)
 
-        return await deps.keys.run_once(
+        answer = await deps.keys.run_once(
             user_id, "top-up", idempotency_key, body.model_dump(mode="json", by_alias=True), call
         )
+        return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
     return r
