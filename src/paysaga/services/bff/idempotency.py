@@ -1,11 +1,9 @@
-"""Idempotency keys of client requests (the `Idempotency-Key` header), per user and operation.
+"""Idempotency keys of client requests (`Idempotency-Key`), per user and operation.
 
 The first request with a key mints the resource id (paymentId, topUpId) every repeat reuses, so
-a repeat after a lost answer hits the same resource. A success is stored and replayed; a refusal
-(4xx) changed nothing and frees the key, unless another request still executes under it
-(`in_flight`: its answer must find the record; a crashed request leaves its count, so its key is
-kept, which is safe); an outage keeps the key, so a retry reuses the resource id. The same key
-with another body is a conflict. Keys are kept `retention` (≥ 24 h).
+a retry after a lost answer hits the same resource. A success is stored and replayed; a refusal
+(4xx) changed nothing and frees the key (see `finish`); an outage keeps it. Another body under
+the same key is a conflict. Keys are kept `retention` (≥ 24 h).
 """
 
 from __future__ import annotations
@@ -104,7 +102,8 @@ class IdempotencyStore:
     async def finish(self, user_id: str, operation: str, key: str, *, refused: bool) -> None:
         """This request ends without an answer to store. A refusal changed nothing: the key is freed,
         unless another request is still executing under it (its answer must find the record, with
-        the same resource id). After an outage the key is kept, so a retry reuses the resource id."""
+        the same resource id). After an outage the key is kept, so a retry reuses the resource id.
+        A request that crashed leaves its count behind: its key is then kept, which is safe."""
         uid = UUID(user_id)
         async with self._db.transaction() as conn:
             left = await repository.leave_key(conn, uid, operation, key)
