@@ -13,6 +13,7 @@ def build_app(deps: BffDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         description="Public REST API: registration, login, wallet and payouts. Errors are RFC 9457 problems.",
         readiness=readiness,
     )
+    app.state.tokens = deps.tokens  # for `deps.current_user`
     for module in (routes_auth, routes_wallet, routes_payments):
         app.include_router(module.router(deps))
     return app

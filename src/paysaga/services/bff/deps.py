@@ -1,9 +1,9 @@
-"""What the BFF's routes need, built once in main.py."""
+"""What the BFF's routes need, built once in main.py, and the request-level dependencies."""
 
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from paysaga.platform.problems import unauthorized
@@ -26,12 +26,21 @@ class BffDeps:
     query: Downstream
     keys: IdempotencyStore
 
-    def user_dependency(self) -> object:
-        """`Annotated[str, Depends(...)]`: the authenticated user's id, or a 401 problem."""
 
-        def current_user(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
-            if credentials is None or credentials.scheme.lower() != "bearer":
-                raise unauthorized("Send `Authorization: Bearer <accessToken>`.")
-            return self.tokens.verify(credentials.credentials)
+def token_issuer(request: Request) -> TokenIssuer:
+    """The issuer `build_app` put on the application."""
+    tokens: TokenIssuer = request.app.state.tokens
+    return tokens
 
-        return Annotated[str, Depends(current_user)]
+
+def current_user(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    tokens: Annotated[TokenIssuer, Depends(token_issuer)],
+) -> str:
+    """The authenticated user's id, or a 401 problem."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized("Send `Authorization: Bearer <accessToken>`.")
+    return tokens.verify(credentials.credentials)
+
+
+CurrentUser = Annotated[str, Depends(current_user)]

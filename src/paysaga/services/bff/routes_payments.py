@@ -9,8 +9,8 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from paysaga.platform.problems import Problem, not_found
-from paysaga.services.bff.deps import BffDeps, IdempotencyKey
-from paysaga.services.bff.idempotency import KeyRecord
+from paysaga.services.bff.deps import BffDeps, CurrentUser, IdempotencyKey
+from paysaga.services.bff.repository import KeyRecord
 from paysaga.services.bff.schemas import PaymentAccepted, PaymentList, PaymentRequest, PaymentResponse
 
 
@@ -43,7 +43,6 @@ def pending_view(payment_id: UUID, record: KeyRecord) -> dict[str, Any]:
 
 def router(deps: BffDeps) -> APIRouter:
     r = APIRouter(prefix="/api/v1/payments", tags=["payments"])
-    User = deps.user_dependency()
 
     @r.post(
         "",
@@ -53,7 +52,7 @@ def router(deps: BffDeps) -> APIRouter:
     )
     async def create_payment(
         body: PaymentRequest,
-        user_id: User,  # type: ignore[valid-type]
+        user_id: CurrentUser,
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         request_body = body.model_dump(mode="json", by_alias=True)
@@ -64,9 +63,9 @@ def router(deps: BffDeps) -> APIRouter:
             )
             return 202, PaymentAccepted(payment_id=str(payment_id)).model_dump(mode="json", by_alias=True)
 
-        return await deps.keys.run_once(
-            user_id, "payment", idempotency_key, request_body, call, location=lambda pid: f"/api/v1/payments/{pid}"
-        )
+        answer = await deps.keys.run_once(user_id, "payment", idempotency_key, request_body, call)
+        headers = {**answer.headers, "Location": f"/api/v1/payments/{answer.resource_id}"}
+        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
     @r.get(
         "/{payment_id}",
@@ -75,7 +74,7 @@ def router(deps: BffDeps) -> APIRouter:
     )
     async def get_payment(
         payment_id: UUID,
-        user_id: User,  # type: ignore[valid-type]
+        user_id: CurrentUser,
         if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
     ) -> Response:
         try:
@@ -97,7 +96,7 @@ def router(deps: BffDeps) -> APIRouter:
 
     @r.get("", response_model=PaymentList, summary="Payment history, newest first")
     async def list_payments(
-        user_id: User,  # type: ignore[valid-type]
+        user_id: CurrentUser,
         limit: int = Query(20, ge=1, le=100),
         cursor: str | None = Query(None, max_length=200),
         status: str | None = Query(None, pattern="^(PENDING|COMPLETED|FAILED)$"),

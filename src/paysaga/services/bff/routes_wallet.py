@@ -6,16 +6,15 @@ from uuid import UUID
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from paysaga.services.bff.deps import BffDeps, IdempotencyKey
+from paysaga.services.bff.deps import BffDeps, CurrentUser, IdempotencyKey
 from paysaga.services.bff.schemas import TopUpRequest, TopUpResponse, WalletResponse
 
 
 def router(deps: BffDeps) -> APIRouter:
     r = APIRouter(prefix="/api/v1/wallet", tags=["wallet"])
-    User = deps.user_dependency()
 
     @r.get("", response_model=WalletResponse)
-    async def get_wallet(user_id: User) -> WalletResponse:  # type: ignore[valid-type]
+    async def get_wallet(user_id: CurrentUser) -> WalletResponse:
         data = (await deps.wallet.request("GET", f"/v1/users/{user_id}/wallet")).json()
         return WalletResponse(
             wallet_id=data["walletId"],
@@ -33,7 +32,7 @@ def router(deps: BffDeps) -> APIRouter:
     )
     async def top_up(
         body: TopUpRequest,
-        user_id: User,  # type: ignore[valid-type]
+        user_id: CurrentUser,
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         async def call(top_up_id: UUID) -> tuple[int, dict[str, Any]]:
@@ -44,8 +43,9 @@ def router(deps: BffDeps) -> APIRouter:
             answer = TopUpResponse(top_up_id=data["topUpId"], balance=data["balance"], available=data["available"])
             return 201, answer.model_dump(mode="json", by_alias=True)
 
-        return await deps.keys.run_once(
+        answer = await deps.keys.run_once(
             user_id, "top-up", idempotency_key, body.model_dump(mode="json", by_alias=True), call
         )
+        return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
     return r

@@ -1,11 +1,7 @@
-"""Wallet rules. `available` is derived (balance - reserved), never stored.
+"""Wallet rules, pure: what a top-up, a reservation and its settlement change.
 
-Money moves in four ways, each a ledger entry:
-- TOP_UP: balance += amount
-- RESERVE (a payment starts): reserved += amount, only if available >= amount
-- PAYOUT (the payment completed): balance -= amount, reserved -= amount
-- RELEASE (the payment failed): reserved -= amount
-so balance = available + reserved always, and neither balance nor available goes below zero.
+`available` is derived (balance - reserved), never stored. Every change is a `Movement`, written
+as one ledger entry, so balance = available + reserved always and neither goes below zero.
 """
 
 from __future__ import annotations
@@ -25,6 +21,38 @@ class ReservationStatus(StrEnum):
     RELEASED = "RELEASED"
 
 
+class LedgerKind(StrEnum):
+    TOP_UP = "TOP_UP"
+    RESERVE = "RESERVE"
+    PAYOUT = "PAYOUT"
+    RELEASE = "RELEASE"
+
+
+# (balance, reserved) per unit of amount, for each kind of movement.
+_DELTAS: dict[LedgerKind, tuple[int, int]] = {
+    LedgerKind.TOP_UP: (1, 0),  # money arrives
+    LedgerKind.RESERVE: (0, 1),  # a payment starts: held, no longer available
+    LedgerKind.PAYOUT: (-1, -1),  # the payment completed: the held money leaves
+    LedgerKind.RELEASE: (0, -1),  # the payment failed: the held money is available again
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One change of a wallet's amounts, and the ledger entry that records it."""
+
+    kind: LedgerKind
+    amount: int
+
+    @property
+    def balance_delta(self) -> int:
+        return _DELTAS[self.kind][0] * self.amount
+
+    @property
+    def reserved_delta(self) -> int:
+        return _DELTAS[self.kind][1] * self.amount
+
+
 @dataclass(frozen=True, slots=True)
 class Wallet:
     wallet_id: UUID
@@ -38,6 +66,17 @@ class Wallet:
     def available(self) -> int:
         return self.balance - self.reserved
 
+    def top_up(self, amount: int) -> Movement:
+        return Movement(LedgerKind.TOP_UP, amount)
+
+    def reserve(self, amount: int, currency: str) -> Movement:
+        """Hold `amount` for a payment; raises CurrencyMismatch or InsufficientFunds."""
+        if currency != self.currency:
+            raise CurrencyMismatch(f"the wallet holds {self.currency}, the payment is in {currency}")
+        if self.available < amount:
+            raise InsufficientFunds(self.available, amount)
+        return Movement(LedgerKind.RESERVE, amount)
+
 
 @dataclass(frozen=True, slots=True)
 class Reservation:
@@ -49,8 +88,20 @@ class Reservation:
     status: ReservationStatus
     created_at: datetime
 
-    def same_request(self, amount: int, currency: str, recipient: dict[str, Any]) -> bool:
-        return (self.amount, self.currency, self.recipient) == (amount, currency, recipient)
+    def check_repeat(self, wallet_id: UUID, amount: int, currency: str, recipient: dict[str, Any]) -> None:
+        """A reservation request for this payment again: fine if identical, else ReservationConflict."""
+        if (self.wallet_id, self.amount, self.currency, self.recipient) != (wallet_id, amount, currency, recipient):
+            raise ReservationConflict(f"payment {self.payment_id} was reserved with other details")
+
+    def settle(self, outcome: ReservationStatus) -> Movement | None:
+        """The payment's outcome (COMMITTED: paid out, RELEASED: failed) moves the held money once;
+        None when the reservation is already settled (applying it again would move money twice)."""
+        if outcome is ReservationStatus.RESERVED:
+            raise ValueError("a reservation settles as COMMITTED or RELEASED")
+        if self.status is not ReservationStatus.RESERVED:
+            return None
+        kind = LedgerKind.PAYOUT if outcome is ReservationStatus.COMMITTED else LedgerKind.RELEASE
+        return Movement(kind, self.amount)
 
 
 class WalletError(Exception):

@@ -21,10 +21,7 @@ from paysaga.platform.consumer import Delivery
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.wallet import repository
 from paysaga.services.wallet.domain import (
-    CurrencyMismatch,
-    InsufficientFunds,
     Reservation,
-    ReservationConflict,
     ReservationStatus,
     TopUpConflict,
     Wallet,
@@ -75,8 +72,9 @@ async def top_up(cmd: TopUp, uow: UnitOfWork) -> Wallet:
             amount=cmd.amount,
             at=datetime.now(UTC),
         )
-        wallet = await repository.change_amounts(uow.conn, wallet.wallet_id, balance_delta=cmd.amount, reserved_delta=0)
-        await repository.add_ledger_entry(uow.conn, wallet, kind="TOP_UP", amount=cmd.amount, reference=cmd.top_up_id)
+        wallet = await repository.apply_movement(
+            uow.conn, wallet.wallet_id, wallet.top_up(cmd.amount), reference=cmd.top_up_id
+        )
         await uow.commit()
     log.info("wallet.topped_up", wallet_id=str(wallet.wallet_id), amount=cmd.amount)
     return wallet
@@ -103,15 +101,9 @@ async def reserve_funds(cmd: ReserveFunds, uow: UnitOfWork) -> tuple[Reservation
             raise WalletNotFound(f"user {cmd.user_id} has no wallet")
         existing = await repository.find_reservation(uow.conn, cmd.payment_id)
         if existing is not None:
-            if existing.wallet_id != wallet.wallet_id or not existing.same_request(
-                cmd.amount, cmd.currency, cmd.recipient
-            ):
-                raise ReservationConflict(f"payment {cmd.payment_id} was reserved with other details")
+            existing.check_repeat(wallet.wallet_id, cmd.amount, cmd.currency, cmd.recipient)
             return existing, False
-        if cmd.currency != wallet.currency:
-            raise CurrencyMismatch(f"the wallet holds {wallet.currency}, the payment is in {cmd.currency}")
-        if wallet.available < cmd.amount:
-            raise InsufficientFunds(wallet.available, cmd.amount)
+        movement = wallet.reserve(cmd.amount, cmd.currency)
         now = datetime.now(UTC)
         await repository.insert_reservation(
             uow.conn,
@@ -122,8 +114,7 @@ async def reserve_funds(cmd: ReserveFunds, uow: UnitOfWork) -> tuple[Reservation
             recipient=cmd.recipient,
             created_at=now,
         )
-        wallet = await repository.change_amounts(uow.conn, wallet.wallet_id, balance_delta=0, reserved_delta=cmd.amount)
-        await repository.add_ledger_entry(uow.conn, wallet, kind="RESERVE", amount=cmd.amount, reference=cmd.payment_id)
+        wallet = await repository.apply_movement(uow.conn, wallet.wallet_id, movement, reference=cmd.payment_id)
         uow.publish(
             PaymentInitiated(
                 payment_id=str(cmd.payment_id),
@@ -157,7 +148,8 @@ async def _settle(uow: UnitOfWork, payment_id: UUID, outcome: ReservationStatus)
     reservation = await repository.find_reservation(uow.conn, payment_id, lock=True)
     if reservation is None:
         raise UnknownReservation(f"no reservation for payment {payment_id}")
-    if reservation.status is not ReservationStatus.RESERVED:
+    movement = reservation.settle(outcome)
+    if movement is None:  # already settled
         if reservation.status is not outcome:
             log.error(
                 "wallet.conflicting_outcome",
@@ -165,15 +157,8 @@ async def _settle(uow: UnitOfWork, payment_id: UUID, outcome: ReservationStatus)
                 settled=reservation.status,
                 incoming=outcome,
             )
-        return  # already settled: applying it again would move money twice
-    if outcome is ReservationStatus.COMMITTED:
-        balance_delta, kind = -reservation.amount, "PAYOUT"
-    else:
-        balance_delta, kind = 0, "RELEASE"
-    wallet = await repository.change_amounts(
-        uow.conn, reservation.wallet_id, balance_delta=balance_delta, reserved_delta=-reservation.amount
-    )
-    await repository.add_ledger_entry(uow.conn, wallet, kind=kind, amount=reservation.amount, reference=payment_id)
+        return
+    wallet = await repository.apply_movement(uow.conn, reservation.wallet_id, movement, reference=payment_id)
     await repository.settle_reservation(uow.conn, payment_id, outcome)
     log.info("wallet.settled", payment_id=str(payment_id), outcome=outcome, balance=wallet.balance)
 

@@ -1,8 +1,7 @@
-"""Wallet queries. Only this module speaks SQL to the wallet database.
+"""Wallet queries: the only SQL of the wallet service.
 
-Every change of a wallet's amounts is one conditional UPDATE (the row lock serialises writers
-of one wallet; the WHERE clause and the table's CHECKs keep the amounts valid) followed by its
-ledger entry in the same transaction.
+A change of a wallet's amounts is one UPDATE (the row lock serialises the writers of a wallet,
+the table's CHECKs keep the amounts valid) and its ledger entry, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from paysaga.services.wallet.domain import Reservation, ReservationStatus, Wallet
+from paysaga.services.wallet.domain import Movement, Reservation, ReservationStatus, Wallet
 
 _COLUMNS = "wallet_id, user_id, currency, balance, reserved, created_at"
 
@@ -44,32 +43,27 @@ async def lock_by_user(conn: asyncpg.Connection, user_id: UUID) -> Wallet | None
     return Wallet(**row) if row else None
 
 
-async def change_amounts(
-    conn: asyncpg.Connection, wallet_id: UUID, *, balance_delta: int, reserved_delta: int
-) -> Wallet:
+async def apply_movement(conn: asyncpg.Connection, wallet_id: UUID, movement: Movement, *, reference: UUID) -> Wallet:
+    """Change the wallet's amounts by the movement and write its ledger entry; the wallet after it."""
     row = await conn.fetchrow(
         f"UPDATE wallets SET balance = balance + $2, reserved = reserved + $3, updated_at = now()"
         f" WHERE wallet_id = $1 RETURNING {_COLUMNS}",
         wallet_id,
-        balance_delta,
-        reserved_delta,
+        movement.balance_delta,
+        movement.reserved_delta,
     )
-    return Wallet(**row)
-
-
-async def add_ledger_entry(
-    conn: asyncpg.Connection, wallet: Wallet, *, kind: str, amount: int, reference: UUID
-) -> None:
+    wallet = Wallet(**row)
     await conn.execute(
         "INSERT INTO wallet_ledger (wallet_id, kind, amount, balance_after, reserved_after, reference)"
         " VALUES ($1, $2, $3, $4, $5, $6)",
         wallet.wallet_id,
-        kind,
-        amount,
+        movement.kind.value,
+        movement.amount,
         wallet.balance,
         wallet.reserved,
         reference,
     )
+    return wallet
 
 
 async def find_reservation(conn: asyncpg.Connection, payment_id: UUID, *, lock: bool = False) -> Reservation | None:
