@@ -1,4 +1,5 @@
-"""The conventions the Wallet and BFF code keeps: SQL only in repository.py, pure wallet rules."""
+"""The conventions every service keeps (docs/conventions.md): SQL only in `repository.py` or
+`store.py` (and migrations); `domain.py` is plain Python, with no driver, framework or client."""
 
 import ast
 import re
@@ -19,8 +20,15 @@ DRIVERS_AND_FRAMEWORKS = (  # the rules are plain Python: no I/O of any kind
     "starlette",
     "httpx",
     "confluent_kafka",
-    "paysaga.platform",
+    "aiohttp",
+    "grpc",
+    "duckdb",
+    "paysaga.platform.db",
+    "paysaga.platform.http",
+    "paysaga.platform.kafka",
+    "paysaga.platform.unit_of_work",
 )
+ALL = sorted(p.name for p in SERVICES.iterdir() if (p / "__init__.py").exists())
 
 
 def string_constants(path: Path) -> list[str]:
@@ -41,21 +49,22 @@ def imported_modules(path: Path) -> set[str]:
     return modules
 
 
-@pytest.mark.parametrize("service", ["wallet", "bff"])
+@pytest.mark.parametrize("service", ALL)
 def test_sql_lives_only_in_the_repository(service: str) -> None:
     root = SERVICES / service
     offenders = [
         f"{path.relative_to(root)}: {text[:60]!r}"
         for path in sorted(root.rglob("*.py"))
-        if path.name != "repository.py" and "migrations" not in path.relative_to(root).parts
+        if path.name not in ("repository.py", "store.py") and "migrations" not in path.relative_to(root).parts
         for text in string_constants(path)
         if SQL.search(text)
     ]
     assert offenders == []
 
 
-def test_the_wallet_rules_import_no_driver_framework_or_client() -> None:
-    imported = imported_modules(SERVICES / "wallet" / "domain.py")
+@pytest.mark.parametrize("service", [s for s in ALL if (SERVICES / s / "domain.py").exists()])
+def test_the_rules_import_no_driver_framework_or_client(service: str) -> None:
+    imported = imported_modules(SERVICES / service / "domain.py")
     assert [m for m in imported if m.startswith(DRIVERS_AND_FRAMEWORKS)] == []
 
 
