@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
 
 if TYPE_CHECKING:
-    from paysaga.services.payment.repository import Payment
+    from paysaga.services.payment.domain import Payment
 
 
 class FraudUnavailable(Exception):
