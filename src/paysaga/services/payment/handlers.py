@@ -18,7 +18,7 @@ from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.payment import outcomes, repository
 from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES, Payment, Status, retry_delay
-from paysaga.services.payment.fraud_client import FraudClient, FraudUnavailable
+from paysaga.services.payment.fraud_client import FraudCheck, FraudUnavailable
 from paysaga.services.payment.outcomes import SOURCE, apply_provider_status, now
 from paysaga.services.payment.provider_client import (
     PayoutDeclined,
@@ -83,7 +83,7 @@ async def apply_callback(event: ProviderCallbackReceived, uow: UnitOfWork, deliv
 class Steps:
     """One step of a due payment at a time: fraud check, submission, status inquiry."""
 
-    def __init__(self, db: Database, fraud: FraudClient, provider: ProviderClient, settings: PaymentSettings) -> None:
+    def __init__(self, db: Database, fraud: FraudCheck, provider: ProviderClient, settings: PaymentSettings) -> None:
         self.db = db
         self.fraud = fraud
         self.provider = provider

@@ -34,9 +34,8 @@ class EarlyCallback:
 async def add(conn: asyncpg.Connection, payment: Payment) -> bool:
     """Record a new payment; False if it was already recorded."""
     inserted = await conn.fetchval(
-        "INSERT INTO payments (payment_id, user_id, wallet_id, amount, currency, recipient, status, created_at,"
-        " next_attempt_at, deadline_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        " ON CONFLICT (payment_id) DO NOTHING RETURNING true",
+        f"INSERT INTO payments ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+        " $15, $16, $17, $18) ON CONFLICT (payment_id) DO NOTHING RETURNING true",
         payment.payment_id,
         payment.user_id,
         payment.wallet_id,
@@ -44,9 +43,17 @@ async def add(conn: asyncpg.Connection, payment: Payment) -> bool:
         payment.currency,
         payment.recipient,
         payment.status.value,
-        payment.created_at,
+        payment.provider_txn_id,
+        payment.error_code,
+        payment.attempts,
+        payment.last_error,
         payment.next_attempt_at,
+        payment.created_at,
+        payment.submitted_at,
         payment.deadline_at,
+        payment.completed_at,
+        payment.late_inquiry_at,
+        payment.late_inquiry_until,
     )
     return bool(inserted)
 
