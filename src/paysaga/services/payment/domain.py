@@ -1,20 +1,27 @@
-"""The payment state machine (SPEC §4 steps 5-8), as pure rules.
+"""The payment aggregate and its state machine (SPEC §4 steps 5-8), as pure code.
 
     RECEIVED ──fraud allow──▶ CHECKED ──provider accepted──▶ SUBMITTED ──SUCCESS──▶ COMPLETED
         │                        │                               │
         └─fraud deny─▶ FAILED    └─provider declined─▶ FAILED    ├─FAILED callback─▶ FAILED
           (FRAUD_SUSPECTED)        (PROVIDER_REJECTED)           └─deadline, inquiry not final─▶ FAILED(TIMEOUT)
 
-Anti-Fraud or provider outages keep the payment in its state and retry with backoff (the same
-paymentId is the provider's idempotency key, so a retried submission never pays twice), until the
-hard deadline, which fails it with TIMEOUT. A final state never changes; callbacks that disagree
-with it become reconciliation cases.
+Outages postpone a step (the paymentId is the provider's idempotency key, so a retried submission
+never pays twice) until the hard deadline. A final state never changes: a provider answer that
+disagrees with it opens a reconciliation case. Time is passed in (`now`); nothing here does I/O.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from paysaga.contracts.events import Event, PaymentCompleted, PaymentFailed
+
+FINAL_PROVIDER_STATUSES = ("SUCCESS", "FAILED")
 
 
 class Status(StrEnum):
@@ -41,13 +48,34 @@ class CaseKind(StrEnum):
     CONFLICTING_CALLBACK = "CONFLICTING_CALLBACK"  # a FAILED callback for a completed payment
 
 
+class Answer(StrEnum):
+    """What a provider's final status did to a payment."""
+
+    FINALIZED = "FINALIZED"  # it ended the payment
+    DUPLICATE = "DUPLICATE"  # it agrees with the payment's final state
+    CASE = "CASE"  # it disagrees with the final state: a reconciliation case
+
+
+class IllegalTransition(Exception):
+    """A change the payment's state does not allow (a bug in the caller, never retried into success)."""
+
+    def __init__(self, payment: Payment, change: str) -> None:
+        super().__init__(f"payment {payment.payment_id} in {payment.status}: cannot {change}")
+        self.status = payment.status
+        self.change = change
+
+
+class NotAProviderStatus(ValueError):
+    """A provider status that does not end a payout (PROCESSING, or garbage) applied as if it did."""
+
+
 def outcome_of_callback(status: str) -> tuple[Status, ErrorCode | None]:
     """What a provider's final status (callback or inquiry) makes of a submitted payment."""
     if status == "SUCCESS":
         return Status.COMPLETED, None
     if status == "FAILED":
         return Status.FAILED, ErrorCode.PROVIDER_DECLINED
-    raise ValueError(f"not a final provider status: {status!r}")
+    raise NotAProviderStatus(f"not a final provider status: {status!r}")
 
 
 def callback_case(current: Status, callback_status: str) -> CaseKind | None:
@@ -64,3 +92,228 @@ def retry_delay(attempt: int, *, initial: float, maximum: float) -> float:
     """Exponential backoff with full jitter in [delay/2, delay]."""
     delay = min(maximum, initial * 2 ** max(0, attempt - 1))
     return delay * random.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A reconciliation case to open: the provider's answer disagrees with a final payment."""
+
+    kind: CaseKind
+    payment_id: UUID
+    provider_txn_id: str
+    payment_status: Status
+    error_code: str | None
+    callback_status: str
+
+
+def _after(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)
+
+
+@dataclass(slots=True, eq=False)
+class Payment:
+    """One payout and where it stands. Methods change it and collect the events and cases to write
+    with it (`events`, `cases`); the repository loads and saves it, the caller holds its row lock."""
+
+    payment_id: UUID
+    user_id: UUID
+    wallet_id: UUID
+    amount: int
+    currency: str
+    recipient: dict[str, Any]
+    status: Status
+    provider_txn_id: str | None
+    error_code: str | None
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None  # when the worker takes its next step; None once final
+    created_at: datetime
+    submitted_at: datetime | None
+    deadline_at: datetime
+    completed_at: datetime | None
+    late_inquiry_at: datetime | None = None  # a timed-out payout the provider is still asked about
+    late_inquiry_until: datetime | None = None
+    events: list[Event] = field(default_factory=list, repr=False)
+    cases: list[Case] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        payment_id: UUID,
+        user_id: UUID,
+        wallet_id: UUID,
+        amount: int,
+        currency: str,
+        recipient: dict[str, Any],
+        created_at: datetime,
+        now: datetime,
+        deadline_seconds: float,
+    ) -> Payment:
+        """A new payment, due for its first step now; it must end by the hard deadline."""
+        return cls(
+            payment_id=payment_id,
+            user_id=user_id,
+            wallet_id=wallet_id,
+            amount=amount,
+            currency=currency,
+            recipient=recipient,
+            status=Status.RECEIVED,
+            provider_txn_id=None,
+            error_code=None,
+            attempts=0,
+            last_error=None,
+            next_attempt_at=now,
+            created_at=created_at,
+            submitted_at=None,
+            deadline_at=_after(now, deadline_seconds),
+            completed_at=None,
+        )
+
+    def past_deadline(self, now: datetime) -> bool:
+        return now >= self.deadline_at
+
+    # --- the worker's steps ---------------------------------------------------------------------
+
+    def fraud_allowed(self, now: datetime) -> None:
+        """Anti-Fraud allowed it: submit it to the provider at once."""
+        self._require(Status.RECEIVED, "pass the fraud check")
+        self._advance(Status.CHECKED, next_attempt_at=now)
+
+    def fraud_denied(self, now: datetime) -> None:
+        self._require(Status.RECEIVED, "be denied by Anti-Fraud")
+        self._finish(Status.FAILED, ErrorCode.FRAUD_SUSPECTED, now)
+
+    def accepted(self, provider_txn_id: str, now: datetime, *, inquiry_after_seconds: float) -> None:
+        """The provider accepted the payout: wait for its callback, ask about it if none comes."""
+        self._require(Status.CHECKED, "be accepted by the provider")
+        self._advance(Status.SUBMITTED, next_attempt_at=_after(now, inquiry_after_seconds))
+        self.provider_txn_id = provider_txn_id
+        self.submitted_at = now
+
+    def declined(self, now: datetime) -> None:
+        """The provider refused the payout outright (400/422): it was never made."""
+        self._require(Status.CHECKED, "be declined by the provider")
+        self._finish(Status.FAILED, ErrorCode.PROVIDER_REJECTED, now)
+
+    def postpone(self, now: datetime, *, delay: float, error: str | None) -> None:
+        """The step failed for now (an outage) or has to wait: try again after `delay`, but no later
+        than the deadline, which is then handled on time."""
+        if self.status.final:
+            raise IllegalTransition(self, "be postponed")
+        self.attempts += 1
+        self.last_error = error
+        self.next_attempt_at = min(_after(now, delay), max(self.deadline_at, now))
+
+    def time_out(self, now: datetime) -> None:
+        """The hard deadline passed before the provider accepted the payout (a submitted payment
+        times out through its inquiry: `inquiry_answered`)."""
+        if self.status not in (Status.RECEIVED, Status.CHECKED):
+            raise IllegalTransition(self, "time out before its inquiry")
+        self._expire(now)
+
+    def inquiry_answered(
+        self,
+        provider_status: str | None,
+        now: datetime,
+        *,
+        interval_seconds: float,
+        late_inquiry_in: float,
+        late_inquiry_for: float,
+    ) -> Answer | None:
+        """The status inquiry of a submitted payment (`None`: the provider did not answer). A final
+        status ends it; else the deadline does; else it is asked again after `interval_seconds`."""
+        self._require(Status.SUBMITTED, "be inquired about")
+        if provider_status in FINAL_PROVIDER_STATUSES:
+            assert provider_status is not None
+            return self.provider_answered(provider_status, now)
+        if self.past_deadline(now):
+            # The provider may settle it yet, and its callback may be lost: keep asking (late_inquiries.py).
+            self._expire(now)
+            self.late_inquiry_at = _after(now, late_inquiry_in)
+            self.late_inquiry_until = _after(now, late_inquiry_for)
+            return None
+        remaining = (self.deadline_at - now).total_seconds()
+        self.postpone(now, delay=min(interval_seconds, remaining), error=f"inquiry: {provider_status or 'no answer'}")
+        return None
+
+    # --- the provider's final answers (callbacks, inquiries) ------------------------------------
+
+    def provider_answered(self, provider_status: str, now: datetime) -> Answer:
+        """A final provider status (SUCCESS or FAILED) for this payment's payout. It ends a submitted
+        payment; a final one keeps its state, and opens a case if the answer disagrees with it.
+        Any answer ends the follow-up inquiries."""
+        status, error = outcome_of_callback(provider_status)
+        if self.provider_txn_id is None or not (self.status is Status.SUBMITTED or self.status.final):
+            raise IllegalTransition(self, f"take a {provider_status} answer before it was submitted")
+        if self.status is Status.SUBMITTED:
+            self._finish(status, error, now)
+            return Answer.FINALIZED
+        self.end_late_inquiry()
+        kind = callback_case(self.status, provider_status)
+        if kind is None:
+            return Answer.DUPLICATE
+        self.cases.append(
+            Case(kind, self.payment_id, self.provider_txn_id, self.status, self.error_code, provider_status)
+        )
+        return Answer.CASE
+
+    def attach_provider_txn(self, provider_txn_id: str) -> bool:
+        """The provider's id of a payout whose answers never reached us (orphans.py): kept, never
+        replaced. True if it was new."""
+        if self.provider_txn_id == provider_txn_id:
+            return False
+        if self.provider_txn_id is not None:
+            raise IllegalTransition(self, f"take a second provider txn id {provider_txn_id}")
+        self.provider_txn_id = provider_txn_id
+        return True
+
+    def end_late_inquiry(self) -> None:
+        self.late_inquiry_at = None
+        self.late_inquiry_until = None
+
+    def late_inquiry_expired(self, now: datetime) -> bool:
+        return self.late_inquiry_until is not None and now >= self.late_inquiry_until
+
+    # --- bookkeeping ----------------------------------------------------------------------------
+
+    def take_events(self) -> list[Event]:
+        events, self.events = self.events, []
+        return events
+
+    def take_cases(self) -> list[Case]:
+        cases, self.cases = self.cases, []
+        return cases
+
+    def _require(self, expected: Status, change: str) -> None:
+        if self.status is not expected:
+            raise IllegalTransition(self, change)
+
+    def _advance(self, status: Status, *, next_attempt_at: datetime) -> None:
+        """A step forward: a new step starts with no attempts behind it."""
+        self.status = status
+        self.attempts = 0
+        self.last_error = None
+        self.next_attempt_at = next_attempt_at
+
+    def _expire(self, now: datetime) -> None:
+        if not self.past_deadline(now):
+            raise IllegalTransition(self, f"time out before its deadline {self.deadline_at.isoformat()}")
+        self._finish(Status.FAILED, ErrorCode.TIMEOUT, now)
+
+    def _finish(self, status: Status, error: ErrorCode | None, now: datetime) -> None:
+        self.status = status
+        self.error_code = error.value if error else None
+        self.completed_at = now
+        self.next_attempt_at = None
+        pid = str(self.payment_id)
+        if status is Status.COMPLETED:
+            assert self.provider_txn_id is not None
+            self.events.append(PaymentCompleted(payment_id=pid, provider_txn_id=self.provider_txn_id, completed_at=now))
+        else:
+            assert error is not None
+            self.events.append(
+                PaymentFailed(
+                    payment_id=pid, provider_txn_id=self.provider_txn_id, error_code=error.value, completed_at=now
+                )
+            )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
 
 if TYPE_CHECKING:
-    from paysaga.services.payment.repository import Payment
+    from paysaga.services.payment.domain import Payment
 
 
 class FraudUnavailable(Exception):
@@ -23,6 +23,12 @@ class FraudVerdict:
     allowed: bool
     reason: str
     score: float
+
+
+class FraudCheck(Protocol):
+    """What the worker needs of Anti-Fraud (tests pass a fake)."""
+
+    async def check(self, payment: Payment) -> FraudVerdict: ...
 
 
 class FraudClient:

@@ -1,4 +1,4 @@
-"""Payment use cases: record a payment, advance it step by step, apply callbacks, reconcile.
+"""Payment use cases: record a payment, apply a callback, and the worker's steps.
 
 Every state change, and the event it raises, is one transaction on the locked payment row.
 External calls (Anti-Fraud, the provider) happen outside any transaction; their result is applied
@@ -7,69 +7,31 @@ only if the payment is still in the state the call was made for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 import structlog
 
-from paysaga.contracts.events import (
-    PaymentCompleted,
-    PaymentFailed,
-    PaymentInitiated,
-    ProviderCallbackReceived,
-)
+from paysaga.contracts.events import PaymentInitiated, ProviderCallbackReceived
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
-from paysaga.services.payment import repository
-from paysaga.services.payment.domain import (
-    ErrorCode,
-    Status,
-    callback_case,
-    outcome_of_callback,
-    retry_delay,
-)
-from paysaga.services.payment.fraud_client import FraudClient, FraudUnavailable
+from paysaga.services.payment import outcomes, repository
+from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES, Payment, Status, retry_delay
+from paysaga.services.payment.fraud_client import FraudCheck, FraudUnavailable
+from paysaga.services.payment.outcomes import SOURCE, apply_provider_status, now
 from paysaga.services.payment.provider_client import (
-    FINAL_STATUSES,
     PayoutDeclined,
     ProviderClient,
     ProviderMisconfigured,
     ProviderUnavailable,
 )
-from paysaga.services.payment.repository import Payment
 from paysaga.services.payment.settings import PaymentSettings
 
 log = structlog.get_logger("paysaga.payment")
-SOURCE = "/paysaga/payment"
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-async def _finalize(
-    uow: UnitOfWork, payment: Payment, status: Status, error: ErrorCode | None, txn: str | None
-) -> None:
-    """Write the final state and queue its event; the caller holds the row lock."""
-    at = _now()
-    await repository.finish(uow.conn, payment.payment_id, status, error, at)
-    pid = str(payment.payment_id)
-    if status is Status.COMPLETED:
-        assert txn is not None
-        uow.publish(PaymentCompleted(payment_id=pid, provider_txn_id=txn, completed_at=at))
-    else:
-        assert error is not None
-        uow.publish(PaymentFailed(payment_id=pid, provider_txn_id=txn, error_code=error.value, completed_at=at))
-    log_method = log.info if status is Status.COMPLETED else log.warning
-    log_method(
-        "payment.final",
-        payment_id=str(payment.payment_id),
-        status=status,
-        error_code=error,
-        provider_txn_id=txn,
-    )
+# A step on the locked payment, given the transaction it runs in; it saves what it changed.
+Step = Callable[[UnitOfWork, Payment], Awaitable[None]]
 
 
 # --- event entry points -------------------------------------------------------------------------
@@ -78,8 +40,7 @@ async def _finalize(
 def record_payment_handler(settings: PaymentSettings, wake: Callable[[], None]):  # noqa: ANN201
     async def record_payment(event: PaymentInitiated, uow: UnitOfWork, delivery: Delivery) -> None:
         """PaymentInitiated → a payment due for its first step (the worker picks it up at once)."""
-        created = await repository.insert_received(
-            uow.conn,
+        payment = Payment.receive(
             payment_id=UUID(event.payment_id),
             user_id=UUID(event.user_id),
             wallet_id=UUID(event.wallet_id),
@@ -87,9 +48,10 @@ def record_payment_handler(settings: PaymentSettings, wake: Callable[[], None]):
             currency=event.currency,
             recipient=event.recipient.model_dump(by_alias=True),
             created_at=event.created_at,
+            now=now(),
             deadline_seconds=settings.deadline_seconds,
         )
-        if created:
+        if await repository.add(uow.conn, payment):
             uow.after_commit(wake)
             log.info("payment.received", payment_id=event.payment_id, amount=event.amount)
 
@@ -115,44 +77,17 @@ async def apply_callback(event: ProviderCallbackReceived, uow: UnitOfWork, deliv
     await apply_provider_status(uow, payment, event.status, txn)
 
 
-async def apply_provider_status(uow: UnitOfWork, payment: Payment, provider_status: str, txn: str) -> None:
-    if payment.status is Status.SUBMITTED:
-        status, error = outcome_of_callback(provider_status)
-        await _finalize(uow, payment, status, error, txn)
-        return
-    if payment.status.final and payment.late_inquiry_at is not None:
-        await repository.end_late_inquiry(uow.conn, payment.payment_id)  # the provider has answered
-    case = callback_case(payment.status, provider_status) if payment.status.final else None
-    if case is None:
-        log.info("payment.duplicate_callback", payment_id=str(payment.payment_id), status=provider_status)
-        return
-    if await repository.open_case(uow.conn, payment, case, provider_status, txn):
-        log.error(
-            "payment.reconciliation_case",
-            kind=case,
-            payment_id=str(payment.payment_id),
-            provider_txn_id=txn,
-            payment_status=payment.status,
-            error_code=payment.error_code,
-            provider_status=provider_status,
-            action="money may have left at the provider while the wallet released it: reconcile by hand",
-        )
-
-
 # --- worker steps -------------------------------------------------------------------------------
 
 
 class Steps:
     """One step of a due payment at a time: fraud check, submission, status inquiry."""
 
-    def __init__(self, db: Database, fraud: FraudClient, provider: ProviderClient, settings: PaymentSettings) -> None:
+    def __init__(self, db: Database, fraud: FraudCheck, provider: ProviderClient, settings: PaymentSettings) -> None:
         self.db = db
         self.fraud = fraud
         self.provider = provider
         self.settings = settings
-
-    def _uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db, source=SOURCE)
 
     async def advance(self, payment: Payment) -> None:
         """Take the payment as far as it can go now."""
@@ -163,28 +98,48 @@ class Steps:
         elif payment.status is Status.SUBMITTED:
             await self.inquire(payment)
 
-    async def _postpone(self, payment: Payment, error: str | None, delay: float | None = None) -> None:
-        delay = (
-            delay
-            if delay is not None
-            else retry_delay(
-                payment.attempts + 1,
+    async def _locked_step(self, payment: Payment, step: Step, *, txn: str | None = None) -> Payment | None:
+        """Lock the payment and run `step` on it, if it is still in the state it was claimed in: a
+        worker whose lease ran out must not touch what another moved on. `txn`: also hold that
+        provider txn id's lock (see repository.lock_txn_id). The payment after the step, committed;
+        None if it had moved on."""
+        async with UnitOfWork(self.db, source=SOURCE) as uow:
+            if txn is not None:
+                await repository.lock_txn_id(uow.conn, txn)
+            current = await repository.lock(uow.conn, payment.payment_id)
+            if current is None or current.status is not payment.status:
+                return None
+            await step(uow, current)
+            await uow.commit()
+        return current
+
+    async def _postpone(self, payment: Payment, error: str) -> None:
+        """The step's call failed for now: try again after a backoff."""
+
+        async def postpone(uow: UnitOfWork, current: Payment) -> None:
+            delay = retry_delay(
+                current.attempts + 1,
                 initial=self.settings.retry_initial_seconds,
                 maximum=self.settings.retry_max_seconds,
             )
-        )
-        async with self.db.connection() as conn:
-            await repository.postpone(conn, payment.payment_id, status=payment.status, delay=delay, error=error)
+            current.postpone(now(), delay=delay, error=error)
+            await outcomes.save(uow, current)
 
-    async def _timeout_unsent(self, payment: Payment, expected: Status) -> None:
+        await self._locked_step(payment, postpone)
+
+    async def _time_out(self, payment: Payment) -> None:
         """The hard deadline passed before the provider accepted the payout: fail it."""
-        async with self._uow() as uow:
-            current = await repository.lock(uow.conn, payment.payment_id)
-            if current is None or current.status is not expected:
-                return
-            await _finalize(uow, current, Status.FAILED, ErrorCode.TIMEOUT, None)
-            await uow.commit()
-        if expected is Status.CHECKED and (current.last_error or "").startswith("provider:"):
+
+        async def time_out(uow: UnitOfWork, current: Payment) -> None:
+            current.time_out(now())
+            await outcomes.save(uow, current)
+
+        current = await self._locked_step(payment, time_out)
+        if (
+            current is not None
+            and payment.status is Status.CHECKED
+            and (current.last_error or "").startswith("provider:")
+        ):
             # Every submission went unanswered (5xx, timeouts): the provider may still have made the
             # payout. A callback for it is matched later (orphans.py); without one, only a human can ask.
             log.error(
@@ -196,39 +151,37 @@ class Steps:
             )
 
     async def check_fraud(self, payment: Payment) -> Payment | None:
-        if _now() >= payment.deadline_at:
-            await self._timeout_unsent(payment, Status.RECEIVED)
+        """RECEIVED → CHECKED (allowed) or FAILED (denied); Anti-Fraud unavailable: try again later,
+        never through unchecked. The checked payment, still leased, if the worker may go on with it."""
+        if payment.past_deadline(now()):
+            await self._time_out(payment)
             return None
         try:
             verdict = await self.fraud.check(payment)
         except FraudUnavailable as exc:
-            # Never through unchecked: wait for Anti-Fraud to answer.
             log.warning("payment.antifraud_unavailable", payment_id=str(payment.payment_id), error=str(exc))
             await self._postpone(payment, f"anti-fraud: {exc}")
             return None
-        async with self._uow() as uow:
-            current = await repository.lock(uow.conn, payment.payment_id)
-            if current is None or current.status is not Status.RECEIVED:
-                return None
-            if not verdict.allowed:
-                log.warning(
-                    "payment.fraud_denied",
-                    payment_id=str(payment.payment_id),
-                    reason=verdict.reason,
-                    score=verdict.score,
-                )
-                await _finalize(uow, current, Status.FAILED, ErrorCode.FRAUD_SUSPECTED, None)
-                await uow.commit()
-                return None
-            checked = await repository.move(
-                uow.conn, payment.payment_id, Status.CHECKED, next_attempt_in=0, keep_lease=True
+
+        async def apply_verdict(uow: UnitOfWork, current: Payment) -> None:
+            if verdict.allowed:
+                current.fraud_allowed(now())
+                await outcomes.save(uow, current, keep_lease=True)  # the worker submits it next
+                return
+            log.warning(
+                "payment.fraud_denied", payment_id=str(payment.payment_id), reason=verdict.reason, score=verdict.score
             )
-            await uow.commit()
-        return checked
+            current.fraud_denied(now())
+            await outcomes.save(uow, current)
+
+        checked = await self._locked_step(payment, apply_verdict)
+        return checked if checked is not None and checked.status is Status.CHECKED else None
 
     async def submit(self, payment: Payment) -> None:
-        if _now() >= payment.deadline_at:
-            await self._timeout_unsent(payment, Status.CHECKED)
+        """CHECKED → SUBMITTED (accepted; callbacks that came first are applied now) or FAILED
+        (declined); no definite answer: try again later with the same paymentId."""
+        if payment.past_deadline(now()):
+            await self._time_out(payment)
             return
         try:
             txn = await self.provider.submit(
@@ -246,67 +199,46 @@ class Steps:
             )
             await self._postpone(payment, f"provider: {exc}")
             return
-        except PayoutDeclined as exc:
-            async with self._uow() as uow:
-                current = await repository.lock(uow.conn, payment.payment_id)
-                if current is not None and current.status is Status.CHECKED:
-                    log.warning("payment.provider_rejected", payment_id=str(payment.payment_id), error=str(exc))
-                    await _finalize(uow, current, Status.FAILED, ErrorCode.PROVIDER_REJECTED, None)
-                    await uow.commit()
+        except PayoutDeclined as declined:
+            reason = str(declined)
+
+            async def decline(uow: UnitOfWork, current: Payment) -> None:
+                log.warning("payment.provider_rejected", payment_id=str(payment.payment_id), error=reason)
+                current.declined(now())
+                await outcomes.save(uow, current)
+
+            await self._locked_step(payment, decline)
             return
-        async with self._uow() as uow:
-            await repository.lock_txn_id(uow.conn, txn)
-            current = await repository.lock(uow.conn, payment.payment_id)
-            if current is None or current.status is not Status.CHECKED:
-                return
-            submitted = await repository.move(
-                uow.conn,
-                payment.payment_id,
-                Status.SUBMITTED,
-                provider_txn_id=txn,
-                next_attempt_in=self.settings.inquiry_after_seconds,
-            )
+
+        async def accept(uow: UnitOfWork, current: Payment) -> None:
+            current.accepted(txn, now(), inquiry_after_seconds=self.settings.inquiry_after_seconds)
+            await outcomes.save(uow, current)
             log.info("payment.submitted", payment_id=str(payment.payment_id), provider_txn_id=txn)
-            early = await repository.take_early_callbacks(uow.conn, txn)
-            for callback in sorted(early, key=lambda c: c["received_at"]):
-                await apply_provider_status(uow, submitted, callback["status"], txn)
-                relocked = await repository.lock(uow.conn, payment.payment_id)
-                assert relocked is not None
-                submitted = relocked
-            await uow.commit()
+            for callback in await repository.take_early_callbacks(uow.conn, txn):
+                await apply_provider_status(uow, current, callback.status, txn)
+
+        await self._locked_step(payment, accept, txn=txn)
 
     async def inquire(self, payment: Payment) -> None:
+        """SUBMITTED, no callback yet: ask the provider. A final status ends it, else the deadline
+        does (TIMEOUT, and the provider is asked again later: late_inquiries.py)."""
         assert payment.provider_txn_id is not None
         try:
             provider_status: str | None = await self.provider.status(payment.provider_txn_id)
         except ProviderUnavailable as exc:
             log.warning("payment.inquiry_failed", payment_id=str(payment.payment_id), error=str(exc))
             provider_status = None
-        async with self._uow() as uow:
-            current = await repository.lock(uow.conn, payment.payment_id)
-            if current is None or current.status is not Status.SUBMITTED:
-                return
-            if provider_status in FINAL_STATUSES:
-                assert provider_status is not None
+
+        async def apply_answer(uow: UnitOfWork, current: Payment) -> None:
+            if provider_status in FINAL_PROVIDER_STATUSES:
                 log.info("payment.inquiry_final", payment_id=str(payment.payment_id), status=provider_status)
-                status, error = outcome_of_callback(provider_status)
-                await _finalize(uow, current, status, error, current.provider_txn_id)
-            elif _now() >= current.deadline_at:
-                await _finalize(uow, current, Status.FAILED, ErrorCode.TIMEOUT, current.provider_txn_id)
-                # The provider may settle it yet: keep asking, in case its callback is lost (late_inquiries.py).
-                await repository.schedule_late_inquiry(
-                    uow.conn,
-                    payment.payment_id,
-                    first_in_seconds=self.settings.late_inquiry_interval_seconds,
-                    horizon_seconds=self.settings.late_inquiry_horizon_seconds,
-                )
-            else:
-                remaining = (current.deadline_at - _now()).total_seconds()
-                await repository.postpone(
-                    uow.conn,
-                    payment.payment_id,
-                    status=Status.SUBMITTED,
-                    delay=min(self.settings.inquiry_interval_seconds, remaining),
-                    error=f"inquiry: {provider_status or 'no answer'}",
-                )
-            await uow.commit()
+            current.inquiry_answered(
+                provider_status,
+                now(),
+                interval_seconds=self.settings.inquiry_interval_seconds,
+                late_inquiry_in=self.settings.late_inquiry_interval_seconds,
+                late_inquiry_for=self.settings.late_inquiry_horizon_seconds,
+            )
+            await outcomes.save(uow, current)
+
+        await self._locked_step(payment, apply_answer)

@@ -1,26 +1,21 @@
 """Follow-up inquiries for payouts the provider had not settled when their payment timed out.
 
-A SUBMITTED payment whose inquiries still get PROCESSING at the hard deadline fails with TIMEOUT
-and the wallet releases the money; the provider may settle the payout later. Its callback would
-open a LATE_SUCCESS case, but a callback can be lost for good. So such a payment keeps being
-asked about (`GET /v1/payouts/{txn}`) every `interval_seconds` until the provider gives a final
-status or `horizon_seconds` have passed: a SUCCESS opens the LATE_SUCCESS case (error log, as
-for a late callback); a FAILED confirms the payment's outcome; reaching the horizon without a
-final status is logged at error level for a human. A callback that arrives meanwhile ends the
-inquiries too (handlers.apply_provider_status).
+Such a payment failed with TIMEOUT and the wallet released the money, but the provider may settle
+the payout later and its callback can be lost for good. So it is asked about every
+`interval_seconds` until a final status (a SUCCESS opens a LATE_SUCCESS case), a callback, or its
+horizon, which is logged at error level for a human.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 import structlog
 
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
-from paysaga.services.payment import repository
-from paysaga.services.payment.handlers import SOURCE, apply_provider_status
-from paysaga.services.payment.provider_client import FINAL_STATUSES, ProviderClient, ProviderUnavailable
+from paysaga.services.payment import outcomes, repository
+from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES
+from paysaga.services.payment.outcomes import SOURCE, apply_provider_status, now
+from paysaga.services.payment.provider_client import ProviderClient, ProviderUnavailable
 from paysaga.services.payment.repository import LateInquiry
 
 log = structlog.get_logger("paysaga.payment")
@@ -64,12 +59,13 @@ class LateInquiries:
             payment = await repository.lock(uow.conn, inquiry.payment_id)
             if payment is None or payment.late_inquiry_at is None:
                 return False  # a callback settled it meanwhile
-            if answer in FINAL_STATUSES:
+            if answer in FINAL_PROVIDER_STATUSES:
                 assert answer is not None
                 log.info("payment.late_inquiry_answered", payment_id=pid, provider_txn_id=txn, status=answer)
                 await apply_provider_status(uow, payment, answer, txn)  # ends the inquiries
-            elif datetime.now(UTC) >= inquiry.until:
-                await repository.end_late_inquiry(uow.conn, payment.payment_id)
+            elif payment.late_inquiry_expired(now()):
+                payment.end_late_inquiry()
+                await outcomes.save(uow, payment)
                 log.error(
                     "payment.late_inquiry_gave_up",
                     payment_id=pid,

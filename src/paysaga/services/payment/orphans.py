@@ -1,12 +1,9 @@
-"""Callbacks that no payment claims: the provider made a payout whose answer never reached us.
+"""Callbacks no payment claims: the provider made a payout whose answers never reached us.
 
-A callback for a txn id we have not stored waits in `early_callbacks` for the submission to
-store the id (the usual race, resolved within milliseconds). If the provider's answers to our
-POST were all lost (5xx or timeouts after it had made the payout) until the hard deadline, the
-payment failed with TIMEOUT and no txn id, and the provider's SUCCESS callback would wait for
-ever while the wallet has released the money. This sweep asks the provider which paymentId a
-long-waiting txn id belongs to and applies its callbacks to that payment: a SUCCESS on a FAILED
-payment becomes a LATE_SUCCESS reconciliation case, logged at error level, like any late success.
+If every answer to our POST was lost until the hard deadline, the payment failed with TIMEOUT and
+no txn id, and the provider's SUCCESS callback would wait in `early_callbacks` for ever while the
+wallet released the money. This sweep asks the provider which paymentId a long-waiting txn id
+belongs to and applies its callbacks to that payment (a SUCCESS on a FAILED one: LATE_SUCCESS case).
 """
 
 from __future__ import annotations
@@ -18,8 +15,8 @@ import structlog
 
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
-from paysaga.services.payment import repository
-from paysaga.services.payment.handlers import SOURCE, apply_provider_status
+from paysaga.services.payment import outcomes, repository
+from paysaga.services.payment.outcomes import SOURCE, apply_provider_status
 from paysaga.services.payment.provider_client import ProviderClient, ProviderUnavailable
 
 log = structlog.get_logger("paysaga.payment")
@@ -97,7 +94,8 @@ class OrphanCallbacks:
                 # deadline ends it; either way it is over soon. Look again next round.
                 return _Outcome.WAIT
             callbacks = await repository.take_early_callbacks(uow.conn, txn)
-            await repository.attach_txn_id(uow.conn, payment.payment_id, txn)
+            if payment.attach_provider_txn(txn):
+                await outcomes.save(uow, payment)
             log.warning(
                 "payment.orphan_callback_matched",
                 provider_txn_id=txn,
@@ -105,9 +103,7 @@ class OrphanCallbacks:
                 payment_status=payment.status,
                 callbacks=len(callbacks),
             )
-            for callback in sorted(callbacks, key=lambda c: c["received_at"]):
-                await apply_provider_status(uow, payment, callback["status"], txn)
-                payment = await repository.lock(uow.conn, payment.payment_id)
-                assert payment is not None
+            for callback in callbacks:
+                payment = await apply_provider_status(uow, payment, callback.status, txn)
             await uow.commit()
         return _Outcome.APPLIED

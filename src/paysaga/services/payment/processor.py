@@ -11,8 +11,8 @@ import structlog
 
 from paysaga.platform.lease_loop import LeaseLoop
 from paysaga.services.payment import repository
+from paysaga.services.payment.domain import Payment
 from paysaga.services.payment.handlers import Steps
-from paysaga.services.payment.repository import Payment
 
 log = structlog.get_logger("paysaga.payment.worker")
 

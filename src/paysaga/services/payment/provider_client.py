@@ -7,8 +7,6 @@ from typing import Any
 
 from paysaga.platform.http_client import HttpClient, HttpTransportError
 
-FINAL_STATUSES = ("SUCCESS", "FAILED")
-
 
 @dataclass(frozen=True, slots=True)
 class PayoutState:

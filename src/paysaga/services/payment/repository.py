@@ -1,73 +1,59 @@
-"""Payment queries. Only this module speaks SQL to the payment database."""
+"""Payment's storage: loads and saves payments, claims due work. Only this module speaks SQL to the
+payment database; the rules live in domain.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from paysaga.services.payment.domain import CaseKind, ErrorCode, Status
+from paysaga.services.payment.domain import Case, Payment, Status
 
 _COLUMNS = (
     "payment_id, user_id, wallet_id, amount, currency, recipient, status, provider_txn_id, error_code,"
-    " attempts, last_error, next_attempt_at, created_at, submitted_at, deadline_at, completed_at, late_inquiry_at"
+    " attempts, last_error, next_attempt_at, created_at, submitted_at, deadline_at, completed_at, late_inquiry_at,"
+    " late_inquiry_until"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Payment:
-    payment_id: UUID
-    user_id: UUID
-    wallet_id: UUID
-    amount: int
-    currency: str
-    recipient: dict[str, Any]
-    status: Status
-    provider_txn_id: str | None
-    error_code: str | None
-    attempts: int
-    last_error: str | None
-    next_attempt_at: datetime | None
-    created_at: datetime
-    submitted_at: datetime | None
-    deadline_at: datetime
-    completed_at: datetime | None
-    late_inquiry_at: datetime | None  # a timed-out payout the provider is still asked about (late_inquiries.py)
 
 
 def _payment(row: asyncpg.Record) -> Payment:
     return Payment(**{**row, "status": Status(row["status"])})
 
 
-async def insert_received(
-    conn: asyncpg.Connection,
-    *,
-    payment_id: UUID,
-    user_id: UUID,
-    wallet_id: UUID,
-    amount: int,
-    currency: str,
-    recipient: dict[str, Any],
-    created_at: datetime,
-    deadline_seconds: float,
-) -> bool:
-    """Record a new payment, due for processing now; False if it was already recorded."""
+@dataclass(frozen=True, slots=True)
+class EarlyCallback:
+    """A callback that came before its payment stored the provider's txn id."""
+
+    event_id: str
+    status: str
+    received_at: datetime
+
+
+async def add(conn: asyncpg.Connection, payment: Payment) -> bool:
+    """Record a new payment; False if it was already recorded."""
     inserted = await conn.fetchval(
-        "INSERT INTO payments (payment_id, user_id, wallet_id, amount, currency, recipient, status, created_at,"
-        " next_attempt_at, deadline_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, 'RECEIVED', $7, now(), now() + make_interval(secs => $8))"
-        " ON CONFLICT (payment_id) DO NOTHING RETURNING true",
-        payment_id,
-        user_id,
-        wallet_id,
-        amount,
-        currency,
-        recipient,
-        created_at,
-        deadline_seconds,
+        f"INSERT INTO payments ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+        " $15, $16, $17, $18) ON CONFLICT (payment_id) DO NOTHING RETURNING true",
+        payment.payment_id,
+        payment.user_id,
+        payment.wallet_id,
+        payment.amount,
+        payment.currency,
+        payment.recipient,
+        payment.status.value,
+        payment.provider_txn_id,
+        payment.error_code,
+        payment.attempts,
+        payment.last_error,
+        payment.next_attempt_at,
+        payment.created_at,
+        payment.submitted_at,
+        payment.deadline_at,
+        payment.completed_at,
+        payment.late_inquiry_at,
+        payment.late_inquiry_until,
     )
     return bool(inserted)
 
@@ -106,72 +92,26 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease_seconds: floa
     return [_payment(r) for r in rows]
 
 
-async def move(
-    conn: asyncpg.Connection,
-    payment_id: UUID,
-    status: Status,
-    *,
-    next_attempt_in: float | None,
-    provider_txn_id: str | None = None,
-    keep_lease: bool = False,
-) -> Payment:
-    """Advance a non-final payment (locked by the caller); the next step is due in `next_attempt_in`
-    seconds. `keep_lease`: the worker goes on with the next step itself, so nobody else may claim it."""
-    row = await conn.fetchrow(
-        "UPDATE payments SET status = $2, provider_txn_id = COALESCE($3, provider_txn_id), attempts = 0,"
-        " last_error = NULL, lease_until = CASE WHEN $5 THEN lease_until END, updated_at = now(),"
-        " submitted_at = CASE WHEN $2 = 'SUBMITTED' THEN now() ELSE submitted_at END,"
-        " next_attempt_at = CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4) END"
-        f" WHERE payment_id = $1 RETURNING {_COLUMNS}",
-        payment_id,
-        status.value,
-        provider_txn_id,
-        next_attempt_in,
+async def save(conn: asyncpg.Connection, payment: Payment, *, keep_lease: bool = False) -> None:
+    """Write a payment's state (locked by the caller). The worker's lease ends with it, unless
+    `keep_lease`: the worker goes on with the next step itself, so nobody else may claim it."""
+    await conn.execute(
+        "UPDATE payments SET status = $2, provider_txn_id = $3, error_code = $4, attempts = $5, last_error = $6,"
+        " next_attempt_at = $7, submitted_at = $8, completed_at = $9, late_inquiry_at = $10,"
+        " late_inquiry_until = $11, lease_until = CASE WHEN $12 THEN lease_until END, updated_at = now()"
+        " WHERE payment_id = $1",
+        payment.payment_id,
+        payment.status.value,
+        payment.provider_txn_id,
+        payment.error_code,
+        payment.attempts,
+        payment.last_error,
+        payment.next_attempt_at,
+        payment.submitted_at,
+        payment.completed_at,
+        payment.late_inquiry_at,
+        payment.late_inquiry_until,
         keep_lease,
-    )
-    assert row is not None, "move() of a payment that is not there"
-    return _payment(row)
-
-
-async def finish(
-    conn: asyncpg.Connection, payment_id: UUID, status: Status, error_code: ErrorCode | None, at: datetime
-) -> None:
-    await conn.execute(
-        "UPDATE payments SET status = $2, error_code = $3, completed_at = $4, next_attempt_at = NULL,"
-        " lease_until = NULL, updated_at = now() WHERE payment_id = $1",
-        payment_id,
-        status.value,
-        error_code.value if error_code else None,
-        at,
-    )
-
-
-async def postpone(
-    conn: asyncpg.Connection, payment_id: UUID, *, status: Status, delay: float, error: str | None
-) -> None:
-    """The step failed for now (an outage) or has to wait: try again later. Only while the payment
-    is still in `status`: a worker whose lease ran out must not reschedule what another moved on."""
-    await conn.execute(
-        "UPDATE payments SET attempts = attempts + 1, last_error = $3, lease_until = NULL, updated_at = now(),"
-        " next_attempt_at = LEAST(now() + make_interval(secs => $2), GREATEST(deadline_at, now()))"
-        " WHERE payment_id = $1 AND status = $4",
-        payment_id,
-        delay,
-        error,
-        status.value,
-    )
-
-
-async def schedule_late_inquiry(
-    conn: asyncpg.Connection, payment_id: UUID, *, first_in_seconds: float, horizon_seconds: float
-) -> None:
-    """A payment that timed out while the provider still said PROCESSING: ask again later."""
-    await conn.execute(
-        "UPDATE payments SET late_inquiry_at = now() + make_interval(secs => $2),"
-        " late_inquiry_until = now() + make_interval(secs => $3) WHERE payment_id = $1",
-        payment_id,
-        first_in_seconds,
-        horizon_seconds,
     )
 
 
@@ -179,7 +119,6 @@ async def schedule_late_inquiry(
 class LateInquiry:
     payment_id: UUID
     provider_txn_id: str
-    until: datetime
 
 
 async def claim_late_inquiries(conn: asyncpg.Connection, *, limit: int, next_in_seconds: float) -> list[LateInquiry]:
@@ -189,19 +128,11 @@ async def claim_late_inquiries(conn: asyncpg.Connection, *, limit: int, next_in_
         "UPDATE payments SET late_inquiry_at = now() + make_interval(secs => $2) WHERE payment_id IN ("
         " SELECT payment_id FROM payments WHERE late_inquiry_at <= now()"
         " ORDER BY late_inquiry_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
-        " RETURNING payment_id, provider_txn_id, late_inquiry_until",
+        " RETURNING payment_id, provider_txn_id",
         limit,
         next_in_seconds,
     )
-    return [LateInquiry(r["payment_id"], r["provider_txn_id"], r["late_inquiry_until"]) for r in rows]
-
-
-async def end_late_inquiry(conn: asyncpg.Connection, payment_id: UUID) -> None:
-    await conn.execute(
-        "UPDATE payments SET late_inquiry_at = NULL, late_inquiry_until = NULL, updated_at = now()"
-        " WHERE payment_id = $1",
-        payment_id,
-    )
+    return [LateInquiry(r["payment_id"], r["provider_txn_id"]) for r in rows]
 
 
 async def store_early_callback(
@@ -217,11 +148,13 @@ async def store_early_callback(
     )
 
 
-async def take_early_callbacks(conn: asyncpg.Connection, provider_txn_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def take_early_callbacks(conn: asyncpg.Connection, provider_txn_id: str) -> list[EarlyCallback]:
+    """The callbacks waiting for this txn id, removed, oldest first."""
+    rows = await conn.fetch(
         "DELETE FROM early_callbacks WHERE provider_txn_id = $1 RETURNING event_id, status, received_at",
         provider_txn_id,
     )
+    return sorted((EarlyCallback(**r) for r in rows), key=lambda c: c.received_at)
 
 
 async def stale_early_txns(conn: asyncpg.Connection, *, older_than_seconds: float, limit: int) -> list[str]:
@@ -247,28 +180,17 @@ async def defer_lookup(conn: asyncpg.Connection, provider_txn_id: str, *, second
     )
 
 
-async def attach_txn_id(conn: asyncpg.Connection, payment_id: UUID, provider_txn_id: str) -> None:
-    """Record the provider's id on a payment that never learnt it (its answers were lost)."""
-    await conn.execute(
-        "UPDATE payments SET provider_txn_id = $2, updated_at = now()"
-        " WHERE payment_id = $1 AND provider_txn_id IS NULL",
-        payment_id,
-        provider_txn_id,
-    )
-
-
-async def open_case(
-    conn: asyncpg.Connection, payment: Payment, kind: CaseKind, callback_status: str, provider_txn_id: str
-) -> bool:
+async def add_case(conn: asyncpg.Connection, case: Case) -> bool:
+    """Open a reconciliation case; False if this payment already has one of this kind."""
     opened = await conn.fetchval(
         "INSERT INTO reconciliation_cases (kind, payment_id, provider_txn_id, payment_status, error_code,"
         " callback_status) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (payment_id, kind) DO NOTHING RETURNING true",
-        kind.value,
-        payment.payment_id,
-        provider_txn_id,
-        payment.status.value,
-        payment.error_code,
-        callback_status,
+        case.kind.value,
+        case.payment_id,
+        case.provider_txn_id,
+        case.payment_status.value,
+        case.error_code,
+        case.callback_status,
     )
     return bool(opened)
 

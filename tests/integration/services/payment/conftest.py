@@ -1,6 +1,6 @@
-"""Payment's background jobs against real PostgreSQL: a scratch Payment database (so the running
-test platform's own jobs do not share its rows), and a local HTTP server that plays the provider's
-status inquiry."""
+"""Payment's worker steps and background jobs against real PostgreSQL: a scratch Payment database
+(so the running test platform's own jobs do not share its rows), and a local HTTP server that plays
+the provider."""
 
 from __future__ import annotations
 
@@ -55,8 +55,19 @@ async def provider() -> AsyncIterator[FakeProvider]:
         status = fake.statuses.get(txn, "SUCCESS")
         return web.json_response({"providerTxnId": txn, "paymentId": fake.payouts[txn], "status": status})
 
+    async def submit(request: web.Request) -> web.Response:
+        assert fake is not None
+        payment_id = str((await request.json())["paymentId"])
+        fake.submissions.append((request.headers["Idempotency-Key"], payment_id))
+        if fake.submit_status != 201:
+            return web.json_response({"title": "no"}, status=fake.submit_status)
+        txn = f"ptx_{payment_id}"
+        fake.payouts[txn] = payment_id
+        return web.json_response({"providerTxnId": txn, "status": "PROCESSING"}, status=201)
+
     app = web.Application()
     app.router.add_get("/v1/payouts/{txn}", payout)
+    app.router.add_post("/v1/payouts", submit)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     client = ProviderClient(str(server.make_url("")), api_key="k", callback_url="http://cb", timeout=5)

@@ -12,8 +12,9 @@ from structlog.testing import capture_logs
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.payment import repository
-from paysaga.services.payment.handlers import SOURCE, Steps, apply_provider_status
+from paysaga.services.payment.handlers import Steps
 from paysaga.services.payment.late_inquiries import LateInquiries
+from paysaga.services.payment.outcomes import SOURCE, apply_provider_status
 from paysaga.services.payment.settings import PaymentSettings
 from tests.integration.services.payment.fake_provider import FakeProvider
 
