@@ -12,7 +12,6 @@ disagrees with it opens a reconciliation case. Time is passed in (`now`); nothin
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -86,12 +85,6 @@ def callback_case(current: Status, callback_status: str) -> CaseKind | None:
     if agrees:
         return None
     return CaseKind.LATE_SUCCESS if callback_status == "SUCCESS" else CaseKind.CONFLICTING_CALLBACK
-
-
-def retry_delay(attempt: int, *, initial: float, maximum: float) -> float:
-    """Exponential backoff with full jitter in [delay/2, delay]."""
-    delay = min(maximum, initial * 2 ** max(0, attempt - 1))
-    return delay * random.uniform(0.5, 1.0)
 
 
 @dataclass(frozen=True, slots=True)

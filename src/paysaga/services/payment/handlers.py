@@ -13,11 +13,12 @@ from uuid import UUID
 import structlog
 
 from paysaga.contracts.events import PaymentInitiated, ProviderCallbackReceived
+from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.payment import outcomes, repository
-from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES, Payment, Status, retry_delay
+from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES, Payment, Status
 from paysaga.services.payment.fraud_client import FraudCheck, FraudUnavailable
 from paysaga.services.payment.outcomes import SOURCE, apply_provider_status, now
 from paysaga.services.payment.provider_client import (
@@ -117,7 +118,7 @@ class Steps:
         """The step's call failed for now: try again after a backoff."""
 
         async def postpone(uow: UnitOfWork, current: Payment) -> None:
-            delay = retry_delay(
+            delay = backoff_delay(
                 current.attempts + 1,
                 initial=self.settings.retry_initial_seconds,
                 maximum=self.settings.retry_max_seconds,

@@ -1,6 +1,4 @@
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from paysaga.services.payment.domain import (
     CaseKind,
@@ -8,7 +6,6 @@ from paysaga.services.payment.domain import (
     Status,
     callback_case,
     outcome_of_callback,
-    retry_delay,
 )
 
 pytestmark = pytest.mark.unit
@@ -36,10 +33,3 @@ def test_callbacks_for_final_payments(current: Status, callback: str, case: Case
 
 def test_final_states() -> None:
     assert {s for s in Status if s.final} == {Status.COMPLETED, Status.FAILED}
-
-
-@given(st.integers(1, 50))
-def test_backoff_grows_and_is_capped(attempt: int) -> None:
-    delay = retry_delay(attempt, initial=0.2, maximum=10)
-    assert 0.1 <= delay <= 10
-    assert delay >= min(10, 0.2 * 2 ** (attempt - 1)) / 2
