@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
 from tests.support.infra import Infra
+from tests.support.kafka import read_topic
 from tests.support.platform import RunningPlatform
 from tests.support.saga import Customer, check_invariants, new_account, register, wait_for_cases, wait_for_log
 
@@ -243,3 +245,35 @@ async def test_answers_lost_until_the_deadline_then_the_unclaimed_success_is_a_r
         "payment.reconciliation_case" in line and '"error"' in line and pid in line for line in logs.splitlines()
     )
     await check_invariants(infra, platform.url("provider_sim"), [pid])
+
+
+async def test_every_record_carries_the_source_of_the_service_that_produced_it(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    """ce_source is set once per service, in its composition root: the records of one customer's
+    saga (a completed and a failed payment) name the service that publishes each type."""
+    paid, declined = new_account(), new_account()
+    rule(sim, declined, "FAILED")
+    completed = customer.wait_final(pay(customer, 10_00, paid))
+    failed = customer.wait_final(pay(customer, 11_00, declined))
+    assert (completed["status"], failed["errorCode"]) == ("COMPLETED", "PROVIDER_DECLINED")
+    producers = {
+        "CustomerCreated": "/paysaga/customer",
+        "PaymentInitiated": "/paysaga/wallet",
+        "PaymentCompleted": "/paysaga/payment",
+        "PaymentFailed": "/paysaga/payment",
+        "ProviderCallbackReceived": "/paysaga/callback",
+    }
+    ours = {
+        CUSTOMER_EVENTS: {customer.user_id},
+        PAYMENT_EVENTS: {completed["paymentId"], failed["paymentId"]},
+        CALLBACK_EVENTS: {completed["providerTxnId"], failed["providerTxnId"]},
+    }
+    seen = [
+        (r.headers["ce_type"], r.headers["ce_source"])
+        for topic, keys in ours.items()
+        for r in read_topic(infra.bootstrap, topic)
+        if r.key in keys
+    ]
+    assert {t for t, _ in seen} == set(producers), seen
+    assert [(t, s) for t, s in seen if producers[t] != s] == []

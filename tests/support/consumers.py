@@ -21,6 +21,7 @@ async def running_consumer(
     """A service's own consumer, in a fresh group (it reads the topics from the start), running meanwhile."""
     runner = EventConsumer(
         service=service,
+        source=f"/paysaga/{service}-test",
         group_id=f"{service}-test-{uuid.uuid4()}",
         bootstrap_servers=infra.bootstrap,
         db=db,

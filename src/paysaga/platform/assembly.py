@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
 
 from paysaga.contracts.events import Event
 from paysaga.platform.consumer import EventConsumer, Handler
 from paysaga.platform.db import Database
+from paysaga.platform.http import ReadinessCheck
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.periodic import Periodic
+from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.retention import Retention
+from paysaga.platform.runtime import Service, Worker
 from paysaga.platform.settings import (
     DatabaseServiceSettings,
     InboxSettings,
     OutboxSettings,
     PlatformSettings,
+    ServiceSettings,
     service_database_url,
 )
+from paysaga.platform.unit_of_work import UnitOfWork
+
+S = TypeVar("S", bound=Service)
 
 
 def service_database(name: str, settings: DatabaseServiceSettings, platform: PlatformSettings) -> Database:
@@ -25,32 +36,110 @@ def service_database(name: str, settings: DatabaseServiceSettings, platform: Pla
     return Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
 
 
-def event_consumer(
+def build_service(
     name: str,
-    group_id: str,
-    platform: PlatformSettings,
-    db: Database,
-    producer: KafkaProducer,
-    handlers: Mapping[type[Event], Handler],
+    settings: ServiceSettings,
+    app: FastAPI,
     *,
-    fetch_wait_ms: int = 0,
-) -> EventConsumer:
-    """The service's consumer group; `producer` carries its dead letters.
-
-    `fetch_wait_ms` > 0, for a consumer off the payment's critical path: the broker holds each
-    fetch up to that long to fill it, so the consumer applies bigger batches (fewer transactions,
-    fewer broker requests) at the price of that much latency.
-    """
-    overrides = batching_fetch(fetch_wait_ms) if fetch_wait_ms > 0 else {}
-    return EventConsumer(
-        service=name,
-        group_id=group_id,
-        bootstrap_servers=platform.kafka_bootstrap_servers,
-        db=db,
-        producer=producer,
-        handlers=handlers,
-        **overrides,
+    cls: type[S] = Service,  # type: ignore[assignment]
+    **parts: Any,
+) -> S:
+    """The runnable service: its HTTP app on the settings' address, and its parts."""
+    return cls(
+        name=name,
+        app=app,
+        host=settings.host,
+        port=settings.port,
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
+        **parts,
     )
+
+
+@dataclass
+class ServiceParts:
+    """What a service with its own database is built from, made in one call (`service_parts`):
+    the database, a Kafka producer (the relay's, and the consumers' dead letters) and, for a service
+    that publishes, the outbox relay on a small pool of its own. `source` is the service's event
+    source: every event it writes to its outbox, from a command or an event handler, carries it as
+    `ce_source`; it is set here, once."""
+
+    name: str
+    source: str
+    settings: OutboxSettings | InboxSettings
+    platform: PlatformSettings
+    db: Database
+    producer: KafkaProducer
+    relay_db: Database | None
+    relay: OutboxRelay | None
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A command handler's transaction (it enters it once and commits)."""
+        return UnitOfWork(self.db, source=self.source)
+
+    def consumer(
+        self, handlers: Mapping[type[Event], Handler], *, group_id: str, fetch_wait_ms: int = 0
+    ) -> EventConsumer:
+        """The service's consumer group; events its handlers raise carry the service's source.
+
+        `fetch_wait_ms` > 0, for a consumer off the payment's critical path: the broker holds each
+        fetch up to that long to fill it (bigger batches, fewer transactions and requests, at the
+        price of that much latency)."""
+        return EventConsumer(
+            service=self.name,
+            source=self.source,
+            group_id=group_id,
+            bootstrap_servers=self.platform.kafka_bootstrap_servers,
+            db=self.db,
+            producer=self.producer,
+            handlers=handlers,
+            **(batching_fetch(fetch_wait_ms) if fetch_wait_ms > 0 else {}),
+        )
+
+    def readiness(self, **more: ReadinessCheck) -> dict[str, ReadinessCheck]:
+        return {"database": self.db.ping, "kafka": self.producer.check_connection, **more}
+
+    def service(
+        self,
+        app: FastAPI,
+        *,
+        cls: type[S] = Service,  # type: ignore[assignment]
+        consumers: Sequence[EventConsumer] = (),
+        workers: Mapping[str, Worker] | None = None,
+        on_close: Sequence[Callable[[], Awaitable[object]]] = (),
+        **extra: Any,
+    ) -> S:
+        """The runnable service, with the retention worker of its outbox and inbox rows."""
+        databases = [self.db] if self.relay_db is None else [self.db, self.relay_db]
+        return build_service(
+            self.name,
+            self.settings,
+            app,
+            cls=cls,
+            databases=databases,
+            producer=self.producer,
+            relay=self.relay,
+            consumers=list(consumers),
+            workers={**(workers or {}), "retention": retention(self.db, self.settings)},
+            on_close=list(on_close),
+            **extra,
+        )
+
+
+def service_parts(
+    name: str,
+    settings: OutboxSettings | InboxSettings,
+    platform: PlatformSettings,
+    *,
+    source: str,
+    relay: bool,
+    **producer_overrides: Any,
+) -> ServiceParts:
+    """The database, producer and (with `relay`) outbox relay of a service, from its settings."""
+    db = service_database(name, settings, platform)
+    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=name, **producer_overrides)
+    relay_db = Database(db.dsn, min_size=1, max_size=4) if relay else None
+    outbox_relay = OutboxRelay(relay_db, producer) if relay_db is not None else None
+    return ServiceParts(name, source, settings, platform, db, producer, relay_db, outbox_relay)
 
 
 def batching_fetch(wait_ms: int) -> dict[str, int]:

@@ -41,7 +41,7 @@ from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import DeliveryFailed, KafkaProducer, consumer_config
 from paysaga.platform.tracing import span
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import HandlerTransaction, Transaction, UnitOfWork
 
 log = structlog.get_logger("paysaga.consumer")
 
@@ -61,7 +61,7 @@ class Delivery:
     key: str | None
 
 
-Handler = Callable[[Any, UnitOfWork, Delivery], Awaitable[None]]
+Handler = Callable[[Any, Transaction, Delivery], Awaitable[None]]
 
 _OUTAGES = (
     OSError,
@@ -129,6 +129,7 @@ class EventConsumer:
         self,
         *,
         service: str,
+        source: str,
         group_id: str,
         bootstrap_servers: str,
         db: Database,
@@ -141,6 +142,7 @@ class EventConsumer:
         **kafka_overrides: Any,
     ) -> None:
         self.service = service
+        self.source = source  # ce_source of the events its handlers raise
         self.group_id = group_id
         self._db = db
         self._producer = producer
@@ -250,7 +252,8 @@ class EventConsumer:
         return _Prepared(msg, event, handler, delivery)
 
     async def _apply_batch(self, prepared: list[_Prepared]) -> None:
-        async with UnitOfWork(self._db, source=f"/paysaga/{self.service}") as uow:
+        async with UnitOfWork(self._db, source=self.source) as uow:
+            tx = HandlerTransaction(uow)
             fresh = await inbox.claim_many(
                 uow.conn,
                 [
@@ -267,7 +270,7 @@ class EventConsumer:
                 fresh.discard((meta.source, meta.id))  # an id twice in one batch is applied once
                 self._in_hand = item
                 with span(f"consume {meta.type}", meta.traceparent, **{"messaging.consumer.group": self.group_id}):
-                    await item.handler(item.event, uow, item.delivery)
+                    await item.handler(item.event, tx, item.delivery)
             self._in_hand = None
             await uow.commit()
         self.processed += len(prepared)
@@ -351,7 +354,7 @@ class EventConsumer:
                 await self._backoff(attempt)
 
     async def _apply(self, event: Event, handler: Handler, delivery: Delivery) -> bool:
-        async with UnitOfWork(self._db, source=f"/paysaga/{self.service}") as uow:
+        async with UnitOfWork(self._db, source=self.source) as uow:
             claimed = await inbox.claim(
                 uow.conn,
                 event_source=delivery.meta.source,
@@ -363,7 +366,7 @@ class EventConsumer:
             )
             if not claimed:
                 return False
-            await handler(event, uow, delivery)
+            await handler(event, HandlerTransaction(uow), delivery)
             await uow.commit()
             return True
 

@@ -1,14 +1,17 @@
 """The unit of work: one database transaction that also carries the events it raised.
 
 Events collected with `publish()` are written to the outbox inside the same transaction as
-the state change, at commit. Nothing is sent to Kafka here: the relay does that after the
-commit, so a crash can never leave a state change without its event, or the reverse.
+the state change, at commit; the relay sends them after it, so a crash never leaves a state
+change without its event, or the reverse. Two contracts: a command handler owns its
+`UnitOfWork` (enters it once, commits); an event handler gets a `Transaction` from the
+consumer — connection, publish, after_commit — which it can neither commit nor enter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
+from typing import Protocol
 
 import asyncpg
 
@@ -16,6 +19,37 @@ from paysaga.contracts.events import Event
 from paysaga.platform.db import Database
 from paysaga.platform.outbox import write_outbox
 from paysaga.platform.tracing import current_traceparent
+
+
+class Transaction(Protocol):
+    """What a handler may do inside a transaction it does not own."""
+
+    @property
+    def conn(self) -> asyncpg.Connection: ...
+
+    def publish(self, event: Event) -> None: ...
+
+    def after_commit(self, callback: Callable[[], None]) -> None: ...
+
+
+class HandlerTransaction:
+    """The `Transaction` the consumer hands an event handler: the consumer commits it, with the
+    inbox claim, once every handler of the batch has run."""
+
+    __slots__ = ("_uow",)
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def conn(self) -> asyncpg.Connection:
+        return self._uow.conn
+
+    def publish(self, event: Event) -> None:
+        self._uow.publish(event)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._uow.after_commit(callback)
 
 
 class UnitOfWork:

@@ -15,14 +15,14 @@ from paysaga.contracts.topics import CUSTOMER_EVENTS, dead_letter_topic
 from paysaga.platform.consumer import Delivery, EventConsumer, TransientError
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import Transaction
 from tests.support.infra import Infra
 from tests.support.kafka import Record, produce_raw, read_messages, wait_for_records
 
 pytestmark = pytest.mark.integration
 
 
-async def record_applied(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+async def record_applied(event: CustomerCreated, uow: Transaction, delivery: Delivery) -> None:
     await uow.conn.execute("INSERT INTO applied (event_id, user_id) VALUES ($1, $2)", delivery.meta.id, event.user_id)
 
 
@@ -66,6 +66,7 @@ def make_consumer(
 ) -> EventConsumer:
     return EventConsumer(
         service="platformtest",
+        source="/paysaga/platformtest",
         group_id=group or f"test-{uuid.uuid4()}",
         bootstrap_servers=infra.bootstrap,
         db=db,
@@ -136,7 +137,7 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
     key = f"failing-{uuid.uuid4()}"
     attempts: list[str] = []
 
-    async def always_fails(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def always_fails(event: CustomerCreated, uow: Transaction, delivery: Delivery) -> None:
         if event.user_id == key:
             attempts.append(delivery.meta.id)
             raise ValueError("a bug in the handler")
@@ -168,7 +169,7 @@ async def test_transient_errors_are_retried_without_dead_lettering(
     key = f"transient-{uuid.uuid4()}"
     failures = {"left": 6}  # more than max_attempts: outages never count towards dead-lettering
 
-    async def flaky(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def flaky(event: CustomerCreated, uow: Transaction, delivery: Delivery) -> None:
         if event.user_id == key and failures["left"] > 0:
             failures["left"] -= 1
             raise TransientError("downstream not ready")
@@ -201,7 +202,7 @@ async def test_stop_finishes_the_event_in_hand_and_commits_its_offset(
     group = f"test-{uuid.uuid4()}"
     started = asyncio.Event()
 
-    async def slow(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def slow(event: CustomerCreated, uow: Transaction, delivery: Delivery) -> None:
         if event.user_id == key:
             started.set()
             await asyncio.sleep(1.0)
@@ -218,7 +219,7 @@ async def test_stop_finishes_the_event_in_hand_and_commits_its_offset(
     # Restarted in the same group, the consumer does not see that event again.
     seen: list[str] = []
 
-    async def spy(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def spy(event: CustomerCreated, uow: Transaction, delivery: Delivery) -> None:
         seen.append(event.user_id)
 
     marker = f"marker-{uuid.uuid4()}"
@@ -246,7 +247,7 @@ async def test_a_failing_record_in_a_batch_costs_its_neighbours_nothing(
     before, after = f"before-{uuid.uuid4()}", f"after-{uuid.uuid4()}"
     calls: list[str] = []
 
-    async def fails_on_key(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def fails_on_key(event: CustomerCreated, uow: Transaction, delivery: Delivery) -> None:
         calls.append(event.user_id)
         if event.user_id == key:
             raise ValueError("a bug in the handler")

@@ -14,7 +14,7 @@ import pytest
 from paysaga.contracts.events import PaymentCompleted
 from paysaga.platform.db import Database
 from paysaga.platform.tracing import continued
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import HandlerTransaction, UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -103,3 +103,18 @@ async def test_a_unit_of_work_cannot_be_entered_twice(db: Database) -> None:
     with pytest.raises(RuntimeError, match="entered once"):
         async with uow:
             pass
+
+
+async def test_an_event_handlers_transaction_can_neither_commit_nor_be_entered(db: Database) -> None:
+    committed: list[str] = []
+    async with UnitOfWork(db, source="/test") as uow:
+        tx = HandlerTransaction(uow)
+        assert not hasattr(tx, "commit")
+        with pytest.raises(TypeError):
+            async with tx:  # type: ignore[attr-defined]
+                pass
+        # What it may do goes with the owner's commit.
+        assert await tx.conn.fetchval("SELECT 1") == 1
+        tx.after_commit(lambda: committed.append("yes"))
+        await uow.commit()
+    assert committed == ["yes"]

@@ -11,13 +11,13 @@ import structlog
 
 from paysaga.contracts.events import PaymentCompleted, PaymentFailed, PaymentInitiated
 from paysaga.platform.consumer import Delivery
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import Transaction
 from paysaga.services.antifraud import repository
 
 log = structlog.get_logger("paysaga.antifraud")
 
 
-async def record_initiated(event: PaymentInitiated, uow: UnitOfWork, delivery: Delivery) -> None:
+async def record_initiated(event: PaymentInitiated, uow: Transaction, delivery: Delivery) -> None:
     """PaymentInitiated → one more payment in the user's velocity (once per payment id)."""
     recorded = await repository.record_payment(
         uow.conn,
@@ -36,7 +36,7 @@ async def record_initiated(event: PaymentInitiated, uow: UnitOfWork, delivery: D
     )
 
 
-async def record_completed(event: PaymentCompleted, uow: UnitOfWork, delivery: Delivery) -> None:
+async def record_completed(event: PaymentCompleted, uow: Transaction, delivery: Delivery) -> None:
     await _record_outcome(
         uow,
         payment_id=event.payment_id,
@@ -48,7 +48,7 @@ async def record_completed(event: PaymentCompleted, uow: UnitOfWork, delivery: D
     )
 
 
-async def record_failed(event: PaymentFailed, uow: UnitOfWork, delivery: Delivery) -> None:
+async def record_failed(event: PaymentFailed, uow: Transaction, delivery: Delivery) -> None:
     """A failed payment leaves the velocity sum (it still counts as an attempt)."""
     await _record_outcome(
         uow,
@@ -62,7 +62,7 @@ async def record_failed(event: PaymentFailed, uow: UnitOfWork, delivery: Deliver
 
 
 async def _record_outcome(
-    uow: UnitOfWork,
+    uow: Transaction,
     *,
     payment_id: str,
     status: repository.Outcome,

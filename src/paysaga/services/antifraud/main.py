@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from paysaga.platform.assembly import event_consumer, retention, service_database
+from paysaga.platform.assembly import service_parts
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, run_service
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.antifraud import repository
@@ -36,16 +35,12 @@ class AntiFraudService(Service):
     grpc: AntiFraudGrpcServer | None = field(default=None)
 
 
-def build() -> AntiFraudService:
-    platform = PlatformSettings()
-    settings = AntiFraudSettings()
+def build(settings: AntiFraudSettings | None = None, platform: PlatformSettings | None = None) -> AntiFraudService:
+    settings, platform = settings or AntiFraudSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    db = service_database(NAME, settings, platform)
-    # Anti-Fraud publishes no events; the producer only carries dead letters of the consumer.
-    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
-    consumer = event_consumer(NAME, settings.consumer_group, platform, db, producer, HANDLERS)
-    limits = settings.limits()
-    seed = settings.blocklist_seed_accounts
+    # Anti-Fraud publishes no events: its producer carries the consumer's dead letters only.
+    parts = service_parts(NAME, settings, platform, source="/paysaga/antifraud", relay=False)
+    db, seed = parts.db, settings.blocklist_seed_accounts
 
     async def seed_blocklist() -> None:
         async with db.transaction() as conn:
@@ -55,32 +50,18 @@ def build() -> AntiFraudService:
         host=settings.grpc_host,
         port=settings.grpc_port,
         db=db,
-        limits=limits,
+        limits=settings.limits(),
         on_ready=seed_blocklist,
         check_timeout_seconds=settings.check_timeout_seconds,
         probe_interval_seconds=settings.health_probe_seconds,
         grace_seconds=settings.shutdown_grace_seconds,
     )
-    app = build_app(
-        db,
-        limits,
-        readiness={
-            "database": db.ping,
-            "kafka": producer.check_connection,
-            "grpc": grpc_server.check_serving,
-        },
-    )
-    return AntiFraudService(
-        name=NAME,
-        app=app,
-        host=settings.host,
-        port=settings.port,
-        databases=[db],
-        producer=producer,
-        consumers=[consumer],
+    app = build_app(db, settings.limits(), readiness=parts.readiness(grpc=grpc_server.check_serving))
+    return parts.service(
+        app,
+        cls=AntiFraudService,
+        consumers=[parts.consumer(HANDLERS, group_id=settings.consumer_group)],
         on_close=[grpc_server.close],
-        workers={"retention": retention(db, settings)},
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
         grpc=grpc_server,
     )
 

@@ -2,7 +2,7 @@
 
 import structlog
 
-from paysaga.platform.assembly import service_database
+from paysaga.platform.assembly import build_service, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
@@ -16,9 +16,8 @@ from paysaga.services.bff.settings import DEV_JWT_SECRET, BffSettings
 NAME = "bff"
 
 
-def build() -> Service:
-    platform = PlatformSettings()
-    settings = BffSettings()
+def build(settings: BffSettings | None = None, platform: PlatformSettings | None = None) -> Service:
+    settings, platform = settings or BffSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
     if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
         structlog.get_logger("paysaga.bff").warning("bff.dev_jwt_secret", hint="set BFF_JWT_SECRET in production")
@@ -39,15 +38,13 @@ def build() -> Service:
         deps,
         readiness={"database": db.ping, "customer": customer.healthy, "wallet": wallet.healthy, "query": query.healthy},
     )
-    return Service(
-        name=NAME,
-        app=app,
-        host=settings.host,
-        port=settings.port,
+    return build_service(
+        NAME,
+        settings,
+        app,
         databases=[db],
         workers={"idempotency-purger": key_purger(keys, retention_seconds=settings.idempotency_retention_seconds)},
         on_close=[customer.close, wallet.close, query.close],
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 
 

@@ -18,7 +18,9 @@ from paysaga.services.callback.settings import CallbackSettings
 log = structlog.get_logger("paysaga.callback")
 
 
-def build_app(settings: CallbackSettings, producer: KafkaProducer, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+def build_app(
+    settings: CallbackSettings, producer: KafkaProducer, *, source: str, readiness: dict[str, ReadinessCheck]
+) -> FastAPI:
     app = create_app(
         title="PaySaga Callback",
         description="Receives the provider's signed callbacks and publishes ProviderCallbackReceived "
@@ -59,7 +61,7 @@ def build_app(settings: CallbackSettings, producer: KafkaProducer, readiness: di
         except (orjson.JSONDecodeError, ValidationError) as exc:
             raise Problem(422, "validation-error", "The callback is not valid", str(exc)[:1000]) from exc
         try:
-            await publish_callback(callback, producer, timeout=settings.publish_timeout_seconds)
+            await publish_callback(callback, producer, source=source, timeout=settings.publish_timeout_seconds)
         except Exception as exc:
             log.error("callback.publish_failed", provider_txn_id=callback.provider_txn_id, error=repr(exc))
             raise Problem(

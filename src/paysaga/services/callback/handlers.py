@@ -21,7 +21,6 @@ from paysaga.services.callback.schemas import ProviderCallback
 
 log = structlog.get_logger("paysaga.callback")
 
-SOURCE = "/paysaga/callback"
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1c9a52-4b8e-4c1f-9a57-2f0d8f3d7c11")
 
 
@@ -29,14 +28,14 @@ def event_id_for(callback_id: str) -> str:
     return str(uuid.uuid5(_EVENT_ID_NAMESPACE, callback_id))
 
 
-async def publish_callback(callback: ProviderCallback, producer: KafkaProducer, *, timeout: float) -> str:
+async def publish_callback(callback: ProviderCallback, producer: KafkaProducer, *, source: str, timeout: float) -> str:
     """Publish and wait for the broker's ack; the event id. Raises on failure or timeout."""
     now = datetime.now(UTC)
     event = ProviderCallbackReceived(provider_txn_id=callback.provider_txn_id, status=callback.status, received_at=now)
     meta = EventMeta(
         id=event_id_for(callback.callback_id),
         type=event.type_name(),
-        source=SOURCE,
+        source=source,
         time=now,
         traceparent=current_traceparent(),
     )

@@ -1,5 +1,6 @@
 """Composition root of the Callback service."""
 
+from paysaga.platform.assembly import build_service
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
@@ -10,20 +11,12 @@ from paysaga.services.callback.settings import CallbackSettings
 NAME = "callback"
 
 
-def build() -> Service:
-    platform = PlatformSettings()
-    settings = CallbackSettings()
+def build(settings: CallbackSettings | None = None, platform: PlatformSettings | None = None) -> Service:
+    settings, platform = settings or CallbackSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME, **{"linger.ms": 1})
-    app = build_app(settings, producer, readiness={"kafka": producer.check_connection})
-    return Service(
-        name=NAME,
-        app=app,
-        host=settings.host,
-        port=settings.port,
-        producer=producer,
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
-    )
+    app = build_app(settings, producer, source="/paysaga/callback", readiness={"kafka": producer.check_connection})
+    return build_service(NAME, settings, app, producer=producer)
 
 
 if __name__ == "__main__":

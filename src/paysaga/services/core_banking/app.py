@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import FastAPI, Path, Query, Response, status
@@ -34,8 +35,6 @@ from paysaga.services.core_banking.schemas import (
     UnpostedCompletionsView,
     UnpostedCompletionView,
 )
-
-SOURCE = "/paysaga/core-banking"
 
 EntryId = Annotated[int, Path(alias="entryId", ge=1, description="Journal entry id")]
 
@@ -72,7 +71,7 @@ def _problem(exc: LedgerError) -> Problem:
     return Problem(422, "ledger-error", "Refused", str(exc))
 
 
-def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[str, ReadinessCheck]) -> FastAPI:
     app = create_app(
         title="PaySaga Core Banking",
         description=(
@@ -171,7 +170,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     )
     async def reverse(entry_id: EntryId, body: ReversalRequest, response: Response) -> EntryView:
         try:
-            reversal = await handlers.reverse_entry(entry_id, body.reason, UnitOfWork(db, source=SOURCE))
+            reversal = await handlers.reverse_entry(entry_id, body.reason, new_uow())
         except LedgerError as exc:
             raise _problem(exc) from exc
         response.headers["Location"] = f"/v1/journal/{reversal.entry_id}"

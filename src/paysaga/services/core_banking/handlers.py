@@ -19,7 +19,7 @@ import structlog
 
 from paysaga.contracts.events import PaymentCompleted, PaymentInitiated
 from paysaga.platform.consumer import Delivery
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import Transaction, UnitOfWork
 from paysaga.services.core_banking import repository
 from paysaga.services.core_banking.domain import (
     AlreadyReversed,
@@ -35,7 +35,7 @@ log = structlog.get_logger("paysaga.core_banking")
 
 
 async def _post_payout(
-    uow: UnitOfWork,
+    uow: Transaction,
     payment: KnownPayment,
     *,
     provider_txn_id: str,
@@ -65,7 +65,7 @@ async def _post_payout(
     return entry_id
 
 
-async def record_payment(event: PaymentInitiated, uow: UnitOfWork, delivery: Delivery) -> None:
+async def record_payment(event: PaymentInitiated, uow: Transaction, delivery: Delivery) -> None:
     """PaymentInitiated → remember the amount; post a completion that was waiting for it."""
     await repository.lock_payment(uow.conn, event.payment_id)
     payment = KnownPayment(
@@ -98,7 +98,7 @@ async def record_payment(event: PaymentInitiated, uow: UnitOfWork, delivery: Del
         )
 
 
-async def post_payout(event: PaymentCompleted, uow: UnitOfWork, delivery: Delivery) -> None:
+async def post_payout(event: PaymentCompleted, uow: Transaction, delivery: Delivery) -> None:
     """PaymentCompleted → Dr Customer funds / Cr Provider settlement, once per payment."""
     await repository.lock_payment(uow.conn, event.payment_id)
     if await repository.find_payout_entry(uow.conn, event.payment_id) is not None:

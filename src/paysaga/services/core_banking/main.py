@@ -1,12 +1,8 @@
-"""Composition root of the Core Banking service: `python -m paysaga.services.core_banking.main`.
+"""Composition root of the Core Banking service (the double-entry ledger): a consumer of
+payment-events and an HTTP API. It publishes nothing, so it has no outbox relay."""
 
-A consumer of payment-events and an HTTP API; it publishes nothing, so it has no outbox relay
-(its producer only carries the consumer's dead letters).
-"""
-
-from paysaga.platform.assembly import event_consumer, retention, service_database
+from paysaga.platform.assembly import service_parts
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.core_banking.app import build_app
@@ -16,27 +12,13 @@ from paysaga.services.core_banking.settings import CoreBankingSettings
 NAME = "core_banking"
 
 
-def build() -> Service:
-    platform = PlatformSettings()
-    settings = CoreBankingSettings()
+def build(settings: CoreBankingSettings | None = None, platform: PlatformSettings | None = None) -> Service:
+    settings, platform = settings or CoreBankingSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    db = service_database(NAME, settings, platform)
-    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
-    consumer = event_consumer(
-        NAME, settings.consumer_group, platform, db, producer, HANDLERS, fetch_wait_ms=settings.consumer_fetch_wait_ms
-    )
-    app = build_app(db, readiness={"database": db.ping, "kafka": producer.check_connection})
-    return Service(
-        name=NAME,
-        app=app,
-        host=settings.host,
-        port=settings.port,
-        databases=[db],
-        producer=producer,
-        consumers=[consumer],
-        workers={"retention": retention(db, settings)},
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
-    )
+    parts = service_parts(NAME, settings, platform, source="/paysaga/core-banking", relay=False)
+    app = build_app(parts.db, parts.unit_of_work, readiness=parts.readiness())
+    consumer = parts.consumer(HANDLERS, group_id=settings.consumer_group, fetch_wait_ms=settings.consumer_fetch_wait_ms)
+    return parts.service(app, consumers=[consumer])
 
 
 if __name__ == "__main__":

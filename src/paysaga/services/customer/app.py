@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from fastapi import FastAPI, status
@@ -14,10 +15,8 @@ from paysaga.services.customer import handlers, repository
 from paysaga.services.customer.domain import WeakPassword
 from paysaga.services.customer.schemas import Credentials, CustomerId, CustomerView, NewCustomer
 
-SOURCE = "/paysaga/customer"
 
-
-def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[str, ReadinessCheck]) -> FastAPI:
     app = create_app(
         title="PaySaga Customer",
         description="Customers and their credentials. Publishes CustomerCreated to customer-events.",
@@ -34,7 +33,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
             currency=body.currency,
         )
         try:
-            user_id = await handlers.register_customer(cmd, UnitOfWork(db, source=SOURCE))
+            user_id = await handlers.register_customer(cmd, new_uow())
         except WeakPassword as exc:
             raise Problem(422, "weak-password", "The password is too weak", str(exc)) from exc
         except repository.EmailTaken as exc:

@@ -1,5 +1,6 @@
 """Composition root of the DWH service: the ingest worker (Kafka → DuckDB) and the HTTP API."""
 
+from paysaga.platform.assembly import build_service
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
@@ -11,9 +12,8 @@ from paysaga.services.dwh.store import DwhStore
 NAME = "dwh"
 
 
-def build() -> Service:
-    platform = PlatformSettings()
-    settings = DwhSettings()
+def build(settings: DwhSettings | None = None, platform: PlatformSettings | None = None) -> Service:
+    settings, platform = settings or DwhSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
     store = DwhStore(settings.database_file, lock_wait_seconds=settings.lock_wait_seconds)
     ingest = IngestWorker(
@@ -25,14 +25,7 @@ def build() -> Service:
         session_timeout_ms=settings.session_timeout_ms,
     )
     app = build_app(store, readiness={"duckdb": duckdb_check(store), "kafka": ingest.check_kafka})
-    return Service(
-        name=NAME,
-        app=app,
-        host=settings.host,
-        port=settings.port,
-        workers={"ingest": ingest},
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
-    )
+    return build_service(NAME, settings, app, workers={"ingest": ingest})
 
 
 if __name__ == "__main__":

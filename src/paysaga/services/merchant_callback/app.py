@@ -25,8 +25,6 @@ from paysaga.services.merchant_callback.domain import (
 from paysaga.services.merchant_callback.schemas import DeliveryView, SubscriptionRequest, SubscriptionView
 from paysaga.services.merchant_callback.targets import TargetRefused, WebhookTargets
 
-SOURCE = "/paysaga/merchant-callback"
-
 
 def _problem(exc: MerchantCallbackError) -> Problem:
     match exc:
@@ -43,6 +41,7 @@ def _problem(exc: MerchantCallbackError) -> Problem:
 
 def build_app(
     db: Database,
+    new_uow: Callable[[], UnitOfWork],
     *,
     policy: RetryPolicy,
     targets: WebhookTargets,
@@ -73,7 +72,7 @@ def build_app(
             raise Problem(422, "webhook-url-not-allowed", "Webhook URL not allowed", str(exc)) from exc
         cmd = handlers.Subscribe(account_number=body.account_number, url=body.url, secret=body.secret)
         try:
-            created = await handlers.subscribe(cmd, UnitOfWork(db, source=SOURCE))
+            created = await handlers.subscribe(cmd, new_uow())
         except MerchantCallbackError as exc:
             raise _problem(exc) from exc
         response.headers["Location"] = f"/v1/subscriptions/{created.subscription_id}"
@@ -142,7 +141,7 @@ def build_app(
     async def redeliver(delivery_id: UUID) -> DeliveryView:
         try:
             rescheduled = await handlers.redeliver(
-                delivery_id, UnitOfWork(db, source=SOURCE), policy=policy, wake_dispatcher=wake_dispatcher
+                delivery_id, new_uow(), policy=policy, wake_dispatcher=wake_dispatcher
             )
         except MerchantCallbackError as exc:
             raise _problem(exc) from exc

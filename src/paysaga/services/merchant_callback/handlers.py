@@ -18,7 +18,7 @@ import structlog
 
 from paysaga.contracts.events import PaymentCompleted, PaymentFailed, PaymentInitiated
 from paysaga.platform.consumer import Delivery
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import Transaction, UnitOfWork
 from paysaga.services.merchant_callback import repository
 from paysaga.services.merchant_callback.domain import (
     DeliveryNotDead,
@@ -47,7 +47,7 @@ class PaymentEventHandlers:
         self._policy = policy
         self._wake = wake_dispatcher
 
-    async def initiated(self, event: PaymentInitiated, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def initiated(self, event: PaymentInitiated, uow: Transaction, delivery: Delivery) -> None:
         """Remember whom the payment goes to, and how much (the final events do not say)."""
         facts = await repository.lock_payment(uow.conn, event.payment_id)
         if facts.account_number is not None:
@@ -66,17 +66,17 @@ class PaymentEventHandlers:
             log.info("merchant_callback.initiated_after_final", payment_id=event.payment_id)
             await self._schedule(uow, facts, account_number=account, amount=event.amount, currency=event.currency)
 
-    async def completed(self, event: PaymentCompleted, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def completed(self, event: PaymentCompleted, uow: Transaction, delivery: Delivery) -> None:
         await self._final(uow, event.payment_id, Outcome.COMPLETED, event.provider_txn_id, None, event.completed_at)
 
-    async def failed(self, event: PaymentFailed, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def failed(self, event: PaymentFailed, uow: Transaction, delivery: Delivery) -> None:
         await self._final(
             uow, event.payment_id, Outcome.FAILED, event.provider_txn_id, event.error_code, event.completed_at
         )
 
     async def _final(
         self,
-        uow: UnitOfWork,
+        uow: Transaction,
         payment_id: str,
         outcome: Outcome,
         provider_txn_id: str | None,
@@ -121,7 +121,7 @@ class PaymentEventHandlers:
         )
 
     async def _schedule(
-        self, uow: UnitOfWork, facts: PaymentFacts, *, account_number: str, amount: int, currency: str
+        self, uow: Transaction, facts: PaymentFacts, *, account_number: str, amount: int, currency: str
     ) -> None:
         assert facts.outcome is not None and facts.completed_at is not None
         payment = FinalPayment(

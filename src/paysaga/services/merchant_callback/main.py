@@ -6,9 +6,8 @@ publishes no events (no outbox relay); its producer only carries the consumer's 
 
 from __future__ import annotations
 
-from paysaga.platform.assembly import event_consumer, retention, service_database
+from paysaga.platform.assembly import service_parts
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.merchant_callback.app import build_app
@@ -20,17 +19,16 @@ from paysaga.services.merchant_callback.targets import WebhookTargets
 NAME = "merchant_callback"
 
 
-def build() -> Service:
-    platform = PlatformSettings()
-    settings = MerchantCallbackSettings()
+def build(settings: MerchantCallbackSettings | None = None, platform: PlatformSettings | None = None) -> Service:
+    settings, platform = settings or MerchantCallbackSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    db = service_database(NAME, settings, platform)
-    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
+    # Merchant Callback publishes no events: its producer carries the consumer's dead letters only.
+    parts = service_parts(NAME, settings, platform, source="/paysaga/merchant-callback", relay=False)
     policy = settings.retry_policy()
     client = webhook_client(settings.request_timeout_seconds)
     targets = WebhookTargets(allow_private=settings.allow_private_targets)
     dispatcher = WebhookDispatcher(
-        db,
+        parts.db,
         client,
         policy,
         targets=targets,
@@ -39,34 +37,20 @@ def build() -> Service:
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
     )
-    consumer = event_consumer(
-        NAME,
-        settings.consumer_group,
-        platform,
-        db,
-        producer,
+    consumer = parts.consumer(
         build_handlers(policy, dispatcher.wake),
+        group_id=settings.consumer_group,
         fetch_wait_ms=settings.consumer_fetch_wait_ms,
     )
     app = build_app(
-        db,
+        parts.db,
+        parts.unit_of_work,
         policy=policy,
         targets=targets,
         wake_dispatcher=dispatcher.wake,
-        readiness={"database": db.ping, "kafka": producer.check_connection},
+        readiness=parts.readiness(),
     )
-    return Service(
-        name=NAME,
-        app=app,
-        host=settings.host,
-        port=settings.port,
-        databases=[db],
-        producer=producer,
-        consumers=[consumer],
-        workers={"dispatcher": dispatcher, "retention": retention(db, settings)},
-        on_close=[client.aclose],
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
-    )
+    return parts.service(app, consumers=[consumer], workers={"dispatcher": dispatcher}, on_close=[client.aclose])
 
 
 if __name__ == "__main__":

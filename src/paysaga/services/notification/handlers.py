@@ -15,7 +15,7 @@ import structlog
 
 from paysaga.contracts.events import PaymentCompleted, PaymentFailed, PaymentInitiated
 from paysaga.platform.consumer import Delivery
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import Transaction
 from paysaga.services.notification import repository
 from paysaga.services.notification.domain import Channel, Language, Outcome, PaymentFacts, render
 
@@ -28,7 +28,7 @@ class PaymentEventHandlers:
         self._channels = tuple(channels)
         self._wake = wake
 
-    async def on_initiated(self, event: PaymentInitiated, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def on_initiated(self, event: PaymentInitiated, uow: Transaction, delivery: Delivery) -> None:
         facts = await repository.record_details(
             uow.conn,
             payment_id=event.payment_id,
@@ -39,15 +39,15 @@ class PaymentEventHandlers:
         )
         await self._notify_if_ready(uow, facts)
 
-    async def on_completed(self, event: PaymentCompleted, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def on_completed(self, event: PaymentCompleted, uow: Transaction, delivery: Delivery) -> None:
         await self._outcome(uow, event.payment_id, Outcome.COMPLETED, None, event)
 
-    async def on_failed(self, event: PaymentFailed, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def on_failed(self, event: PaymentFailed, uow: Transaction, delivery: Delivery) -> None:
         await self._outcome(uow, event.payment_id, Outcome.FAILED, event.error_code, event)
 
     async def _outcome(
         self,
-        uow: UnitOfWork,
+        uow: Transaction,
         payment_id: str,
         outcome: Outcome,
         error_code: str | None,
@@ -64,7 +64,7 @@ class PaymentEventHandlers:
             log.info("notification.awaiting_details", payment_id=payment_id, outcome=outcome)
         await self._notify_if_ready(uow, facts)
 
-    async def _notify_if_ready(self, uow: UnitOfWork, facts: PaymentFacts) -> None:
+    async def _notify_if_ready(self, uow: Transaction, facts: PaymentFacts) -> None:
         if not facts.ready:
             return
         message = render(facts, self._language)

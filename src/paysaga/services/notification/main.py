@@ -1,9 +1,8 @@
 """Composition root of the Notification service: `python -m paysaga.services.notification.main`."""
 
-from paysaga.platform.assembly import event_consumer, retention, service_database
+from paysaga.platform.assembly import service_parts
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.db import Database
-from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.notification.app import build_app
@@ -42,36 +41,20 @@ def build_dispatcher(db: Database, gateways: dict[Channel, SimulatedGateway], s:
     )
 
 
-def build() -> Service:
-    platform = PlatformSettings()
-    settings = NotificationSettings()
+def build(settings: NotificationSettings | None = None, platform: PlatformSettings | None = None) -> Service:
+    settings, platform = settings or NotificationSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    db = service_database(NAME, settings, platform)
-    # Notification publishes no events; the producer only carries dead letters of the consumer.
-    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
+    # Notification publishes no events: its producer carries the consumer's dead letters only.
+    parts = service_parts(NAME, settings, platform, source="/paysaga/notification", relay=False)
     gateways = build_gateways(settings)
-    dispatcher = build_dispatcher(db, gateways, settings)
-    consumer = event_consumer(
-        NAME,
-        settings.consumer_group,
-        platform,
-        db,
-        producer,
+    dispatcher = build_dispatcher(parts.db, gateways, settings)
+    consumer = parts.consumer(
         build_handlers(settings, dispatcher.wake),
+        group_id=settings.consumer_group,
         fetch_wait_ms=settings.consumer_fetch_wait_ms,
     )
-    app = build_app(db, gateways, readiness={"database": db.ping, "kafka": producer.check_connection})
-    return Service(
-        name=NAME,
-        app=app,
-        host=settings.host,
-        port=settings.port,
-        databases=[db],
-        producer=producer,
-        consumers=[consumer],
-        workers={"dispatcher": dispatcher, "retention": retention(db, settings)},
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
-    )
+    app = build_app(parts.db, gateways, readiness=parts.readiness())
+    return parts.service(app, consumers=[consumer], workers={"dispatcher": dispatcher})
 
 
 if __name__ == "__main__":

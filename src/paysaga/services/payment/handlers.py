@@ -16,11 +16,11 @@ from paysaga.contracts.events import PaymentInitiated, ProviderCallbackReceived
 from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.db import Database
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import Transaction, UnitOfWork
 from paysaga.services.payment import outcomes, repository
 from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES, Payment, Status
 from paysaga.services.payment.fraud_client import FraudCheck, FraudUnavailable
-from paysaga.services.payment.outcomes import SOURCE, apply_provider_status, now
+from paysaga.services.payment.outcomes import apply_provider_status, now
 from paysaga.services.payment.provider_client import (
     PayoutDeclined,
     ProviderClient,
@@ -39,7 +39,7 @@ Step = Callable[[UnitOfWork, Payment], Awaitable[None]]
 
 
 def record_payment_handler(settings: PaymentSettings, wake: Callable[[], None]):  # noqa: ANN201
-    async def record_payment(event: PaymentInitiated, uow: UnitOfWork, delivery: Delivery) -> None:
+    async def record_payment(event: PaymentInitiated, uow: Transaction, delivery: Delivery) -> None:
         """PaymentInitiated → a payment due for its first step (the worker picks it up at once)."""
         payment = Payment.receive(
             payment_id=UUID(event.payment_id),
@@ -59,7 +59,7 @@ def record_payment_handler(settings: PaymentSettings, wake: Callable[[], None]):
     return record_payment
 
 
-async def apply_callback(event: ProviderCallbackReceived, uow: UnitOfWork, delivery: Delivery) -> None:
+async def apply_callback(event: ProviderCallbackReceived, uow: Transaction, delivery: Delivery) -> None:
     """ProviderCallbackReceived → the final state; kept for later if the txn id is not stored yet."""
     txn = event.provider_txn_id
     await repository.lock_txn_id(uow.conn, txn)
@@ -84,8 +84,11 @@ async def apply_callback(event: ProviderCallbackReceived, uow: UnitOfWork, deliv
 class Steps:
     """One step of a due payment at a time: fraud check, submission, status inquiry."""
 
-    def __init__(self, db: Database, fraud: FraudCheck, provider: ProviderClient, settings: PaymentSettings) -> None:
+    def __init__(
+        self, db: Database, fraud: FraudCheck, provider: ProviderClient, settings: PaymentSettings, *, source: str
+    ) -> None:
         self.db = db
+        self.source = source
         self.fraud = fraud
         self.provider = provider
         self.settings = settings
@@ -104,7 +107,7 @@ class Steps:
         worker whose lease ran out must not touch what another moved on. `txn`: also hold that
         provider txn id's lock (see repository.lock_txn_id). The payment after the step, committed;
         None if it had moved on."""
-        async with UnitOfWork(self.db, source=SOURCE) as uow:
+        async with UnitOfWork(self.db, source=self.source) as uow:
             if txn is not None:
                 await repository.lock_txn_id(uow.conn, txn)
             current = await repository.lock(uow.conn, payment.payment_id)

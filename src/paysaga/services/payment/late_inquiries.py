@@ -14,7 +14,7 @@ from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.payment import outcomes, repository
 from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES
-from paysaga.services.payment.outcomes import SOURCE, apply_provider_status, now
+from paysaga.services.payment.outcomes import apply_provider_status, now
 from paysaga.services.payment.provider_client import ProviderClient, ProviderUnavailable
 from paysaga.services.payment.repository import LateInquiry
 
@@ -24,8 +24,9 @@ BATCH = 100
 
 
 class LateInquiries:
-    def __init__(self, db: Database, provider: ProviderClient, *, interval_seconds: float) -> None:
+    def __init__(self, db: Database, provider: ProviderClient, *, source: str, interval_seconds: float) -> None:
         self._db = db
+        self._source = source
         self._provider = provider
         self._interval = interval_seconds
 
@@ -54,7 +55,7 @@ class LateInquiries:
         except ProviderUnavailable as exc:
             log.warning("payment.late_inquiry_unanswered", payment_id=pid, provider_txn_id=txn, error=str(exc))
             answer = None
-        async with UnitOfWork(self._db, source=SOURCE) as uow:
+        async with UnitOfWork(self._db, source=self._source) as uow:
             await repository.lock_txn_id(uow.conn, txn)
             payment = await repository.lock(uow.conn, inquiry.payment_id)
             if payment is None or payment.late_inquiry_at is None:

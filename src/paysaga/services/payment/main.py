@@ -1,11 +1,8 @@
 """Composition root of the Payment service."""
 
-from paysaga.platform.assembly import event_consumer, retention, service_database
+from paysaga.platform.assembly import service_parts
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.db import Database
-from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.periodic import Periodic
-from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.payment.app import build_app
@@ -21,13 +18,11 @@ from paysaga.services.payment.settings import PaymentSettings
 NAME = "payment"
 
 
-def build() -> Service:
-    platform = PlatformSettings()
-    settings = PaymentSettings()
+def build(settings: PaymentSettings | None = None, platform: PlatformSettings | None = None) -> Service:
+    settings, platform = settings or PaymentSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    db = service_database(NAME, settings, platform)
-    relay_db = Database(db.dsn, min_size=1, max_size=4)
-    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)
+    parts = service_parts(NAME, settings, platform, source="/paysaga/payment", relay=True)
+    db, source = parts.db, parts.source
     fraud = FraudClient(settings.antifraud_target, deadline_seconds=settings.antifraud_deadline_seconds)
     provider = ProviderClient(
         settings.provider_url,
@@ -36,7 +31,7 @@ def build() -> Service:
         timeout=settings.provider_timeout_seconds,
     )
     processor = PaymentProcessor(
-        Steps(db, fraud, provider, settings),
+        Steps(db, fraud, provider, settings, source=source),
         batch=settings.worker_batch,
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.worker_poll_seconds,
@@ -44,22 +39,15 @@ def build() -> Service:
     orphans = OrphanCallbacks(
         db,
         provider,
+        source=source,
         older_than_seconds=settings.orphan_callback_after_seconds,
         retry_after_seconds=settings.orphan_retry_after_seconds,
     )
-    late_inquiries = LateInquiries(db, provider, interval_seconds=settings.late_inquiry_interval_seconds)
-    consumer = event_consumer(
-        NAME, settings.consumer_group, platform, db, producer, build_handlers(settings, processor.wake)
-    )
-    app = build_app(db, readiness={"database": db.ping, "kafka": producer.check_connection})
-    return Service(
-        name=NAME,
-        app=app,
-        host=settings.host,
-        port=settings.port,
-        databases=[db, relay_db],
-        producer=producer,
-        relay=OutboxRelay(relay_db, producer),
+    late_inquiries = LateInquiries(db, provider, source=source, interval_seconds=settings.late_inquiry_interval_seconds)
+    consumer = parts.consumer(build_handlers(settings, processor.wake), group_id=settings.consumer_group)
+    app = build_app(db, readiness=parts.readiness())
+    return parts.service(
+        app,
         consumers=[consumer],
         workers={
             "worker": processor,
@@ -69,10 +57,8 @@ def build() -> Service:
             "late-inquiries": Periodic(
                 "late-inquiries", late_inquiries.sweep, every_seconds=settings.late_inquiry_sweep_interval_seconds
             ),
-            "retention": retention(db, settings),
         },
         on_close=[fraud.close, provider.close],
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
     )
 
 

@@ -16,7 +16,7 @@ import structlog
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.payment import outcomes, repository
-from paysaga.services.payment.outcomes import SOURCE, apply_provider_status
+from paysaga.services.payment.outcomes import apply_provider_status
 from paysaga.services.payment.provider_client import ProviderClient, ProviderUnavailable
 
 log = structlog.get_logger("paysaga.payment")
@@ -32,9 +32,16 @@ class _Outcome(Enum):
 
 class OrphanCallbacks:
     def __init__(
-        self, db: Database, provider: ProviderClient, *, older_than_seconds: float, retry_after_seconds: float
+        self,
+        db: Database,
+        provider: ProviderClient,
+        *,
+        source: str,
+        older_than_seconds: float,
+        retry_after_seconds: float,
     ) -> None:
         self._db = db
+        self._source = source
         self._provider = provider
         self._older_than = older_than_seconds
         self._retry_after = retry_after_seconds
@@ -69,7 +76,7 @@ class OrphanCallbacks:
             payment_id: UUID | None = UUID(payout.payment_id)
         except ValueError:
             payment_id = None
-        async with UnitOfWork(self._db, source=SOURCE) as uow:
+        async with UnitOfWork(self._db, source=self._source) as uow:
             await repository.lock_txn_id(uow.conn, txn)
             payment = await repository.lock(uow.conn, payment_id) if payment_id else None
             if payment is None:

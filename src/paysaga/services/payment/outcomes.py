@@ -10,19 +10,18 @@ from datetime import UTC, datetime
 
 import structlog
 
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import Transaction
 from paysaga.services.payment import repository
 from paysaga.services.payment.domain import Answer, IllegalTransition, Payment, Status
 
 log = structlog.get_logger("paysaga.payment")
-SOURCE = "/paysaga/payment"
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def save(uow: UnitOfWork, payment: Payment, *, keep_lease: bool = False) -> Payment:
+async def save(uow: Transaction, payment: Payment, *, keep_lease: bool = False) -> Payment:
     """Write the payment, queue the events it raised and open the cases it found (logged at error
     level the first time: money may have left at the provider while the wallet released it)."""
     await repository.save(uow.conn, payment, keep_lease=keep_lease)
@@ -50,7 +49,7 @@ async def save(uow: UnitOfWork, payment: Payment, *, keep_lease: bool = False) -
     return payment
 
 
-async def apply_provider_status(uow: UnitOfWork, payment: Payment, provider_status: str, txn: str) -> Payment:
+async def apply_provider_status(uow: Transaction, payment: Payment, provider_status: str, txn: str) -> Payment:
     """A final provider status (callback or inquiry) for the payout `txn` of the locked payment;
     the payment as it is now."""
     if payment.provider_txn_id != txn:

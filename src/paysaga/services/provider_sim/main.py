@@ -2,6 +2,7 @@
 
 import structlog
 
+from paysaga.platform.assembly import build_service as assemble
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
@@ -33,19 +34,11 @@ def build_service(settings: ProviderSimSettings) -> Service:
         default_delay_ms=settings.default_delay_ms,
         late_success_delay_ms=settings.late_success_delay_ms,
     )
-    return Service(
-        name=NAME,
-        app=build_app(sim),
-        host=settings.host,
-        port=settings.port,
-        on_close=[sim.close],
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
-    )
+    return assemble(NAME, settings, build_app(sim), on_close=[sim.close])
 
 
-def build() -> Service:
-    platform = PlatformSettings()
-    settings = ProviderSimSettings()
+def build(settings: ProviderSimSettings | None = None, platform: PlatformSettings | None = None) -> Service:
+    settings, platform = settings or ProviderSimSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
     if settings.callback_secret.get_secret_value() == DEV_CALLBACK_SECRET:
         structlog.get_logger("paysaga.provider_sim").warning(

@@ -6,11 +6,11 @@ from uuid import UUID
 
 from paysaga.contracts.events import PaymentCompleted, PaymentFailed, PaymentInitiated
 from paysaga.platform.consumer import Delivery
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import Transaction
 from paysaga.services.query import repository
 
 
-async def on_initiated(event: PaymentInitiated, uow: UnitOfWork, delivery: Delivery) -> None:
+async def on_initiated(event: PaymentInitiated, uow: Transaction, delivery: Delivery) -> None:
     await repository.upsert_initiated(
         uow.conn,
         payment_id=UUID(event.payment_id),
@@ -23,7 +23,7 @@ async def on_initiated(event: PaymentInitiated, uow: UnitOfWork, delivery: Deliv
     )
 
 
-async def on_completed(event: PaymentCompleted, uow: UnitOfWork, delivery: Delivery) -> None:
+async def on_completed(event: PaymentCompleted, uow: Transaction, delivery: Delivery) -> None:
     await repository.upsert_final(
         uow.conn,
         payment_id=UUID(event.payment_id),
@@ -34,7 +34,7 @@ async def on_completed(event: PaymentCompleted, uow: UnitOfWork, delivery: Deliv
     )
 
 
-async def on_failed(event: PaymentFailed, uow: UnitOfWork, delivery: Delivery) -> None:
+async def on_failed(event: PaymentFailed, uow: Transaction, delivery: Delivery) -> None:
     await repository.upsert_final(
         uow.conn,
         payment_id=UUID(event.payment_id),

@@ -1,8 +1,7 @@
-"""Composition root of the Query service."""
+"""Composition root of the Query service (the read model)."""
 
-from paysaga.platform.assembly import event_consumer, retention, service_database
+from paysaga.platform.assembly import service_parts
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.query.app import build_app
@@ -12,25 +11,13 @@ from paysaga.services.query.settings import QuerySettings
 NAME = "query"
 
 
-def build() -> Service:
-    platform = PlatformSettings()
-    settings = QuerySettings()
+def build(settings: QuerySettings | None = None, platform: PlatformSettings | None = None) -> Service:
+    settings, platform = settings or QuerySettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    db = service_database(NAME, settings, platform)
-    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME)  # for dead letters
-    consumer = event_consumer(NAME, settings.consumer_group, platform, db, producer, HANDLERS)
-    app = build_app(db, readiness={"database": db.ping, "kafka": producer.check_connection})
-    return Service(
-        name=NAME,
-        app=app,
-        host=settings.host,
-        port=settings.port,
-        databases=[db],
-        producer=producer,
-        consumers=[consumer],
-        workers={"retention": retention(db, settings)},
-        shutdown_grace_seconds=settings.shutdown_grace_seconds,
-    )
+    # Query publishes no events: its producer carries the consumer's dead letters only.
+    parts = service_parts(NAME, settings, platform, source="/paysaga/query", relay=False)
+    app = build_app(parts.db, readiness=parts.readiness())
+    return parts.service(app, consumers=[parts.consumer(HANDLERS, group_id=settings.consumer_group)])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from fastapi import FastAPI, Response, status
@@ -28,8 +29,6 @@ from paysaga.services.wallet.schemas import (
     WalletView,
 )
 
-SOURCE = "/paysaga/wallet"
-
 
 def _problem(exc: WalletError) -> Problem:
     match exc:
@@ -44,7 +43,7 @@ def _problem(exc: WalletError) -> Problem:
     return Problem(422, "wallet-error", "Refused", str(exc))
 
 
-def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[str, ReadinessCheck]) -> FastAPI:
     app = create_app(
         title="PaySaga Wallet",
         description="Wallets, balances and reservations. Consumes customer-events and payment-events; "
@@ -71,7 +70,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     async def top_up(user_id: UUID, body: TopUpRequest) -> TopUpView:
         cmd = handlers.TopUp(top_up_id=UUID(body.top_up_id), user_id=user_id, amount=body.amount)
         try:
-            wallet = await handlers.top_up(cmd, UnitOfWork(db, source=SOURCE))
+            wallet = await handlers.top_up(cmd, new_uow())
         except WalletError as exc:
             raise _problem(exc) from exc
         return TopUpView(top_up_id=body.top_up_id, balance=wallet.balance, available=wallet.available)
@@ -91,7 +90,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
             recipient=body.recipient.model_dump(by_alias=True),
         )
         try:
-            reservation, created = await handlers.reserve_funds(cmd, UnitOfWork(db, source=SOURCE))
+            reservation, created = await handlers.reserve_funds(cmd, new_uow())
         except WalletError as exc:
             raise _problem(exc) from exc
         if not created:

@@ -18,7 +18,7 @@ from paysaga.contracts.events import (
     Recipient,
 )
 from paysaga.platform.consumer import Delivery
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import Transaction, UnitOfWork
 from paysaga.services.wallet import repository
 from paysaga.services.wallet.domain import (
     Reservation,
@@ -31,7 +31,7 @@ from paysaga.services.wallet.domain import (
 log = structlog.get_logger("paysaga.wallet")
 
 
-async def open_wallet(event: CustomerCreated, uow: UnitOfWork, delivery: Delivery) -> None:
+async def open_wallet(event: CustomerCreated, uow: Transaction, delivery: Delivery) -> None:
     """CustomerCreated → the customer's wallet, once (a user has at most one wallet)."""
     created = await repository.create_wallet(
         uow.conn,
@@ -144,7 +144,7 @@ class UnknownReservation(Exception):
     """A final payment event for a payment this wallet never reserved: dead-lettered for a human."""
 
 
-async def _settle(uow: UnitOfWork, payment_id: UUID, outcome: ReservationStatus) -> None:
+async def _settle(uow: Transaction, payment_id: UUID, outcome: ReservationStatus) -> None:
     reservation = await repository.find_reservation(uow.conn, payment_id, lock=True)
     if reservation is None:
         raise UnknownReservation(f"no reservation for payment {payment_id}")
@@ -163,11 +163,11 @@ async def _settle(uow: UnitOfWork, payment_id: UUID, outcome: ReservationStatus)
     log.info("wallet.settled", payment_id=str(payment_id), outcome=outcome, balance=wallet.balance)
 
 
-async def commit_reservation(event: PaymentCompleted, uow: UnitOfWork, delivery: Delivery) -> None:
+async def commit_reservation(event: PaymentCompleted, uow: Transaction, delivery: Delivery) -> None:
     """PaymentCompleted → the reserved money leaves the wallet."""
     await _settle(uow, UUID(event.payment_id), ReservationStatus.COMMITTED)
 
 
-async def release_reservation(event: PaymentFailed, uow: UnitOfWork, delivery: Delivery) -> None:
+async def release_reservation(event: PaymentFailed, uow: Transaction, delivery: Delivery) -> None:
     """PaymentFailed → the reserved money is available again."""
     await _settle(uow, UUID(event.payment_id), ReservationStatus.RELEASED)

@@ -76,7 +76,7 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str
 @pytest.fixture
 async def http(producer: KafkaProducer) -> AsyncIterator[httpx.AsyncClient]:
     """The service's app on the session's broker (the integration `producer` is idempotent, acks=all)."""
-    app = build_app(settings(), producer, readiness={"kafka": producer.check_connection})
+    app = build_app(settings(), producer, source="/paysaga/callback", readiness={"kafka": producer.check_connection})
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://callback") as client:
         yield client
 

@@ -17,7 +17,7 @@ from paysaga.contracts.events import ProviderCallbackReceived
 from paysaga.contracts.signatures import SIGNATURE_HEADER, compute_signature
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.services.callback.app import build_app
-from paysaga.services.callback.handlers import SOURCE, event_id_for
+from paysaga.services.callback.handlers import event_id_for
 from paysaga.services.provider_sim.callbacks import encode
 from paysaga.services.provider_sim.schemas import CallbackPayload
 from tests.integration.services.callback.conftest import (
@@ -34,6 +34,7 @@ from tests.integration.services.callback.conftest import (
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
+SOURCE = "/paysaga/callback"  # the event source the composition root gives Callback
 
 PATH = "/v1/provider/callbacks"
 
@@ -245,7 +246,9 @@ async def test_without_a_broker_acknowledgement_the_answer_is_503_not_2xx(unreac
     producer = KafkaProducer(
         unreachable_bootstrap, client_id="callback-test-no-broker", **{"delivery.timeout.ms": 3000}
     )
-    app = build_app(settings(publish_timeout_seconds=0.5), producer, readiness={"kafka": producer.check_connection})
+    app = build_app(
+        settings(publish_timeout_seconds=0.5), producer, source=SOURCE, readiness={"kafka": producer.check_connection}
+    )
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://callback") as http:
             body = orjson.dumps(callback_json(new_txn_id()))
@@ -263,7 +266,7 @@ async def test_without_a_broker_acknowledgement_the_answer_is_503_not_2xx(unreac
 async def test_a_delivery_the_broker_refuses_is_503_not_2xx(unreachable_bootstrap: str) -> None:
     """The producer itself gives up (delivery timeout) before the service's publish timeout."""
     producer = KafkaProducer(unreachable_bootstrap, client_id="callback-test-refused", **{"delivery.timeout.ms": 500})
-    app = build_app(settings(publish_timeout_seconds=60), producer, readiness={})
+    app = build_app(settings(publish_timeout_seconds=60), producer, source=SOURCE, readiness={})
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://callback") as http:
             body = orjson.dumps(callback_json(new_txn_id()))

@@ -11,6 +11,7 @@ import pytest
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.core_banking.app import build_app
 from paysaga.services.core_banking.consumers import HANDLERS
 from tests.support.consumers import running_consumer
@@ -32,7 +33,7 @@ async def db(core_banking_dsn: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def http(db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(db, readiness={"database": db.ping})
+    app = build_app(db, lambda: UnitOfWork(db, source="/test"), readiness={"database": db.ping})
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://core-banking") as client:
         yield client
 

@@ -15,6 +15,7 @@ import pytest
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.merchant_callback.app import build_app
 from paysaga.services.merchant_callback.consumers import build_handlers
 from paysaga.services.merchant_callback.domain import RetryPolicy
@@ -81,7 +82,14 @@ async def harness(db: Database, policy: RetryPolicy) -> AsyncIterator[Harness]:
 
     # The receivers listen on 127.0.0.1; test_targets.py covers the public-only default.
     targets = WebhookTargets(allow_private=True)
-    app = build_app(db, policy=policy, targets=targets, wake_dispatcher=wake, readiness={"database": db.ping})
+    app = build_app(
+        db,
+        lambda: UnitOfWork(db, source="/test"),
+        policy=policy,
+        targets=targets,
+        wake_dispatcher=wake,
+        readiness={"database": db.ping},
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://merchant-callback") as http:
         h = Harness(db=db, policy=policy, http=http, dispatchers=dispatchers)
         yield h
@@ -97,6 +105,7 @@ async def consumer(
     """The service's own consumer (its handlers), in a fresh group, running for the test."""
     runner = EventConsumer(
         service="merchant_callback",
+        source="/paysaga/merchant-callback",
         group_id=f"merchant-callback-test-{uuid.uuid4()}",
         bootstrap_servers=infra.bootstrap,
         db=db,

@@ -8,6 +8,7 @@ import pytest
 
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
+from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.merchant_callback.app import build_app
 from paysaga.services.merchant_callback.targets import WebhookTargets
 from tests.integration.services.merchant_callback.conftest import Harness
@@ -29,7 +30,12 @@ pytestmark = pytest.mark.integration
 )
 async def test_a_private_webhook_url_is_refused_and_nothing_is_stored(db: Database, url: str) -> None:
     app = build_app(
-        db, policy=FAST, targets=WebhookTargets(allow_private=False), wake_dispatcher=lambda: None, readiness={}
+        db,
+        lambda: UnitOfWork(db, source="/test"),
+        policy=FAST,
+        targets=WebhookTargets(allow_private=False),
+        wake_dispatcher=lambda: None,
+        readiness={},
     )
     account = new_account()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mc") as http:

@@ -99,6 +99,7 @@ def service(
         dispatcher = build_dispatcher(db, gateways, settings)
         consumer = EventConsumer(
             service="notification",
+            source="/paysaga/notification",
             group_id=f"notification-test-{uuid.uuid4()}",
             bootstrap_servers=infra.bootstrap,
             db=db,

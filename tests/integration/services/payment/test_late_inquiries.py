@@ -14,11 +14,12 @@ from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.payment import repository
 from paysaga.services.payment.handlers import Steps
 from paysaga.services.payment.late_inquiries import LateInquiries
-from paysaga.services.payment.outcomes import SOURCE, apply_provider_status
+from paysaga.services.payment.outcomes import apply_provider_status
 from paysaga.services.payment.settings import PaymentSettings
 from tests.integration.services.payment.fake_provider import FakeProvider
 
 pytestmark = pytest.mark.integration
+SOURCE = "/paysaga/payment"  # the event source the composition root gives Payment
 
 INTERVAL = 600.0
 
@@ -62,7 +63,7 @@ async def test_a_success_found_later_opens_a_late_success_case_and_ends_the_inqu
 ) -> None:
     payment_id, txn = await timed_out(db, provider)
     provider.statuses[txn] = "SUCCESS"
-    inquiries = LateInquiries(db, provider.client, interval_seconds=INTERVAL)
+    inquiries = LateInquiries(db, provider.client, source=SOURCE, interval_seconds=INTERVAL)
     with capture_logs() as logs:
         assert await inquiries.sweep() == 1
     after = await state(db, payment_id)
@@ -79,7 +80,7 @@ async def test_a_success_found_later_opens_a_late_success_case_and_ends_the_inqu
 async def test_a_failure_found_later_confirms_the_outcome(db: Database, provider: FakeProvider) -> None:
     payment_id, txn = await timed_out(db, provider)
     provider.statuses[txn] = "FAILED"
-    assert await LateInquiries(db, provider.client, interval_seconds=INTERVAL).sweep() == 1
+    assert await LateInquiries(db, provider.client, source=SOURCE, interval_seconds=INTERVAL).sweep() == 1
     after = await state(db, payment_id)
     assert (after["status"], after["asking"], after["cases"], after["events"]) == ("FAILED", False, 0, 0)
 
@@ -89,7 +90,7 @@ async def test_no_final_answer_asks_again_after_the_interval(db: Database, provi
     payment_id, txn = await timed_out(db, provider)
     provider.statuses[txn] = "PROCESSING"
     provider.down = down
-    inquiries = LateInquiries(db, provider.client, interval_seconds=INTERVAL)
+    inquiries = LateInquiries(db, provider.client, source=SOURCE, interval_seconds=INTERVAL)
     assert await inquiries.sweep() == 0
     after = await state(db, payment_id)
     assert after["asking"] and after["cases"] == 0
@@ -102,7 +103,7 @@ async def test_the_horizon_ends_the_inquiries_with_an_error_log(db: Database, pr
     payment_id, txn = await timed_out(db, provider, horizon_minutes=-1)
     provider.statuses[txn] = "PROCESSING"
     with capture_logs() as logs:
-        assert await LateInquiries(db, provider.client, interval_seconds=INTERVAL).sweep() == 1
+        assert await LateInquiries(db, provider.client, source=SOURCE, interval_seconds=INTERVAL).sweep() == 1
     after = await state(db, payment_id)
     assert (after["asking"], after["cases"]) == (False, 0)
     [gave_up] = [e for e in logs if e["event"] == "payment.late_inquiry_gave_up"]
@@ -117,7 +118,7 @@ async def test_a_callback_that_arrives_meanwhile_ends_the_inquiries(db: Database
         await apply_provider_status(uow, payment, "FAILED", txn)
         await uow.commit()
     assert (await state(db, payment_id))["asking"] is False
-    assert await LateInquiries(db, provider.client, interval_seconds=INTERVAL).sweep() == 0
+    assert await LateInquiries(db, provider.client, source=SOURCE, interval_seconds=INTERVAL).sweep() == 0
     assert provider.asked == []
 
 
@@ -139,7 +140,7 @@ async def test_a_timeout_while_the_provider_says_processing_schedules_the_inquir
         submitted = await repository.get(conn, payment_id)
     assert submitted is not None
     settings = PaymentSettings(late_inquiry_interval_seconds=120, late_inquiry_horizon_seconds=7200)
-    await Steps(db, fraud=None, provider=provider.client, settings=settings).inquire(submitted)  # type: ignore[arg-type]
+    await Steps(db, fraud=None, provider=provider.client, settings=settings, source=SOURCE).inquire(submitted)  # type: ignore[arg-type]
     async with db.connection() as conn:
         row = await conn.fetchrow(
             "SELECT status, error_code, late_inquiry_at - completed_at AS first, late_inquiry_until - completed_at"

@@ -11,6 +11,7 @@ from paysaga.services.payment.orphans import OrphanCallbacks
 from tests.integration.services.payment.fake_provider import FakeProvider
 
 pytestmark = pytest.mark.integration
+SOURCE = "/paysaga/payment"  # the event source the composition root gives Payment
 
 
 async def failed_without_txn(db: Database) -> uuid.UUID:
@@ -46,7 +47,7 @@ async def test_an_unclaimed_success_becomes_a_late_success_case_on_its_payment(
     payment_id = await failed_without_txn(db)
     known["ptx_lost"] = str(payment_id)
     await waiting_callback(db, "ptx_lost", age_minutes=10)
-    sweep = OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=300)
+    sweep = OrphanCallbacks(db, client, source=SOURCE, older_than_seconds=60, retry_after_seconds=300)
     assert await sweep.sweep() == 1
     async with db.connection() as conn:
         cases = await conn.fetch("SELECT kind, payment_id, provider_txn_id, payment_status FROM reconciliation_cases")
@@ -63,7 +64,7 @@ async def test_a_recent_callback_is_left_to_the_submission(db: Database, provide
     client, known, asked = provider.client, provider.payouts, provider.asked
     known["ptx_new"] = str(await failed_without_txn(db))
     await waiting_callback(db, "ptx_new", age_minutes=0)
-    assert await OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=300).sweep() == 0
+    assert await OrphanCallbacks(db, client, source=SOURCE, older_than_seconds=60, retry_after_seconds=300).sweep() == 0
     assert asked == []
 
 
@@ -77,7 +78,7 @@ async def test_callbacks_that_cannot_be_resolved_wait_behind_the_others(
     payment_id = await failed_without_txn(db)
     known["ptx_resolvable"] = str(payment_id)
     await waiting_callback(db, "ptx_resolvable", age_minutes=10)
-    sweep = OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=300)
+    sweep = OrphanCallbacks(db, client, source=SOURCE, older_than_seconds=60, retry_after_seconds=300)
 
     assert await sweep.sweep() == 0  # the two oldest first: neither can be resolved
     assert asked == ["ptx_unknown_1", "ptx_unknown_2"]
@@ -106,7 +107,7 @@ async def test_a_callback_of_a_payment_still_being_submitted_is_looked_at_again_
         )
     known["ptx_early"] = str(payment_id)
     await waiting_callback(db, "ptx_early", age_minutes=10)
-    sweep = OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=3600)
+    sweep = OrphanCallbacks(db, client, source=SOURCE, older_than_seconds=60, retry_after_seconds=3600)
     assert await sweep.sweep() == 0  # left to the submission ...
     async with db.connection() as conn:
         assert await conn.fetchval("SELECT next_lookup_at FROM early_callbacks") is None  # ... not put off
@@ -126,7 +127,7 @@ async def test_an_unreadable_provider_answer_puts_off_that_callback_only(
     payment_id = await failed_without_txn(db)
     known["ptx_fine"] = str(payment_id)
     await waiting_callback(db, "ptx_fine", age_minutes=10)
-    sweep = OrphanCallbacks(db, client, older_than_seconds=60, retry_after_seconds=300)
+    sweep = OrphanCallbacks(db, client, source=SOURCE, older_than_seconds=60, retry_after_seconds=300)
     assert await sweep.sweep() == 0
     assert await sweep.sweep() == 1  # not stuck behind the unreadable one
     assert asked == ["ptx_garbage", "ptx_fine"]

@@ -21,6 +21,7 @@ from paysaga.services.payment.settings import PaymentSettings
 from tests.integration.services.payment.fake_provider import FakeProvider
 
 pytestmark = pytest.mark.integration
+SOURCE = "/paysaga/payment"  # the event source the composition root gives Payment
 
 SETTINGS = PaymentSettings(
     inquiry_after_seconds=30, inquiry_interval_seconds=10, retry_initial_seconds=2, retry_max_seconds=4
@@ -45,7 +46,7 @@ class FakeFraud:
 
 
 def steps(db: Database, provider: ProviderClient, fraud: FakeFraud | None = None) -> Steps:
-    return Steps(db, fraud or FakeFraud(), provider, SETTINGS)
+    return Steps(db, fraud or FakeFraud(), provider, SETTINGS, source=SOURCE)
 
 
 async def stored(db: Database, status: Status, *, deadline_in: float = 300) -> Payment:
