@@ -73,3 +73,14 @@ class InboxSettings(_RetentionSettings):
         ge=1,
         description="How long inbox rows (applied event ids) are kept: longer than Kafka keeps records (7 days)",
     )
+
+
+class BatchingConsumerSettings(InboxSettings):
+    """A consumer off the payment's critical path, which trades a little latency for bigger batches."""
+
+    consumer_fetch_wait_ms: int = Field(
+        default=200,
+        ge=0,
+        le=5000,
+        description="How long the broker may hold a fetch to fill a batch (off the payment's critical path)",
+    )

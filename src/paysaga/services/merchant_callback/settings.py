@@ -5,21 +5,15 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import InboxSettings
+from paysaga.platform.settings import BatchingConsumerSettings
 from paysaga.services.merchant_callback.domain import RetryPolicy
 
 
-class MerchantCallbackSettings(InboxSettings):
+class MerchantCallbackSettings(BatchingConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="MERCHANT_CALLBACK_", extra="ignore")
 
     port: int = Field(default=8008, description="HTTP port: subscriptions and deliveries API")
     consumer_group: str = Field(default="merchant-callback", description="Kafka consumer group")
-    consumer_fetch_wait_ms: int = Field(
-        default=200,
-        ge=0,
-        le=5000,
-        description="How long the broker may hold a fetch to fill a batch (off the payment's critical path)",
-    )
     retry_horizon_seconds: float = Field(
         default=86_400.0, gt=0, description="A webhook is retried this long after it was scheduled, then dead-lettered"
     )

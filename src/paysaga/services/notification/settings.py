@@ -7,21 +7,15 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import InboxSettings
+from paysaga.platform.settings import BatchingConsumerSettings
 from paysaga.services.notification.domain import Channel, Language
 
 
-class NotificationSettings(InboxSettings):
+class NotificationSettings(BatchingConsumerSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", extra="ignore")
 
     port: int = Field(default=8007, description="HTTP port: health, notifications, simulated gateways")
     consumer_group: str = Field(default="notification", description="Kafka consumer group")
-    consumer_fetch_wait_ms: int = Field(
-        default=200,
-        ge=0,
-        le=5000,
-        description="How long the broker may hold a fetch to fill a batch (off the payment's critical path)",
-    )
     default_language: Language = Field(default=Language.RU, description="Language of the messages: `ru` or `en`")
     max_attempts: int = Field(default=6, gt=0, description="Delivery attempts of a notification before FAILED")
     retry_initial_seconds: float = Field(default=1.0, gt=0, description="Delay after the first failed attempt")
