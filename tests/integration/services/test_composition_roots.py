@@ -1,0 +1,67 @@
+"""Every service's composition root: `build(settings, platform)` takes overrides, and the event
+source of everything a service writes is the one its root gives it (set once, in main.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from paysaga.devstack.catalog import SERVICES
+from tests.support.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+SOURCES = {  # the producer of each event type names itself so (see test_payment_saga)
+    "customer": "/paysaga/customer",
+    "wallet": "/paysaga/wallet",
+    "payment": "/paysaga/payment",
+    "antifraud": "/paysaga/antifraud",
+    "query": "/paysaga/query",
+    "notification": "/paysaga/notification",
+    "merchant_callback": "/paysaga/merchant-callback",
+    "core_banking": "/paysaga/core-banking",
+}
+
+# Built in a child process: init_process configures logging and tracing for the whole process.
+PROBE = """
+import importlib, json, os, sys, typing
+from paysaga.platform.settings import PlatformSettings
+platform = PlatformSettings(kafka_bootstrap_servers=sys.argv[1], paysaga_postgres_url=sys.argv[2])
+found = {}
+for name in sys.argv[3:]:
+    main = importlib.import_module(f"paysaga.services.{name}.main")
+    settings_cls = typing.get_args(typing.get_type_hints(main.build)["settings"])[0]  # X of `X | None`
+    service = main.build(settings=settings_cls(port=40123), platform=platform)
+    found[name] = {
+        "name": service.name,
+        "port": service.port,
+        "consumer_sources": [c.source for c in service.consumers],
+        "relay": service.relay is not None,
+    }
+print(json.dumps(found), flush=True)
+os._exit(0)
+"""
+
+
+def test_every_service_is_built_from_overrides_with_its_own_event_source(infra: Infra) -> None:
+    names = [s.name for s in SERVICES]
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, infra.bootstrap, infra.admin_url, *names],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    built = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {n: (b["name"], b["port"]) for n, b in built.items()} == {n: (n, 40123) for n in names}
+    consuming = {n: b["consumer_sources"] for n, b in built.items() if b["consumer_sources"]}
+    assert consuming == {
+        n: [SOURCES[n]]
+        for n in ("wallet", "payment", "antifraud", "query", "notification", "merchant_callback", "core_banking")
+    }
+    # Only the services that publish events run an outbox relay.
+    assert sorted(n for n, b in built.items() if b["relay"]) == ["customer", "payment", "wallet"]
