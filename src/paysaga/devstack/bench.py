@@ -1,11 +1,9 @@
 """`make bench`: drive payments through the BFF of a running platform and print figures.
 
-Open-model load: payments are offered at a fixed rate (they do not wait for each other), spread
-over many customers. For each payment it measures the create latency (POST /api/v1/payments →
-202) and the end-to-end time until the read model says COMPLETED (watched with one batched query
-on the Query database every 5 ms, so watching adds almost no load). Several rates are run in a
-row to find the knee, after an unmeasured warm-up (the JVM compiles Kafka's hot paths); at the end it
-sums the resident memory of the platform's processes.
+Open-model load: payments are offered at a fixed rate over many customers and do not wait for each other.
+Each payment's create latency (POST → 202) and end-to-end time until the read model says COMPLETED are
+measured; completion is watched with one batched query every 5 ms, so watching adds almost no load. Several
+rates run in a row, after an unmeasured warm-up, to find the knee.
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
-"""A small process supervisor for the local platform.
+"""A small process supervisor for the local platform: prefixed output, restarts and health probes.
 
-Each child runs in its own session (a Ctrl-C reaches only the supervisor, which then stops
-the children in reverse start order: services, then Kafka, then PostgreSQL) and dies with the
-supervisor even on a `kill -9` (PR_SET_PDEATHSIG). Output is prefixed with the child's name.
-
-A child is restarted with exponential backoff (1 s doubling to 30 s, reset after 60 s of
-running) when it exits, and also when its health probe says it is stuck: it did not answer
-within `start_timeout` of its start, or failed `failures` probes in a row afterwards (a hung
-JVM, a stopped process). Such a child is ended — its stop signal, then SIGKILL after
-`stop_timeout` — and restarted like a crashed one; every step is logged. A probe that answers
-"alive but not ready" (a service whose Kafka is down) is logged, never restarted: restarting
-it would not bring the dependency back. The state of every child is written to `status_file`.
-
-honcho/foreman do not restart crashed children and supervisord does not multiplex prefixed
-output to a terminal nor probe health, hence this module.
+Each child runs in its own session, so a Ctrl-C reaches only the supervisor, which stops the children in
+reverse start order (services, then Kafka, then PostgreSQL); PR_SET_PDEATHSIG makes them die with it even on a
+`kill -9`. A child that exits, or that its probe finds stuck, is restarted with backoff; one that answers
+"alive but not ready" (a service whose Kafka is down) is only logged: restarting it would not bring the
+dependency back.
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
 """The consumer runner: Kafka records → typed events → handlers, in transactions with the inbox.
 
-A polled batch is applied in ONE transaction: the inbox claims every event id in one statement,
-the handlers run record after record (each partition's records in order) and the outbox rows
-they raised are written; only after that commit are the offsets stored for commit. That makes
-the per-record cost a few statements instead of a transaction each.
-
-If anything in the batch fails, the transaction rolls back (nothing of it is applied) and the
-batch is redone one record per transaction, partitions concurrently, which isolates the record
-at fault: an unparseable or schema-invalid record goes straight to the dead-letter topic; a
-handler that keeps failing is retried with backoff `max_attempts` times (its try in the batch
-counts as the first), then dead-lettered with the reason in headers, and the partition moves on.
-An outage (database or broker out of reach, serialization conflicts or deadlocks,
-`TransientError`) is retried without limit and never dead-letters: the partition waits, losing
-nothing. Stopping finishes the batch or record in hand.
+A polled batch is applied in ONE transaction (inbox claims, handlers in each partition's order, their outbox
+rows), a few statements per record instead of a transaction each; its offsets are stored for commit only after
+that commit. If anything fails, the batch rolls back and is redone one record per transaction to isolate the
+record at fault: an invalid record, or one whose handler still fails after `max_attempts` (its try in the
+batch counts as the first), is dead-lettered and the partition moves on; an outage (`is_outage`, including
+`TransientError`) is retried without limit and never dead-letters.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """The claim loop of a leasing worker: claim due work, run each item as a task, claim again.
 
-Rows are claimed by the caller's `claim(limit)` (typically `FOR UPDATE SKIP LOCKED` with a lease
-that runs out if the worker dies), at most `capacity` in flight. The loop claims when woken
-(`wake()`: new work committed) and every `poll_seconds` (retries falling due); when a claim filled
-every free slot, more may be due, so a finished task triggers the next claim at once. On stop it
-waits `drain_seconds` for the tasks in hand, then cancels the rest (their leases run out and the
-work is retried).
+`claim(limit)` typically takes rows `FOR UPDATE SKIP LOCKED` with a lease that runs out if the worker dies, so
+unfinished work is claimed again later. The loop claims when woken (`wake()`: new work committed) and every
+`poll_seconds` (retries falling due), at most `capacity` in flight. On stop it waits `drain_seconds` for the
+tasks in hand, then cancels the rest: their leases run out and the work is retried.
 """
 
 from __future__ import annotations

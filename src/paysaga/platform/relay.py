@@ -1,13 +1,10 @@
 """The outbox relay: publishes committed outbox rows to Kafka, per lane, in order.
 
-Wake-up is LISTEN/NOTIFY (the outbox trigger), with a slow poll as a safety net. A pass is one
-transaction: it takes `pg_try_advisory_xact_lock` on up to half the lanes with pending rows (in
-random order, skipping those another relay holds), then (in a second statement, so with a
-snapshot taken after the locks) reads up to a batch of each locked lane's oldest pending rows,
-sends them with the idempotent producer, waits for every ack, marks the acknowledged lanes' rows
-published and commits: five statements however many lanes. Several relays can run at once and
-share the lanes without duplicating or reordering. A crash before the commit leaves the rows pending: they
-are sent again (at-least-once; consumers drop the repeat by `ce_id`).
+Woken by LISTEN/NOTIFY (the outbox trigger), with a slow poll as a safety net. A pass is one transaction: it
+takes `pg_try_advisory_xact_lock` on lanes no other relay holds, sends their oldest pending rows with the
+idempotent producer and marks them published once acknowledged, so several relays share the lanes without
+duplicating or reordering. A crash before the commit leaves the rows pending and they are sent again
+(at-least-once; consumers drop the repeat by `ce_id`).
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """W3C trace context across HTTP and Kafka, through OpenTelemetry.
 
-Spans are created around each handled request and event; the `traceparent` of the active span
-is copied into every outbox row, so the events a handler raises continue the same trace, and
-the trace id goes into every log line.
-
-No span exporter is bundled, so by default spans are not recorded (sampler `always_off`): the
-SDK still makes trace and span ids and the W3C context still flows through HTTP, gRPC and
-Kafka, at a fraction of the CPU of recording spans nobody reads. Whoever adds an exporter sets
-OTEL_TRACES_SAMPLER (e.g. `parentbased_always_on`) to record them.
+The `traceparent` of the active span is copied into every outbox row, so the events a handler raises continue
+its trace, and the trace id goes into every log line. No span exporter is bundled, so spans are not recorded
+by default (sampler `always_off`): ids are still made and the context still flows, at a fraction of the CPU.
+Whoever adds an exporter sets OTEL_TRACES_SAMPLER (e.g. `parentbased_always_on`) to record them.
 """
 
 from __future__ import annotations

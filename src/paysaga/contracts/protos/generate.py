@@ -3,13 +3,10 @@
     python -m paysaga.contracts.protos.generate           # rewrite the generated modules
     python -m paysaga.contracts.protos.generate --check   # exit 1 while they are stale
 
-Needs `grpcio-tools` (a dev dependency); the generated code needs only `protobuf` and `grpcio`.
-protoc runs with `src/` as the include root, so the files are registered as
-`paysaga/contracts/protos/<name>.proto` and the gRPC module imports its messages as
-`from paysaga.contracts.protos import <name>_pb2`: a package import, no `sys.path` tricks.
-Each generated file gets a header that keeps ruff's linter and formatter (and mypy, for the untyped
-gRPC module) out of it.
-A unit test fails while the checked-in files differ from what this produces.
+Needs `grpcio-tools` (a dev dependency); the generated code needs only `protobuf` and `grpcio`. protoc runs
+with `src/` as the include root, so the gRPC module imports its messages as a package
+(`from paysaga.contracts.protos import <name>_pb2`), no `sys.path` tricks. A unit test fails while the
+checked-in files differ from what this produces.
 """
 
 from __future__ import annotations

@@ -1,27 +1,10 @@
 """Anti-Fraud rules: pure functions, no I/O.
 
-A payment is checked against four rules, in this order; it is denied when any trips, and the
-reason given is the first that tripped:
-
-1. `AMOUNT_LIMIT`: its amount is above `amount_limit`.
-2. `VELOCITY_COUNT`: the user's payments in the velocity window, this one included, are more
-   than `max_count`.
-3. `VELOCITY_SUM`: their total in the payment's currency, this one included, is above `max_sum`.
-4. `RECIPIENT_BLOCKED`: the recipient's account is on the blocklist.
-
-Limits are inclusive: a value equal to its limit passes.
-
-Velocity window: the payments created in `(at - window, at]`, where `at` is the checked
-payment's own creation time (the time of the check when the caller does not send it). The
-service knows a payment from its `PaymentInitiated` event or from a Check of it, whichever came
-first, and counts it once (by payment id). The checked payment itself is left out of what is
-stored and added exactly once, so whether its event was consumed before the check or not makes
-no difference. The count counts attempts, failed and denied ones included (repeated attempts
-are a signal); the sum counts money that left or may still leave: only the payment's currency,
-and neither failed nor denied payments.
-
-Score: `min(1, max(amount / amount_limit, count / max_count, sum / max_sum, 1 if blocked else 0))`:
-how close the payment came to the nearest limit. A denied payment always scores 1.
+A payment is denied when any rule trips, with the first in `RULE_ORDER` as the reason; limits are inclusive (a
+value equal to its limit passes) and the score is how close it came to the nearest limit (a denied payment
+scores 1). Velocity covers the user's payments created in `(at - window, at]`, `at` being the checked payment's
+own creation time, each counted once by payment id. The checked payment is left out of what is stored and
+added exactly once, so whether its event was consumed before the check or not makes no difference.
 """
 
 from __future__ import annotations
@@ -128,7 +111,11 @@ def in_window(created_at: datetime, at: datetime, window: timedelta) -> bool:
 
 
 def velocity(prior: Iterable[PriorPayment], payment: PaymentToCheck, at: datetime, window: timedelta) -> Velocity:
-    """Count and sum of the user's payments in `(at - window, at]`, each once, plus `payment`."""
+    """Count and sum of the user's payments in `(at - window, at]`, each once, plus `payment`.
+
+    The count counts attempts, failed and denied ones included (repeated attempts are a signal); the sum counts
+    money that left or may still leave: only the payment's currency, and neither failed nor denied payments.
+    """
     seen: set[str] = {payment.payment_id}
     count, total = 1, payment.amount
     for p in prior:

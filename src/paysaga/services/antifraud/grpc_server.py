@@ -1,17 +1,9 @@
 """The gRPC side of Anti-Fraud: the `AntiFraud` servicer, the standard health service, and the
 grpc.aio server that runs them next to the HTTP app in the same event loop.
 
-Status codes a caller sees (the contract of `paysaga.contracts.protos.antifraud_pb2_grpc`):
-
-- OK: a decision (ALLOW or DENY, the same one again for a repeated payment id).
-- INVALID_ARGUMENT: the request is malformed (missing ids, amount <= 0, bad currency, ...).
-- FAILED_PRECONDITION: the payment id was already checked with other payment data.
-- UNAVAILABLE: no decision now (starting, database unreachable or too slow): retry.
-- DEADLINE_EXCEEDED: the caller's deadline passed first (set by gRPC itself): retry.
-- INTERNAL: a bug; logged.
-
-A Check takes a few milliseconds (two indexed reads and two inserts in one transaction). The
-server never works longer than `check_timeout_seconds` nor past the caller's deadline.
+Status codes follow the contract in `antifraud.proto`: UNAVAILABLE and DEADLINE_EXCEEDED mean no decision now
+(retry), INVALID_ARGUMENT and FAILED_PRECONDITION a caller's bug, INTERNAL ours (logged). A Check takes a few
+milliseconds; the server never works longer than `check_timeout_seconds` nor past the caller's deadline.
 """
 
 from __future__ import annotations

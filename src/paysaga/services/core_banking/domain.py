@@ -1,28 +1,10 @@
 """Double-entry rules of the Core Banking ledger (pure: no I/O).
 
-Sign convention
----------------
-Every journal line carries a positive amount in minor units and a side, DEBIT or CREDIT; the
-currency is on the line. An entry is balanced when, for every currency in it, the DEBIT amounts
-add up to the CREDIT amounts. An account's balance is shown in its natural sign: debit-normal
-accounts (ASSET, EXPENSE) `debits - credits`, credit-normal accounts (LIABILITY, EQUITY, INCOME)
-`credits - debits`; a negative natural balance is a balance on the "wrong" side.
-
-Chart of accounts (seeded by the first migration; one chart for every currency)
--------------------------------------------------------------------------------
-- 1100 Provider settlement (ASSET): our prefunded balance at the payout provider.
-- 1900 Suspense (ASSET): items awaiting a manual correction; no automatic rule posts to it.
-- 2100 Customer funds (LIABILITY): what we owe the wallet holders.
-
-Posting rule: PaymentCompleted → one PAYOUT entry, in the payment's currency,
-`Dr 2100 Customer funds / Cr 1100 Provider settlement` for the amount of the payment (learned
-from its PaymentInitiated): the money left the customer's wallet (our debt to the customers
-falls) and the provider paid it out of our prefunded balance (our asset at the provider falls).
-Core Banking is told of payouts only, not of top-ups, so the debits on 2100 in a currency add up
-to the payouts committed in that currency.
-
-Corrections: entries are immutable. A REVERSAL entry mirrors an entry (every line with the other
-side) and points to it; an entry is reversed at most once, and a reversal is not itself reversed.
+Every journal line carries a positive amount in minor units, a currency and a side; an entry balances when, in
+each of its currencies, debits equal credits. Balances are shown in the account's natural sign, so a negative
+one sits on the "wrong" side. One chart of accounts serves every currency. Core Banking is told of payouts
+only, not of top-ups, so the debits on 2100 in a currency add up to the payouts committed in it. Entries are
+immutable: a REVERSAL mirrors an entry, at most once, and is not itself reversed.
 """
 
 from __future__ import annotations

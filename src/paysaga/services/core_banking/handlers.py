@@ -1,14 +1,9 @@
 """Core Banking use cases: learn a payment's amount, post its payout once, reverse an entry.
 
-Idempotency: the consumer's inbox drops a redelivery with the same `ce_id`; an event re-sent
-with a new id (a replay, a re-publish) is caught by the data itself: one PAYOUT entry per
-payment (unique `(payment_id, kind)`), one row per payment in `known_payments`.
-
-PaymentCompleted before its PaymentInitiated (a replay, or a topic re-read from an offset between
-the two): the amount is unknown, so nothing can be posted yet. The completion is kept in
-`unposted_completions` and posted by the PaymentInitiated handler when it arrives; it is listed by
-`GET /v1/unposted-completions` meanwhile. Raising TransientError instead would block the whole
-partition behind one payment, for good if its PaymentInitiated never comes again.
+Beyond the inbox (same `ce_id`), an event re-sent with a new id is caught by the data: one PAYOUT entry per
+payment (unique `(payment_id, kind)`), one `known_payments` row per payment. A PaymentCompleted that arrives
+before its PaymentInitiated waits in `unposted_completions` and is posted when the amount arrives; raising
+TransientError instead would block the partition, for good if that PaymentInitiated never comes again.
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """The ingest: every record of every topic into DuckDB, exactly once.
 
-Not the platform's EventConsumer (that one stores offsets in Kafka and dedups in PostgreSQL):
-here the offsets live in DuckDB, in the same transaction as the rows. On assignment each
-partition starts at the offset stored in DuckDB (or at the beginning of the topic), never at
-Kafka's committed offset; those are committed too after each batch, but only as a copy for lag
-monitoring.
-
-Kafka and DuckDB calls block, so the loop runs in its own thread; the service's event loop
-(HTTP) stays free. Any failure drops the Kafka session and starts a new one after a pause: it
-resumes from what DuckDB holds, so nothing is lost or written twice.
+Unlike the platform's EventConsumer, the offsets live in DuckDB, in the same transaction as the rows: each
+assigned partition starts at the offset stored there (or at the topic's beginning), never at Kafka's committed
+offset, which is written after each batch only as a copy for lag monitoring. Kafka and DuckDB calls block, so
+the loop runs in its own thread; any failure starts a new Kafka session after a pause, resuming from DuckDB.
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """The DuckDB store: the raw events table, the consumed offsets, the derived views, and the only SQL.
 
-Exactly once: a batch of records and the next offset of each of their partitions are written in
-ONE DuckDB transaction, and the ingest starts every partition from the offset stored here. A
-crash before the commit leaves neither rows nor offsets, so the records are read again; a crash
-after it leaves both, so they are not. Inside the transaction, records below a partition's
-stored offset (a redelivery) are dropped, and the primary key on (topic, partition, offset) is a
-last safety net.
-
-The file is opened per operation (one batch, one query) and closed right after: DuckDB lets only
-one process hold a database file, so a report (`paysaga dwh report`, another process) can read
-between two batches of a running service. Whoever finds the file taken waits up to
-`lock_wait_seconds` for it.
-
-Every time is stored as a UTC `TIMESTAMP`.
+Exactly once: a batch of records and the next offset of each of its partitions are written in ONE
+transaction, and the ingest resumes from the offsets stored here, so a crash leaves both or neither. The file
+is opened per operation and closed right after because DuckDB lets only one process hold it: a report from
+another process can read between two batches. Every time is stored as a UTC `TIMESTAMP`.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """The webhook dispatcher: leases due deliveries and POSTs them to the merchants, many at a time.
 
-The schedule lives in the database (`deliveries.next_attempt_at`), so a restart loses nothing:
-the next dispatcher finds what is due. Leases (`FOR UPDATE SKIP LOCKED`, `lease_until`) let
-several instances share the work; a dispatcher that dies mid-request leaves its lease to run out,
-and the webhook is sent again under the same delivery id (receivers deduplicate on it). Every
-attempt is recorded with its time, status code or error and duration.
-
-Woken at once when a delivery is scheduled (after its transaction commits), otherwise polls.
+The schedule lives in the database (`deliveries.next_attempt_at`), so a restart loses nothing. Leases (`FOR
+UPDATE SKIP LOCKED`, `lease_until`) let several instances share the work; a dispatcher that dies mid-request
+leaves its lease to run out, and the webhook is sent again under the same delivery id (receivers deduplicate
+on it).
 """
 
 from __future__ import annotations

@@ -1,17 +1,13 @@
 """Merchant webhooks as pure rules: what is sent, how it is signed and when it is retried.
 
-A delivery is one webhook (one payment's final outcome) to one subscription. Its body is fixed
-when the delivery is created, so every retry sends the same bytes under the same delivery id;
-only the signature's timestamp changes per attempt.
+A delivery is one payment's final outcome sent to one subscription. Its body is fixed at creation, so every
+retry sends the same bytes under the same delivery id (only the signature's timestamp changes); retries back
+off with jitter so that many failed webhooks to one merchant do not come back in lockstep.
 
     PENDING ──2xx──▶ DELIVERED
        │
        ├─non-2xx / network error, before the horizon──▶ PENDING (next attempt after a backoff)
        └─non-2xx / network error, at the horizon──────▶ DEAD ──redeliver──▶ PENDING (a new horizon)
-
-Backoff: exponential (initial · 2^(n-1), capped), with jitter in [delay/2, delay] so that many
-failed webhooks to one merchant do not come back in lockstep. The last attempt is made at the
-horizon itself; after it fails the delivery is dead.
 """
 
 from __future__ import annotations

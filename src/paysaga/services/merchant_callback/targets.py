@@ -1,13 +1,10 @@
 """Where webhooks may go: public addresses only, unless told otherwise.
 
-A webhook URL is the merchant's to choose, and the dispatcher POSTs from inside our network: a
-URL naming (or resolving to) a loopback, private, link-local or otherwise non-public address
-would let a merchant make us call our own services or the cloud metadata endpoint (SSRF). The
-URL is checked when it is subscribed and again before every attempt, and the attempt connects to
-the very address that was checked (the URL's host replaced by it; `Host` and the TLS server name
-stay the merchant's), so a name that resolves differently a moment later (DNS rebinding) changes
-nothing. The dispatcher neither follows redirects nor uses proxies. The local platform, where
-everything listens on 127.0.0.1, allows private targets.
+The dispatcher POSTs from inside our network, so a merchant's URL naming or resolving to a non-public address
+would make us call our own services or the cloud metadata endpoint (SSRF). The URL is checked when subscribed
+and before every attempt, and the attempt connects to the very address checked (`Host` and the TLS server name
+stay the merchant's), so DNS rebinding changes nothing; redirects and proxies are not used. The local platform,
+where everything listens on 127.0.0.1, allows private targets.
 """
 
 from __future__ import annotations

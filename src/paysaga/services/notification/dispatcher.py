@@ -1,11 +1,9 @@
 """The delivery worker: leases due notifications and hands them to their channel's gateway.
 
-Delivery is decoupled from consumption: the consumer only writes PENDING rows, so a slow or failing
-gateway never holds back payment-events. Each channel has its own in-flight limit and call timeout,
-so a slow SMS gateway ties up SMS deliveries only, never push. Rows are leased (`FOR UPDATE SKIP
-LOCKED`, a lease that expires if a dispatcher dies), so several instances can share the work; the
-attempt is counted when claimed, and a result is recorded only while the lease is still ours.
-Failed attempts are retried with exponential backoff until `max_attempts`, then FAILED.
+The consumer only writes PENDING rows, so a slow or failing gateway never holds back payment-events, and each
+channel has its own in-flight limit and call timeout, so a slow SMS gateway ties up SMS deliveries only. Rows
+are leased (`FOR UPDATE SKIP LOCKED`, a lease that expires if a dispatcher dies), so several instances share
+the work, and a result is recorded only while the lease is still ours.
 """
 
 from __future__ import annotations

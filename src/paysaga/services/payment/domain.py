@@ -5,9 +5,9 @@
         └─fraud deny─▶ FAILED    └─provider declined─▶ FAILED    ├─FAILED callback─▶ FAILED
           (FRAUD_SUSPECTED)        (PROVIDER_REJECTED)           └─deadline, inquiry not final─▶ FAILED(TIMEOUT)
 
-Outages postpone a step (the paymentId is the provider's idempotency key, so a retried submission
-never pays twice) until the hard deadline. A final state never changes: a provider answer that
-disagrees with it opens a reconciliation case. Time is passed in (`now`); nothing here does I/O.
+Outages postpone a step until the hard deadline (the paymentId is the provider's idempotency key, so a
+retried submission never pays twice). A final state never changes: a provider answer that disagrees with it
+opens a reconciliation case. Time is passed in (`now`).
 """
 
 from __future__ import annotations
