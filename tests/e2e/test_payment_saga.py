@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from paysaga.contracts.signatures import SIGNATURE_HEADER, signature_header
 from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
+from paysaga.services.callback.settings import DEV_PROVIDER_SECRET
 from tests.support.infra import Infra
 from tests.support.kafka import read_topic
 from tests.support.platform import RunningPlatform
@@ -277,3 +280,34 @@ async def test_every_record_carries_the_source_of_the_service_that_produced_it(
     ]
     assert {t for t, _ in seen} == set(producers), seen
     assert [(t, s) for t, s in seen if producers[t] != s] == []
+
+
+async def test_a_forged_failed_callback_releases_nothing_while_the_provider_pays(
+    customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
+) -> None:
+    """A correctly signed FAILED callback (a leaked secret, a confused provider) for a payout the
+    provider is still making: Payment asks the provider, which says PROCESSING, then SUCCESS; the
+    money is paid out once, never released, and the false report is a reconciliation case."""
+    account = new_account()
+    rule(sim, account, "SUCCESS", delayMs=4000)
+    pid = pay(customer, 120_00, account)
+    deadline = time.monotonic() + 15
+    while not (payouts := sim.get("/_sim/payouts", params={"paymentId": pid}).json()):
+        assert time.monotonic() < deadline, "the payout never reached the provider"
+        time.sleep(0.05)
+    txn = payouts[0]["providerTxnId"]
+    body = json.dumps({"callbackId": f"forged-{txn}", "providerTxnId": txn, "status": "FAILED"}).encode()
+    forged = httpx.post(
+        platform.url("callback") + "/v1/provider/callbacks",
+        content=body,
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature_header(DEV_PROVIDER_SECRET, body)},
+        timeout=10,
+    )
+    assert forged.status_code == 200, forged.text
+    assert customer.payment(pid)["status"] == "PENDING"
+    assert customer.wallet()["reserved"] == 120_00  # the reservation holds while the provider is asked
+    view = customer.wait_final(pid)
+    assert (view["status"], view["errorCode"]) == ("COMPLETED", None)
+    cases = wait_for_cases(platform.url("payment"), pid, "the contradicted FAILED callback opened no case")
+    assert [c["kind"] for c in cases] == ["UNCONFIRMED_FAILURE"]
+    await check_invariants(infra, platform.url("provider_sim"), [pid])

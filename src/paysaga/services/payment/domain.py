@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
 class CaseKind(StrEnum):
     LATE_SUCCESS = "LATE_SUCCESS"  # the provider paid out a payment we had already failed
     CONFLICTING_CALLBACK = "CONFLICTING_CALLBACK"  # a FAILED callback for a completed payment
+    UNCONFIRMED_FAILURE = "UNCONFIRMED_FAILURE"  # a FAILED callback the provider's own status contradicts
 
 
 class Answer(StrEnum):
@@ -53,6 +54,7 @@ class Answer(StrEnum):
     FINALIZED = "FINALIZED"  # it ended the payment
     DUPLICATE = "DUPLICATE"  # it agrees with the payment's final state
     CASE = "CASE"  # it disagrees with the final state: a reconciliation case
+    TO_CONFIRM = "TO_CONFIRM"  # a FAILED callback: the provider is asked before anything is released
 
 
 class IllegalTransition(Exception):
@@ -126,6 +128,7 @@ class Payment:
     completed_at: datetime | None
     late_inquiry_at: datetime | None = None  # a timed-out payout the provider is still asked about
     late_inquiry_until: datetime | None = None
+    failure_reported_at: datetime | None = None  # a FAILED callback not confirmed by the provider yet
     events: list[Event] = field(default_factory=list, repr=False)
     cases: list[Case] = field(default_factory=list, repr=False)
 
@@ -219,7 +222,7 @@ class Payment:
         self._require(Status.SUBMITTED, "be inquired about")
         if provider_status in FINAL_PROVIDER_STATUSES:
             assert provider_status is not None
-            return self.provider_answered(provider_status, now)
+            return self.provider_answered(provider_status, now, confirmed=True)
         if self.past_deadline(now):
             # The provider may settle it yet, and its callback may be lost: keep asking (late_inquiries.py).
             self._expire(now)
@@ -232,15 +235,29 @@ class Payment:
 
     # --- the provider's final answers (callbacks, inquiries) ------------------------------------
 
-    def provider_answered(self, provider_status: str, now: datetime) -> Answer:
-        """A final provider status (SUCCESS or FAILED) for this payment's payout. It ends a submitted
-        payment; a final one keeps its state, and opens a case if the answer disagrees with it.
-        Any answer ends the follow-up inquiries."""
+    def provider_answered(self, provider_status: str, now: datetime, *, confirmed: bool) -> Answer:
+        """A final provider status (SUCCESS or FAILED) for this payment's payout: `confirmed` when the
+        provider's API said it (an inquiry), not when a callback did. It ends a submitted payment —
+        except an unconfirmed FAILED, which would release money the provider may still pay out (a
+        forged or mistaken callback): the provider is asked at once, and only its FAILED ends it; a
+        SUCCESS then opens an UNCONFIRMED_FAILURE case. A final payment keeps its state, and opens a
+        case if the answer disagrees with it. Any answer ends the follow-up inquiries."""
         status, error = outcome_of_callback(provider_status)
         if self.provider_txn_id is None or not (self.status is Status.SUBMITTED or self.status.final):
             raise IllegalTransition(self, f"take a {provider_status} answer before it was submitted")
         if self.status is Status.SUBMITTED:
+            if status is Status.FAILED and not confirmed:
+                self.failure_reported_at = self.failure_reported_at or now
+                self.last_error = "FAILED callback: asking the provider to confirm it"
+                self.next_attempt_at = now
+                return Answer.TO_CONFIRM
             self._finish(status, error, now)
+            if status is Status.COMPLETED and self.failure_reported_at is not None:
+                self.cases.append(
+                    Case(
+                        CaseKind.UNCONFIRMED_FAILURE, self.payment_id, self.provider_txn_id, self.status, None, "FAILED"
+                    )
+                )
             return Answer.FINALIZED
         self.end_late_inquiry()
         kind = callback_case(self.status, provider_status)

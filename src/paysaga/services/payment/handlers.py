@@ -75,7 +75,7 @@ async def apply_callback(event: ProviderCallbackReceived, uow: Transaction, deli
         )
         log.warning("payment.callback_before_txn_id", provider_txn_id=txn, status=event.status)
         return
-    await apply_provider_status(uow, payment, event.status, txn)
+    await apply_provider_status(uow, payment, event.status, txn, confirmed=False)
 
 
 # --- worker steps -------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ class Steps:
             await outcomes.save(uow, current)
             log.info("payment.submitted", payment_id=str(payment.payment_id), provider_txn_id=txn)
             for callback in await repository.take_early_callbacks(uow.conn, txn):
-                await apply_provider_status(uow, current, callback.status, txn)
+                await apply_provider_status(uow, current, callback.status, txn, confirmed=False)
 
         await self._locked_step(payment, accept, txn=txn)
 

@@ -63,7 +63,7 @@ class LateInquiries:
             if answer in FINAL_PROVIDER_STATUSES:
                 assert answer is not None
                 log.info("payment.late_inquiry_answered", payment_id=pid, provider_txn_id=txn, status=answer)
-                await apply_provider_status(uow, payment, answer, txn)  # ends the inquiries
+                await apply_provider_status(uow, payment, answer, txn, confirmed=True)  # ends the inquiries
             elif payment.late_inquiry_expired(now()):
                 payment.end_late_inquiry()
                 await outcomes.save(uow, payment)

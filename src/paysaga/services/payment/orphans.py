@@ -111,6 +111,6 @@ class OrphanCallbacks:
                 callbacks=len(callbacks),
             )
             for callback in callbacks:
-                payment = await apply_provider_status(uow, payment, callback.status, txn)
+                payment = await apply_provider_status(uow, payment, callback.status, txn, confirmed=False)
             await uow.commit()
         return _Outcome.APPLIED

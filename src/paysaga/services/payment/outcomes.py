@@ -49,13 +49,17 @@ async def save(uow: Transaction, payment: Payment, *, keep_lease: bool = False) 
     return payment
 
 
-async def apply_provider_status(uow: Transaction, payment: Payment, provider_status: str, txn: str) -> Payment:
-    """A final provider status (callback or inquiry) for the payout `txn` of the locked payment;
-    the payment as it is now."""
+async def apply_provider_status(
+    uow: Transaction, payment: Payment, provider_status: str, txn: str, *, confirmed: bool
+) -> Payment:
+    """A final provider status for the payout `txn` of the locked payment — `confirmed` when the
+    provider's API said it, not a callback (see Payment.provider_answered); the payment as it is now."""
     if payment.provider_txn_id != txn:
         raise IllegalTransition(payment, f"take an answer about another payout {txn}")
     was_asking = payment.late_inquiry_at is not None
-    answer = payment.provider_answered(provider_status, now())
+    answer = payment.provider_answered(provider_status, now(), confirmed=confirmed)
+    if answer is Answer.TO_CONFIRM:
+        log.warning("payment.failure_to_confirm", payment_id=str(payment.payment_id), provider_txn_id=txn)
     if answer is Answer.DUPLICATE:
         log.info("payment.duplicate_callback", payment_id=str(payment.payment_id), status=provider_status)
         if not was_asking:

@@ -14,7 +14,7 @@ from paysaga.services.payment.domain import Case, Payment, Status
 _COLUMNS = (
     "payment_id, user_id, wallet_id, amount, currency, recipient, status, provider_txn_id, error_code,"
     " attempts, last_error, next_attempt_at, created_at, submitted_at, deadline_at, completed_at, late_inquiry_at,"
-    " late_inquiry_until"
+    " late_inquiry_until, failure_reported_at"
 )
 
 
@@ -35,7 +35,7 @@ async def add(conn: asyncpg.Connection, payment: Payment) -> bool:
     """Record a new payment; False if it was already recorded."""
     inserted = await conn.fetchval(
         f"INSERT INTO payments ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-        " $15, $16, $17, $18) ON CONFLICT (payment_id) DO NOTHING RETURNING true",
+        " $15, $16, $17, $18, $19) ON CONFLICT (payment_id) DO NOTHING RETURNING true",
         payment.payment_id,
         payment.user_id,
         payment.wallet_id,
@@ -54,6 +54,7 @@ async def add(conn: asyncpg.Connection, payment: Payment) -> bool:
         payment.completed_at,
         payment.late_inquiry_at,
         payment.late_inquiry_until,
+        payment.failure_reported_at,
     )
     return bool(inserted)
 
@@ -98,7 +99,8 @@ async def save(conn: asyncpg.Connection, payment: Payment, *, keep_lease: bool =
     await conn.execute(
         "UPDATE payments SET status = $2, provider_txn_id = $3, error_code = $4, attempts = $5, last_error = $6,"
         " next_attempt_at = $7, submitted_at = $8, completed_at = $9, late_inquiry_at = $10,"
-        " late_inquiry_until = $11, lease_until = CASE WHEN $12 THEN lease_until END, updated_at = now()"
+        " late_inquiry_until = $11, lease_until = CASE WHEN $12 THEN lease_until END, failure_reported_at = $13,"
+        " updated_at = now()"
         " WHERE payment_id = $1",
         payment.payment_id,
         payment.status.value,
@@ -112,6 +114,7 @@ async def save(conn: asyncpg.Connection, payment: Payment, *, keep_lease: bool =
         payment.late_inquiry_at,
         payment.late_inquiry_until,
         keep_lease,
+        payment.failure_reported_at,
     )
 
 

@@ -115,7 +115,7 @@ async def test_a_callback_that_arrives_meanwhile_ends_the_inquiries(db: Database
     async with UnitOfWork(db, source=SOURCE) as uow:
         payment = await repository.lock(uow.conn, payment_id)
         assert payment is not None
-        await apply_provider_status(uow, payment, "FAILED", txn)
+        await apply_provider_status(uow, payment, "FAILED", txn, confirmed=False)
         await uow.commit()
     assert (await state(db, payment_id))["asking"] is False
     assert await LateInquiries(db, provider.client, source=SOURCE, interval_seconds=INTERVAL).sweep() == 0

@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from structlog.testing import capture_logs
 
-from paysaga.contracts.events import PaymentCompleted, PaymentFailed
+from paysaga.contracts.cloudevents import EventMeta
+from paysaga.contracts.events import PaymentCompleted, PaymentFailed, ProviderCallbackReceived
+from paysaga.platform.consumer import Delivery
 from paysaga.platform.db import Database
+from paysaga.platform.unit_of_work import HandlerTransaction, UnitOfWork
 from paysaga.services.payment import repository
 from paysaga.services.payment.domain import Payment, Status
 from paysaga.services.payment.fraud_client import FraudUnavailable, FraudVerdict
-from paysaga.services.payment.handlers import Steps
+from paysaga.services.payment.handlers import Steps, apply_callback
 from paysaga.services.payment.provider_client import ProviderClient
 from paysaga.services.payment.settings import PaymentSettings
 from tests.integration.services.payment.fake_provider import FakeProvider
@@ -358,3 +361,70 @@ async def test_an_inquiry_answer_for_a_payment_settled_meanwhile_is_dropped(
     await steps(db, provider.client).inquire(payment)  # a second worker, with the stale copy
     assert (await reloaded(db, payment)).status is Status.COMPLETED
     assert len(await events(db)) == 1
+
+
+# --- a FAILED callback is confirmed with the provider before anything is released ---------------
+
+
+async def failed_callback(db: Database, payment: Payment) -> None:
+    """The consumer's handler, given a FAILED ProviderCallbackReceived for the payment's payout."""
+    txn = f"ptx_{payment.payment_id}"
+    event = ProviderCallbackReceived(provider_txn_id=txn, status="FAILED", received_at=datetime.now(UTC))
+    meta = EventMeta(id=str(uuid.uuid4()), type="ProviderCallbackReceived", source="/t", time=datetime.now(UTC))
+    async with UnitOfWork(db, source=SOURCE) as uow:
+        await apply_callback(event, HandlerTransaction(uow), Delivery(meta, "callback-events", 0, 0, txn))
+        await uow.commit()
+
+
+async def cases(db: Database) -> list[tuple[str, str]]:
+    async with db.connection() as conn:
+        rows = await conn.fetch("SELECT kind, callback_status FROM reconciliation_cases")
+    return [(r["kind"], r["callback_status"]) for r in rows]
+
+
+async def test_a_failed_callback_alone_releases_nothing_the_provider_is_asked_at_once(
+    db: Database, provider: FakeProvider
+) -> None:
+    payment = await stored(db, Status.SUBMITTED)
+    await failed_callback(db, payment)
+    after = await reloaded(db, payment)
+    assert (after.status, after.error_code) == (Status.SUBMITTED, None)
+    assert after.failure_reported_at is not None and due_in(after) <= 0
+    assert await events(db) == []  # no PaymentFailed: the wallet keeps the reservation
+
+
+@pytest.mark.parametrize(
+    ("provider_says", "status", "error_code", "case"),
+    [
+        ("FAILED", Status.FAILED, "PROVIDER_DECLINED", []),
+        ("SUCCESS", Status.COMPLETED, None, [("UNCONFIRMED_FAILURE", "FAILED")]),
+    ],
+    ids=["confirmed", "contradicted"],
+)
+async def test_the_providers_own_answer_decides_after_a_failed_callback(
+    db: Database, provider: FakeProvider, provider_says: str, status: Status, error_code: str | None, case: list
+) -> None:
+    payment = await stored(db, Status.SUBMITTED)
+    await failed_callback(db, payment)
+    txn = f"ptx_{payment.payment_id}"
+    provider.payouts[txn], provider.statuses[txn] = str(payment.payment_id), provider_says
+    await steps(db, provider.client).inquire(await reloaded(db, payment))
+    after = await reloaded(db, payment)
+    assert (after.status, after.error_code) == (status, error_code)
+    [event] = await events(db)
+    assert isinstance(event, PaymentFailed if provider_says == "FAILED" else PaymentCompleted)
+    assert await cases(db) == case
+
+
+async def test_a_failed_callback_the_provider_still_calls_processing_waits_for_its_final_word(
+    db: Database, provider: FakeProvider
+) -> None:
+    payment = await stored(db, Status.SUBMITTED)
+    await failed_callback(db, payment)
+    txn = f"ptx_{payment.payment_id}"
+    provider.payouts[txn], provider.statuses[txn] = str(payment.payment_id), "PROCESSING"
+    await steps(db, provider.client).inquire(await reloaded(db, payment))
+    after = await reloaded(db, payment)
+    assert (after.status, after.error_code) == (Status.SUBMITTED, None)
+    assert await events(db) == []
+    assert 0 < due_in(after) <= SETTINGS.inquiry_interval_seconds

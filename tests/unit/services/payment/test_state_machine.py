@@ -85,6 +85,7 @@ class PaymentLife(RuleBasedStateMachine):
         self.cases: list[Case] = []
         self.early: list[str] = []  # callbacks that came before the txn id was stored
         self.provider_may_hold_payout = False  # a submission was accepted, or its answer lost
+        self.provider_said_failed = False  # the provider's API (not a callback) said FAILED
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -100,16 +101,28 @@ class PaymentLife(RuleBasedStateMachine):
         self.collect()
         assert not self.payment.events and not self.payment.cases
 
-    def answer(self, provider_status: str) -> None:
-        """A final provider status for the stored txn id, checked against what it must do."""
+    def answer(self, provider_status: str, *, confirmed: bool) -> None:
+        """A final provider status for the stored txn id (`confirmed`: from the provider's API, not a
+        callback), checked against what it must do."""
         before, cases_before = self.payment.status, len(self.cases)
-        result = self.payment.provider_answered(provider_status, self.now)
+        reported = self.payment.failure_reported_at is not None
+        self.provider_said_failed |= confirmed and provider_status == "FAILED"
+        result = self.payment.provider_answered(provider_status, self.now, confirmed=confirmed)
         self.collect()
         new_cases = self.cases[cases_before:]
+        if before is Status.SUBMITTED and provider_status == "FAILED" and not confirmed:
+            # A failure only a callback reports releases nothing: the provider is asked at once.
+            assert result is Answer.TO_CONFIRM
+            assert self.payment.status is Status.SUBMITTED and self.payment.failure_reported_at is not None
+            assert self.payment.next_attempt_at == self.now
+            assert new_cases == [] and not self.events
+            return
         if before is Status.SUBMITTED:
             assert result is Answer.FINALIZED
             assert self.payment.status is (Status.COMPLETED if provider_status == "SUCCESS" else Status.FAILED)
-            assert new_cases == []
+            # A success the provider confirms after a reported failure: the report was false.
+            expected = [CaseKind.UNCONFIRMED_FAILURE] if reported and provider_status == "SUCCESS" else []
+            assert [c.kind for c in new_cases] == expected
             return
         assert before.final and self.payment.status is before  # a final state never changes
         assert self.payment.late_inquiry_at is None  # any answer ends the follow-up inquiries
@@ -180,7 +193,7 @@ class PaymentLife(RuleBasedStateMachine):
             assert self.payment.submitted_at == self.now
             self.collect()
             for status in self.early:  # the submission applies the callbacks that came first
-                self.answer(status)
+                self.answer(status, confirmed=False)
             self.early.clear()
         elif reply == "declined":
             self.payment.declined(self.now)
@@ -200,7 +213,7 @@ class PaymentLife(RuleBasedStateMachine):
             if self.payment.provider_txn_id is None:
                 self.early.append(status)  # no payment claims it yet: it waits
             else:
-                self.answer(status)
+                self.answer(status, confirmed=False)
 
     @rule()
     def orphan_sweep_matches_waiting_callbacks(self) -> None:
@@ -208,7 +221,7 @@ class PaymentLife(RuleBasedStateMachine):
             return
         assert self.payment.attach_provider_txn(TXN)
         for status in self.early:
-            self.answer(status)
+            self.answer(status, confirmed=False)
         self.early.clear()
 
     @rule(reply=inquiry_answers)
@@ -226,6 +239,7 @@ class PaymentLife(RuleBasedStateMachine):
             self.illegal(inquire)
             return
         past_deadline = self.payment.past_deadline(self.now)
+        self.provider_said_failed |= reply == "FAILED"
         result = inquire()
         self.collect()
         if reply in ("SUCCESS", "FAILED"):
@@ -251,7 +265,7 @@ class PaymentLife(RuleBasedStateMachine):
             return
         if reply in ("SUCCESS", "FAILED"):
             assert reply is not None
-            self.answer(reply)
+            self.answer(reply, confirmed=True)
         elif self.payment.late_inquiry_expired(self.now):
             self.payment.end_late_inquiry()
         assert self.payment.status is Status.FAILED
@@ -265,6 +279,12 @@ class PaymentLife(RuleBasedStateMachine):
         if self.status.final:
             assert status is self.status
         self.status = status
+
+    @invariant()
+    def only_the_provider_itself_declines_a_payout(self) -> None:
+        """A FAILED callback alone never releases the money: PROVIDER_DECLINED needs the provider's word."""
+        if self.payment.error_code == ErrorCode.PROVIDER_DECLINED:
+            assert self.provider_said_failed
 
     @invariant()
     def exactly_one_final_event_once_final(self) -> None:
@@ -319,14 +339,14 @@ def test_a_provider_status_that_is_not_final_changes_nothing() -> None:
     payment.accepted(TXN, T0, inquiry_after_seconds=INQUIRY_AFTER)
     before = snapshot(payment)
     with pytest.raises(ValueError, match="not a final provider status"):
-        payment.provider_answered("PROCESSING", T0)
+        payment.provider_answered("PROCESSING", T0, confirmed=True)
     assert snapshot(payment) == before
 
 
 def test_an_answer_before_submission_is_an_illegal_transition() -> None:
     payment = received()
     with pytest.raises(IllegalTransition) as caught:
-        payment.provider_answered("SUCCESS", T0)
+        payment.provider_answered("SUCCESS", T0, confirmed=False)
     assert caught.value.status is Status.RECEIVED
 
 
