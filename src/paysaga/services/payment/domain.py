@@ -2,12 +2,13 @@
 
     RECEIVED ──fraud allow──▶ CHECKED ──provider accepted──▶ SUBMITTED ──SUCCESS──▶ COMPLETED
         │                        │                               │
-        └─fraud deny─▶ FAILED    └─provider declined─▶ FAILED    ├─FAILED callback─▶ FAILED
+        └─fraud deny─▶ FAILED    └─provider declined─▶ FAILED    ├─FAILED, the provider confirms─▶ FAILED
           (FRAUD_SUSPECTED)        (PROVIDER_REJECTED)           └─deadline, inquiry not final─▶ FAILED(TIMEOUT)
 
-Outages postpone a step until the hard deadline (the paymentId is the provider's idempotency key, so a
-retried submission never pays twice). A final state never changes: a provider answer that disagrees with it
-opens a reconciliation case. Time is passed in (`now`).
+A FAILED callback alone releases nothing: the provider is asked first (SPEC §11). Outages postpone
+a step until the hard deadline (the paymentId is the provider's idempotency key, so a retried
+submission never pays twice). A final state never changes: a provider answer that disagrees with
+it opens a reconciliation case. Time is passed in (`now`).
 """
 
 from __future__ import annotations
