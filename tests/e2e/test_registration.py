@@ -103,11 +103,11 @@ def test_login_is_case_insensitive_on_email_and_rejects_a_wrong_password(bff: ht
     "header",
     [None, "Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "expired", "forged"],
 )
-def test_wallet_requires_a_valid_bearer_token(bff: httpx.Client, header: str | None) -> None:
+def test_wallet_requires_a_valid_bearer_token(bff: httpx.Client, platform: RunningPlatform, header: str | None) -> None:
     if header == "expired":
-        token = jwt.encode(
+        token = jwt.encode(  # signed with the platform's own (generated) key: refused only for its age
             {"sub": str(uuid.uuid4()), "iat": 1, "exp": 2, "iss": "paysaga-bff", "aud": "paysaga-api"},
-            "dev-only-secret-change-me-in-production-0123456789",
+            platform.env["BFF_JWT_SECRET"],
             algorithm="HS256",
         )
         header = f"Bearer {token}"

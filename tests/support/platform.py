@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, ServiceEntry, wiring
+from paysaga.devstack.secrets import dev_secrets
 from paysaga.devstack.supervisor import die_with_parent
 
 TEST_PORT_OFFSET = int(os.environ.get("PAYSAGA_TEST_PORT_OFFSET", "10000"))  # BFF on 18000, ...
@@ -88,6 +89,8 @@ def platform_env(admin_url: str, bootstrap: str, root: Path) -> dict[str, str]:
         **wiring(port_of, grpc_port=ANTIFRAUD_GRPC_PORT + TEST_PORT_OFFSET),
         **TEST_TIMINGS,
         "DWH_DATABASE_PATH": str(root / "dwh" / "paysaga.duckdb"),
+        "PAYSAGA_ENV": "dev",
+        **dev_secrets(root),
     }
 
 

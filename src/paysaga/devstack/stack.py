@@ -14,6 +14,7 @@ from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, wiring
 from paysaga.devstack.paths import kafka_libs_dir, state_dir
 from paysaga.devstack.postgres import PostgresCluster
 from paysaga.devstack.probes import kafka_probe, postgres_probe, service_probe
+from paysaga.devstack.secrets import dev_environment
 from paysaga.devstack.setup import create_topics, prepare_databases
 from paysaga.devstack.supervisor import Health, ProcessSpec, Supervisor
 
@@ -82,6 +83,7 @@ async def run_platform() -> None:
     state.mkdir(parents=True, exist_ok=True)
     sup = Supervisor(status_file=state / "supervisor.json")
     env: dict[str, str] = {"PAYSAGA_LOG_FORMAT": os.environ.get("PAYSAGA_LOG_FORMAT", "console")}
+    env.update(dev_environment(state, os.environ))
     try:
         admin_url = await _postgres(sup, state, env)
         bootstrap = await _kafka(sup, state, env)

@@ -2,6 +2,7 @@
 what every service shares is read here without a prefix."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,11 @@ class PlatformSettings(BaseSettings):
     )
     paysaga_log_format: str = Field(default="auto", description="`json`, `console` or `auto` (console on a tty)")
     paysaga_log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    paysaga_env: Literal["dev", "prod"] = Field(
+        default="prod",
+        description="`dev` (what `make run` and the tests set): a missing secret is replaced by a random one; "
+        "`prod`: a service refuses to start without its secrets",
+    )
 
 
 def service_database_url(admin_url: str, service: str) -> str:

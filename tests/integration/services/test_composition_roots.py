@@ -29,7 +29,9 @@ SOURCES = {  # the producer of each event type names itself so (see test_payment
 PROBE = """
 import importlib, json, os, sys, typing
 from paysaga.platform.settings import PlatformSettings
-platform = PlatformSettings(kafka_bootstrap_servers=sys.argv[1], paysaga_postgres_url=sys.argv[2])
+platform = PlatformSettings(
+    kafka_bootstrap_servers=sys.argv[1], paysaga_postgres_url=sys.argv[2], paysaga_env="dev"
+)
 found = {}
 for name in sys.argv[3:]:
     main = importlib.import_module(f"paysaga.services.{name}.main")

@@ -1,17 +1,16 @@
 """Composition root of the BFF."""
 
-import structlog
-
 from paysaga.platform.assembly import build_service, service_database
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.runtime import Service, serve_forever
+from paysaga.platform.secrets import Secret, require_secrets, reveal, split_secrets
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.bff.app import build_app
 from paysaga.services.bff.auth import TokenIssuer
 from paysaga.services.bff.deps import BffDeps
 from paysaga.services.bff.downstream import Downstream
 from paysaga.services.bff.idempotency import IdempotencyStore, key_purger
-from paysaga.services.bff.settings import DEV_JWT_SECRET, BffSettings
+from paysaga.services.bff.settings import BffSettings
 
 NAME = "bff"
 
@@ -19,8 +18,7 @@ NAME = "bff"
 def build(settings: BffSettings | None = None, platform: PlatformSettings | None = None) -> Service:
     settings, platform = settings or BffSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-        structlog.get_logger("paysaga.bff").warning("bff.dev_jwt_secret", hint="set BFF_JWT_SECRET in production")
+    settings = require_secrets(settings, platform, [Secret("jwt_secret", previous="jwt_previous_secrets")])
     db = service_database(NAME, settings, platform)
     timeout = settings.downstream_timeout_seconds
     customer = Downstream("customer", settings.customer_url, timeout)
@@ -28,7 +26,11 @@ def build(settings: BffSettings | None = None, platform: PlatformSettings | None
     query = Downstream("query", settings.query_url, timeout)
     keys = IdempotencyStore(db)
     deps = BffDeps(
-        tokens=TokenIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_ttl_seconds),
+        tokens=TokenIssuer(
+            reveal(settings.jwt_secret),
+            settings.jwt_ttl_seconds,
+            previous=tuple(split_secrets(settings.jwt_previous_secrets)),
+        ),
         customer=customer,
         wallet=wallet,
         query=query,

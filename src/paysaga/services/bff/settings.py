@@ -3,15 +3,16 @@ from pydantic_settings import SettingsConfigDict
 
 from paysaga.platform.settings import DatabaseServiceSettings
 
-DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
-
 
 class BffSettings(DatabaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BFF_", extra="ignore")
 
     port: int = 8000
-    jwt_secret: SecretStr = Field(
-        default=SecretStr(DEV_JWT_SECRET), min_length=32, description="HS256 key of the access tokens (32+ chars)"
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 key that signs the access tokens (32+ chars; required outside dev)"
+    )
+    jwt_previous_secrets: str = Field(
+        default="", description="Former signing keys, comma separated: their tokens are still accepted (rotation)"
     )
     jwt_ttl_seconds: int = Field(default=900, gt=0, description="Access token lifetime")
     customer_url: str = Field(default="http://127.0.0.1:8001", description="Customer service base URL")

@@ -11,6 +11,7 @@ from paysaga.contracts.signatures import SIGNATURE_HEADER, verify_signature
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.problems import Problem
+from paysaga.platform.secrets import reveal, split_secrets
 from paysaga.services.callback.handlers import publish_callback
 from paysaga.services.callback.schemas import Acknowledged, ProviderCallback
 from paysaga.services.callback.settings import CallbackSettings
@@ -27,7 +28,12 @@ def build_app(
         "to callback-events. Answers 2xx only once Kafka acknowledged.",
         readiness=readiness,
     )
-    secret = settings.provider_secret.get_secret_value()
+    # The active secret first, then the former ones still accepted while the provider rotates.
+    accepted = [reveal(settings.provider_secret), *split_secrets(settings.provider_previous_secrets)]
+    tolerance = settings.signature_tolerance_seconds
+
+    def signed_by_the_provider(body: bytes, header: str) -> bool:
+        return any(verify_signature(s, body, header, tolerance_seconds=tolerance) for s in accepted)
 
     @app.post(
         "/v1/provider/callbacks",
@@ -48,7 +54,7 @@ def build_app(
     async def receive(request: Request) -> Acknowledged:
         body = await request.body()
         header = request.headers.get(SIGNATURE_HEADER, "")
-        if not verify_signature(secret, body, header, tolerance_seconds=settings.signature_tolerance_seconds):
+        if not signed_by_the_provider(body, header):
             log.warning("callback.bad_signature", has_header=bool(header))
             raise Problem(
                 401,

@@ -4,6 +4,7 @@ from paysaga.platform.assembly import service_parts
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.runtime import Service, serve_forever
+from paysaga.platform.secrets import Secret, require_secrets, reveal
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.payment.app import build_app
 from paysaga.services.payment.consumers import build_handlers
@@ -21,12 +22,13 @@ NAME = "payment"
 def build(settings: PaymentSettings | None = None, platform: PlatformSettings | None = None) -> Service:
     settings, platform = settings or PaymentSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
+    settings = require_secrets(settings, platform, [Secret("provider_api_key", shared=True)])
     parts = service_parts(NAME, settings, platform, source="/paysaga/payment", relay=True)
     db, source = parts.db, parts.source
     fraud = FraudClient(settings.antifraud_target, deadline_seconds=settings.antifraud_deadline_seconds)
     provider = ProviderClient(
         settings.provider_url,
-        api_key=settings.provider_api_key.get_secret_value(),
+        api_key=reveal(settings.provider_api_key),
         callback_url=settings.callback_url,
         timeout=settings.provider_timeout_seconds,
     )

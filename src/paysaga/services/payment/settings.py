@@ -13,8 +13,8 @@ class PaymentSettings(OutboxSettings, InboxSettings):
     antifraud_deadline_seconds: float = Field(default=0.5, gt=0, description="gRPC deadline of a Check")
     provider_url: str = Field(default="http://127.0.0.1:8099", description="Base URL of the payout provider")
     provider_timeout_seconds: float = Field(default=5.0, gt=0, description="HTTP timeout of provider calls")
-    provider_api_key: SecretStr = Field(
-        default=SecretStr("dev-only-provider-api-key"), description="Bearer key of the provider API"
+    provider_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key of the provider API (32+ chars; required outside dev)"
     )
     callback_url: str = Field(
         default="http://127.0.0.1:8004/v1/provider/callbacks",

@@ -1,14 +1,13 @@
 """Composition root of the provider simulator."""
 
-import structlog
-
 from paysaga.platform.assembly import build_service as assemble
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.runtime import Service, serve_forever
+from paysaga.platform.secrets import Secret, require_secrets, reveal
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.provider_sim.app import build_app
 from paysaga.services.provider_sim.callbacks import Backoff, CallbackSender
-from paysaga.services.provider_sim.settings import DEV_CALLBACK_SECRET, ProviderSimSettings
+from paysaga.services.provider_sim.settings import ProviderSimSettings
 from paysaga.services.provider_sim.simulator import Simulator
 from paysaga.services.provider_sim.store import SimStore
 
@@ -18,7 +17,7 @@ NAME = "provider_sim"
 def build_service(settings: ProviderSimSettings) -> Service:
     store = SimStore()
     sender = CallbackSender(
-        secret=settings.callback_secret.get_secret_value(),
+        secret=reveal(settings.callback_secret),
         backoff=Backoff(
             initial_seconds=settings.callback_retry_initial_seconds,
             multiplier=settings.callback_retry_multiplier,
@@ -40,10 +39,7 @@ def build_service(settings: ProviderSimSettings) -> Service:
 def build(settings: ProviderSimSettings | None = None, platform: PlatformSettings | None = None) -> Service:
     settings, platform = settings or ProviderSimSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    if settings.callback_secret.get_secret_value() == DEV_CALLBACK_SECRET:
-        structlog.get_logger("paysaga.provider_sim").warning(
-            "provider_sim.dev_callback_secret", hint="set PROVIDER_SIM_CALLBACK_SECRET outside development"
-        )
+    settings = require_secrets(settings, platform, [Secret("callback_secret", shared=True)])
     return build_service(settings)
 
 

@@ -3,17 +3,15 @@ from pydantic_settings import SettingsConfigDict
 
 from paysaga.platform.settings import ServiceSettings
 
-DEV_CALLBACK_SECRET = "dev-only-provider-callback-secret-0123456789"
-
 
 class ProviderSimSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PROVIDER_SIM_", extra="ignore")
 
     port: int = 8099
-    callback_secret: SecretStr = Field(
-        default=SecretStr(DEV_CALLBACK_SECRET),
-        min_length=32,
-        description="Shared secret of the HMAC-SHA256 callback signature",
+    callback_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret of the HMAC-SHA256 callback signature (= CALLBACK_PROVIDER_SECRET; "
+        "required outside dev)",
     )
     default_delay_ms: int = Field(
         default=20, ge=0, description="Delay before the callback when no rule (or a rule without delayMs)"

@@ -1,0 +1,32 @@
+"""The local platform's generated secrets: once per installation, 0600, shared where they must be."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from paysaga.devstack.secrets import FILE_NAME, dev_environment, dev_secrets
+from paysaga.platform.secrets import KNOWN_DEV_VALUES
+
+
+def test_generated_once_kept_private_and_shared_between_callback_and_the_simulator(tmp_path: Path) -> None:
+    first = dev_secrets(tmp_path / "state")
+    path = tmp_path / "state" / FILE_NAME
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert dev_secrets(tmp_path / "state") == first  # the same on every run of this installation
+    assert first["CALLBACK_PROVIDER_SECRET"] == first["PROVIDER_SIM_CALLBACK_SECRET"]
+    assert set(first) == {
+        "BFF_JWT_SECRET",
+        "CALLBACK_PROVIDER_SECRET",
+        "PROVIDER_SIM_CALLBACK_SECRET",
+        "PAYMENT_PROVIDER_API_KEY",
+    }
+    assert all(len(v) >= 32 and v not in KNOWN_DEV_VALUES for v in first.values())
+    assert dev_secrets(tmp_path / "other") != first  # another installation, other secrets
+
+
+def test_the_environment_sets_dev_mode_unless_the_caller_chose(tmp_path: Path) -> None:
+    added = dev_environment(tmp_path, {})
+    assert added["PAYSAGA_ENV"] == "dev" and "BFF_JWT_SECRET" in added
+    chosen = dev_environment(tmp_path, {"PAYSAGA_ENV": "prod", "BFF_JWT_SECRET": "x" * 40})
+    assert "PAYSAGA_ENV" not in chosen and "BFF_JWT_SECRET" not in chosen
