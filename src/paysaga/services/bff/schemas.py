@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from pydantic.alias_generators import to_camel
 
 from paysaga.contracts.banking import BankRecipient
-from paysaga.contracts.values import Currency
+from paysaga.contracts.values import Currency, PersonName
 
 
 class _Body(BaseModel):
@@ -19,7 +19,7 @@ class RegisterRequest(_Body):
     password: str = Field(
         min_length=10, max_length=128, description="At least 10 characters, with a letter and a digit"
     )
-    name: str = Field(min_length=1, max_length=200, examples=["Анна Иванова"])
+    name: PersonName
     phone: str = Field(min_length=5, max_length=20, examples=["+79161234567"], description="E.164")
     currency: Currency = "RUB"
 
