@@ -188,15 +188,20 @@ async def test_a_top_up_that_would_overflow_the_balance_is_a_422_and_changes_not
     user = await new_wallet(db, 0)
     async with db.transaction() as conn:  # a wallet already near the limit (or the bigint column's end)
         await conn.execute("UPDATE wallets SET balance = $1 WHERE user_id = $2", balance, user)
-    app = build_app(db, lambda: uow(db), readiness={})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet") as http:
-        response = await http.post(
-            f"/v1/users/{user}/top-ups", json={"topUpId": str(uuid.uuid4()), "amount": MAX_AMOUNT}
-        )
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["type"].endswith("balance-limit-exceeded")
-    assert await wallet_of(db, user) == (balance, 0, balance)
-    async with db.connection() as conn:
-        wallet_id = await conn.fetchval("SELECT wallet_id FROM wallets WHERE user_id = $1", user)
-        assert await conn.fetchval("SELECT count(*) FROM top_ups WHERE wallet_id = $1", wallet_id) == 0
+    try:
+        app = build_app(db, lambda: uow(db), readiness={})
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet") as http:
+            response = await http.post(
+                f"/v1/users/{user}/top-ups", json={"topUpId": str(uuid.uuid4()), "amount": MAX_AMOUNT}
+            )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"].endswith("balance-limit-exceeded")
+        assert await wallet_of(db, user) == (balance, 0, balance)
+        async with db.connection() as conn:
+            wallet_id = await conn.fetchval("SELECT wallet_id FROM wallets WHERE user_id = $1", user)
+            assert await conn.fetchval("SELECT count(*) FROM top_ups WHERE wallet_id = $1", wallet_id) == 0
+    finally:
+        # Money that no top-up brought: gone again, or the e2e books (top-ups = balances + payouts) break.
+        async with db.transaction() as conn:
+            await conn.execute("DELETE FROM wallets WHERE user_id = $1 AND reserved = 0", user)
