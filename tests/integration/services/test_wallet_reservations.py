@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from paysaga.contracts.banking import with_control_key
 from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import PaymentCompleted, PaymentFailed
 from paysaga.platform.consumer import Delivery
@@ -205,3 +206,17 @@ async def test_a_top_up_that_would_overflow_the_balance_is_a_422_and_changes_not
         # Money that no top-up brought: gone again, or the e2e books (top-ups = balances + payouts) break.
         async with db.transaction() as conn:
             await conn.execute("DELETE FROM wallets WHERE user_id = $1 AND reserved = 0", user)
+
+
+async def test_a_reservation_to_an_account_in_another_currency_is_a_422_and_changes_nothing(db: Database) -> None:
+    user = await new_wallet(db, 5_000)
+    dollar_account = {**RECIPIENT, "accountNumber": with_control_key("40817840700000000001", RECIPIENT["bankBic"])}
+    app = build_app(db, lambda: uow(db), readiness={})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet") as http:
+        response = await http.post(
+            f"/v1/users/{user}/reservations",
+            json={"paymentId": str(uuid.uuid4()), "amount": 1_000, "currency": "RUB", "recipient": dollar_account},
+        )
+    assert response.status_code == 422, response.text
+    assert "digits 6-8" in response.json()["detail"]
+    assert await wallet_of(db, user) == (5_000, 0, 5_000)
