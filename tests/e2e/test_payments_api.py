@@ -150,9 +150,28 @@ def test_invalid_payments_are_problems_and_change_nothing(customer: Customer, ch
 
 
 def test_a_payment_in_another_currency_than_the_wallet_is_refused(customer: Customer) -> None:
-    response = customer.pay(1_000, new_account(), currency="USD")
+    response = customer.pay(1_000, new_account("840"), currency="USD")  # a dollar account: the wallet refuses
     assert response.status_code == 422
     assert response.json()["type"].endswith("currency-mismatch")
+
+
+@pytest.mark.parametrize(("code", "currency"), [("840", "RUB"), ("978", "RUB"), ("810", "USD"), ("643", "EUR")])
+def test_an_account_in_another_currency_than_the_payment_is_refused(
+    customer: Customer, code: str, currency: str
+) -> None:
+    response = customer.pay(1_000, new_account(code), currency=currency)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["type"].endswith("validation-error")
+    message = " ".join(e["message"] for e in problem["errors"])
+    assert code in message and currency in message and "digits 6-8" in message, problem
+    assert customer.wallet()["reserved"] == 0
+
+
+@pytest.mark.parametrize("code", ["810", "643"])
+def test_a_rouble_account_has_the_code_810_or_643(customer: Customer, code: str) -> None:
+    response = customer.pay(1_000, new_account(code))
+    assert response.status_code == 202, response.text
 
 
 def test_etag_and_if_none_match(customer: Customer) -> None:

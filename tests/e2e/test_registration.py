@@ -152,6 +152,11 @@ async def _counts(infra: Infra) -> tuple[int, int]:
         ({"currency": "rub"}, 422, "validation-error", "currency"),
         ({"phone": "not a phone"}, 422, "validation-error", "phone"),
         ({"name": ""}, 422, "validation-error", "name"),
+        ({"name": "   "}, 422, "validation-error", "name"),
+        ({"name": "Anna\x00Ivanova"}, 422, "validation-error", "name"),
+        ({"name": "Anna\x07"}, 422, "validation-error", "name"),
+        ({"name": "Anna\nIvanova"}, 422, "validation-error", "name"),
+        ({"name": "Anna\u2028Ivanova"}, 422, "validation-error", "name"),
     ],
 )
 async def test_bad_registration_is_a_problem_and_changes_nothing(
@@ -168,6 +173,24 @@ async def test_bad_registration_is_a_problem_and_changes_nothing(
         assert any(e["location"][-1] == field for e in body["errors"])
     assert await _counts(infra) == before
     assert len(read_topic(infra.bootstrap, CUSTOMER_EVENTS)) == events_before
+
+
+@pytest.mark.parametrize("name", ["Anna\x00Ivanova", "Anna\x07", "Anna\nIvanova", "\t"])
+async def test_the_customer_service_refuses_a_name_with_control_characters(
+    platform: RunningPlatform, infra: Infra, name: str
+) -> None:
+    before = await _counts(infra)
+    response = httpx.post(platform.url("customer") + "/v1/customers", json=new_user(name=name), timeout=10)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert any(e["location"][-1] == "name" for e in response.json()["errors"])
+    assert await _counts(infra) == before
+
+
+@pytest.mark.parametrize("name", ["Жанна д'Арк-Иванова", "José María O'Neil", "李 小龙", "Zoë  Ngô"])
+def test_names_in_any_script_with_spaces_hyphens_and_apostrophes_register(bff: httpx.Client, name: str) -> None:
+    response = bff.post("/api/v1/auth/register", json=new_user(name=name))
+    assert response.status_code == 201, response.text
 
 
 async def test_duplicate_email_is_409_and_publishes_nothing_more(bff: httpx.Client, infra: Infra) -> None:

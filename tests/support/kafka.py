@@ -58,7 +58,7 @@ def read_topic(bootstrap: str, topic: str) -> list[Record]:
                         of_topic,
                         partition,
                         offset,
-                        key.decode() if key else None,
+                        key.decode(errors="replace") if key else None,  # a poison record's key may not be UTF-8
                         msg.value() or b"",
                         headers_dict(msg.headers()),
                     )
@@ -97,9 +97,20 @@ def wait_for_records(
         time.sleep(0.3)
 
 
-def produce_raw(bootstrap: str, topic: str, *, key: str | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+def produce_raw(
+    bootstrap: str,
+    topic: str,
+    *,
+    key: str | bytes | None,
+    value: bytes,
+    headers: list[tuple[str, bytes]],
+    partition: int | None = None,
+) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all"})
-    producer.produce(topic, key=key, value=value, headers=cast(Any, headers))  # the stubs want a wider list
+    if partition is None:
+        producer.produce(topic, key=key, value=value, headers=cast(Any, headers))  # the stubs want a wider list
+    else:
+        producer.produce(topic, key=key, value=value, headers=cast(Any, headers), partition=partition)
     assert producer.flush(10) == 0
 
 

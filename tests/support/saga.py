@@ -25,9 +25,10 @@ PASSWORD = "correct-horse-42"
 FINAL_EVENTS = {"PaymentCompleted": "COMPLETED", "PaymentFailed": "FAILED"}
 
 
-def new_account() -> str:
-    """A valid 20-digit account (control key against BIC) that no other test uses."""
-    return with_control_key("40817810" + "0" + f"{uuid.uuid4().int % 10**11:011d}", BIC)
+def new_account(code: str = "810") -> str:
+    """A valid 20-digit account (control key against BIC) that no other test uses; `code` is its
+    numeric currency code (digits 6-8): 810 or 643 RUB, 840 USD, 978 EUR."""
+    return with_control_key("40817" + code + "0" + f"{uuid.uuid4().int % 10**11:011d}", BIC)
 
 
 @dataclass

@@ -5,12 +5,16 @@ The Bank of Russia's rule: the account's 9th digit is a control key such that, o
 (weights 7, 1, 3 repeating) ends in 0. The three BIC digits are its last three for an account at
 a credit institution, or "0" + its 5th and 6th digits when the BIC belongs to a Bank of Russia
 settlement centre (last three digits 000, 001 or 002).
+
+Digits 6-8 of the account are the numeric ISO 4217 code of its currency (840 USD, 978 EUR),
+except that rouble accounts keep the legacy code 810 (RUR) as well as 643 (RUB).
 """
 
 from __future__ import annotations
 
 import re
 
+import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
@@ -32,6 +36,21 @@ def _checksum(bic: str, account: str) -> int:
 def account_matches_bic(account: str, bic: str) -> bool:
     """True when `account` is 20 digits, `bic` is a Russian BIC and the control key checks."""
     return bool(ACCOUNT_RE.match(account) and BIC_RE.match(bic)) and _checksum(bic, account) == 0
+
+
+def account_currency_code(account: str) -> str:
+    """The numeric currency code in digits 6-8 of a 20-digit account number."""
+    return account[5:8]
+
+
+def account_currency_matches(account: str, currency: str) -> bool:
+    """True when the account's currency code (digits 6-8) is that of `currency` (ISO 4217 alpha-3);
+    for RUB both 643 and the legacy 810."""
+    code = account_currency_code(account)
+    if currency == "RUB":
+        return code in ("643", "810")
+    known = pycountry.currencies.get(alpha_3=currency)
+    return known is not None and known.numeric == code
 
 
 def with_control_key(account: str, bic: str) -> str:

@@ -62,10 +62,33 @@ def headers_dict(headers: RawHeaders | None) -> dict[str, str]:
     return {k: v.decode(errors="replace") if isinstance(v, bytes) else (v or "") for k, v in pairs}
 
 
+def strict_headers_dict(headers: RawHeaders | None) -> dict[str, str]:
+    """Like `headers_dict`, but a value that is not UTF-8 is an InvalidEnvelope, not replaced:
+    two different garbled ids must not read as one (the inbox would drop the second)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+    result: dict[str, str] = {}
+    for k, v in pairs:
+        if isinstance(v, bytes):
+            try:
+                result[k] = v.decode()
+            except UnicodeDecodeError as exc:
+                raise InvalidEnvelope(f"header {k!r} is not UTF-8") from exc
+        else:
+            result[k] = v or ""
+    return result
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
 def parse_headers(headers: Mapping[str, str]) -> EventMeta:
     missing = [h for h in REQUIRED_HEADERS if not headers.get(h)]
     if missing:
         raise InvalidEnvelope(f"missing CloudEvents headers: {', '.join(missing)}")
+    garbled = [h for h in (*REQUIRED_HEADERS, H_TRACEPARENT) if _has_control(headers.get(h) or "")]
+    if garbled:
+        raise InvalidEnvelope(f"control characters in CloudEvents headers: {', '.join(garbled)}")
     if headers[H_SPECVERSION] != SPEC_VERSION:
         raise InvalidEnvelope(f"unsupported ce_specversion {headers[H_SPECVERSION]!r}")
     try:

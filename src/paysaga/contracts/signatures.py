@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 SIGNATURE_HEADER = "Paysaga-Signature"
 DEFAULT_TOLERANCE_SECONDS = 300
+
+# ASCII only: str.isdigit() also takes "²" (which int() refuses) and other scripts' digits, and
+# hmac.compare_digest raises on non-ASCII text. Twelve digits are ample for unix seconds.
+_TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
+_HEX_RE = re.compile(r"[0-9a-fA-F]{1,128}")
 
 
 def compute_signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -41,9 +47,9 @@ def verify_signature(
     candidates: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and _TIMESTAMP_RE.fullmatch(value):
             timestamp = int(value)
-        elif key == "v1" and value:
+        elif key == "v1" and _HEX_RE.fullmatch(value):
             candidates.append(value)
     if timestamp is None or not candidates:
         return False

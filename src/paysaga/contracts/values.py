@@ -1,5 +1,6 @@
 """Value types that appear in more than one contract."""
 
+import unicodedata
 from typing import Annotated
 
 import pycountry
@@ -31,3 +32,25 @@ Currency = Annotated[
 MinorUnits = Annotated[
     int, Field(strict=True, gt=0, description="Amount in minor units of the currency (kopecks for RUB)")
 ]
+
+
+# Control characters (NUL, BEL, newlines, ...), line and paragraph separators, lone surrogates
+# (not encodable), private-use and unassigned code points: never part of a person's name.
+_NOT_IN_NAMES = frozenset({"Cc", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _printable_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("the name must not be blank")
+    bad = next((ch for ch in value if unicodedata.category(ch) in _NOT_IN_NAMES), None)
+    if bad is not None:
+        raise ValueError(f"the name has a control or unassigned character (U+{ord(bad):04X})")
+    return value
+
+
+PersonName = Annotated[
+    str,
+    Field(min_length=1, max_length=200, examples=["Анна Иванова"]),
+    AfterValidator(_printable_name),
+]
+"""A person's name as given: any script's letters, spaces, hyphens, apostrophes; no control characters."""

@@ -26,7 +26,7 @@ from confluent_kafka import KafkaException, Message, TopicPartition
 from confluent_kafka.aio import AIOConsumer
 from pydantic import ValidationError
 
-from paysaga.contracts.cloudevents import EventMeta, InvalidEnvelope, headers_dict, parse_headers
+from paysaga.contracts.cloudevents import EventMeta, InvalidEnvelope, parse_headers, strict_headers_dict
 from paysaga.contracts.events import Event
 from paysaga.contracts.topics import dead_letter_topic
 from paysaga.platform import inbox
@@ -103,9 +103,25 @@ def _headers(msg: Message) -> list[tuple[str, bytes]]:
     return [(k, v if isinstance(v, bytes) else (v or "").encode()) for k, v in pairs]
 
 
+class InvalidKey(ValueError):
+    """A record whose key is not UTF-8 text (every key we write is an id)."""
+
+
 def _key(msg: Message) -> str | None:
     key = msg.key()
-    return key.decode() if key else None
+    if not key:
+        return None
+    if isinstance(key, str):
+        return key
+    try:
+        return key.decode()
+    except UnicodeDecodeError as exc:
+        raise InvalidKey(f"record key is not UTF-8: {key[:64]!r}") from exc
+
+
+def _raw_key(msg: Message) -> str | bytes | None:
+    """The key as it came, for the dead letter (lossless, even when it is not UTF-8)."""
+    return msg.key() or None
 
 
 def _delivery(msg: Message, meta: EventMeta) -> Delivery:
@@ -230,7 +246,7 @@ class EventConsumer:
     def _prepare(self, msg: Message) -> _Prepared | _Skip | None:
         """The record's event and handler; _SKIP for an event type not handled here; None if invalid."""
         try:
-            meta = parse_headers(headers_dict(msg.headers()))
+            meta = parse_headers(strict_headers_dict(msg.headers()))
         except InvalidEnvelope:
             return None
         entry = self._handlers.get(meta.type)
@@ -239,9 +255,9 @@ class EventConsumer:
         event_cls, handler = entry
         try:
             event = event_cls.model_validate_json(msg.value() or b"")
-        except ValidationError:
+            delivery = _delivery(msg, meta)
+        except (ValidationError, InvalidKey):
             return None
-        delivery = _delivery(msg, meta)
         return _Prepared(msg, event, handler, delivery)
 
     async def _apply_batch(self, prepared: list[_Prepared]) -> None:
@@ -298,7 +314,7 @@ class EventConsumer:
 
     async def _process(self, msg: Message, attempts_before: int = 0) -> None:
         try:
-            meta = parse_headers(headers_dict(msg.headers()))
+            meta = parse_headers(strict_headers_dict(msg.headers()))
         except InvalidEnvelope as exc:
             await self._guarded(msg, functools.partial(self._dead_letter, msg, "invalid-envelope", exc))
             return
@@ -311,7 +327,11 @@ class EventConsumer:
         except ValidationError as exc:
             await self._guarded(msg, functools.partial(self._dead_letter, msg, "schema-invalid", exc))
             return
-        delivery = _delivery(msg, meta)
+        try:
+            delivery = _delivery(msg, meta)
+        except InvalidKey as exc:
+            await self._guarded(msg, functools.partial(self._dead_letter, msg, "invalid-key", exc))
+            return
         attempt = attempts_before
         while True:
             attempt += 1
@@ -388,7 +408,9 @@ class EventConsumer:
             ("dlq_original_offset", str(offset).encode()),
             ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
-        await self._producer.send(dead_letter_topic(topic), key=_key(msg), value=msg.value() or b"", headers=headers)
+        await self._producer.send(
+            dead_letter_topic(topic), key=_raw_key(msg), value=msg.value() or b"", headers=headers
+        )
         self.dead_lettered += 1
         log.error(
             "consumer.dead_lettered",

@@ -33,6 +33,9 @@ class Database:
         self._pool: asyncpg.Pool | None = None
 
     async def connect(self) -> None:
+        """Open the pool (its first connections); raises if the server cannot be reached."""
+        if self._pool is not None:
+            return
         self._pool = await asyncpg.create_pool(
             self.dsn,
             min_size=self._min,

@@ -46,7 +46,7 @@ class KafkaProducer:
         while not self._stop.is_set():
             self._producer.poll(0.05)
 
-    def send(self, topic: str, *, key: str | None, value: bytes, headers: Headers) -> asyncio.Future[Message]:
+    def send(self, topic: str, *, key: str | bytes | None, value: bytes, headers: Headers) -> asyncio.Future[Message]:
         """Queue a record; the returned future resolves on the broker's ack or fails with DeliveryFailed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Message] = loop.create_future()

@@ -10,10 +10,12 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import asyncpg
 import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import KafkaProducer
@@ -51,18 +53,60 @@ class Service:
     workers: dict[str, Worker] = field(default_factory=dict)
     on_close: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     shutdown_grace_seconds: float = 10.0
+    db_connect_timeout_seconds: float = 60.0
 
 
-async def _connect_with_retry(db: Database, attempts: int = 30) -> None:
-    for attempt in range(1, attempts + 1):
+# A server not (yet) there or not (yet) accepting connections: refused, reset, timed out, "the
+# database system is starting up" / "is shutting down" / "in recovery mode" (57P03), too many
+# clients (53300), an admin shutdown (57P01). Anything else (bad password, no such database) is
+# a configuration error: retrying would only hide it.
+_NOT_YET = (
+    OSError,
+    TimeoutError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.exceptions.PostgresConnectionError,
+)
+
+
+async def connect_with_retry(
+    db: Database,
+    *,
+    timeout: float = 60.0,
+    initial: float = 0.1,
+    maximum: float = 5.0,
+    stop: asyncio.Event | None = None,
+) -> bool:
+    """Connect `db`, waiting out a server that is down or still recovering, with backoff and a log
+    line per try, for up to `timeout` seconds (then the last error is raised). False if `stop` was
+    set meanwhile (nothing connected)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             await db.connect()
-            return
-        except (OSError, ConnectionError) as exc:
-            if attempt == attempts:
+            if attempt > 1:
+                log.info("db.connected", attempts=attempt)
+            return True
+        except _NOT_YET as exc:
+            delay = backoff_delay(attempt, initial=initial, maximum=maximum)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                log.error("db.connect_gave_up", attempts=attempt, error=repr(exc))
                 raise
-            log.warning("db.connect_retry", attempt=attempt, error=repr(exc))
-            await asyncio.sleep(1.0)
+            delay = min(delay, remaining)
+            log.warning("db.connect_retry", attempt=attempt, retry_in=round(delay, 3), error=repr(exc))
+        if stop is None:
+            await asyncio.sleep(delay)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return False
 
 
 async def run_service(svc: Service) -> None:
@@ -72,7 +116,11 @@ async def run_service(svc: Service) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     for db in svc.databases:
-        await _connect_with_retry(db)
+        if not await connect_with_retry(db, timeout=svc.db_connect_timeout_seconds, stop=stop):
+            log.info("service.stopped_before_start")
+            for connected in svc.databases:
+                await connected.close()
+            return
     config = uvicorn.Config(
         svc.app,
         host=svc.host,

@@ -288,3 +288,63 @@ async def test_an_event_already_applied_by_an_earlier_batch_is_skipped(
         consumer.stop()
         await task
     assert await applied_count(db, user) == 1
+
+
+async def test_a_non_utf8_key_or_a_garbled_envelope_is_dead_lettered_and_the_partition_moves_on(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    marker = f"garbled-{uuid.uuid4()}"  # on every record: finds this test's dead letters
+    good = f"after-garbled-{uuid.uuid4()}"
+
+    def send(key: str | bytes, headers: list[tuple[str, bytes]], value: bytes | None = None) -> None:
+        user = good if key == good else f"u-{uuid.uuid4()}"
+        body = CustomerCreated(user_id=user, currency="RUB", created_at=datetime.now(UTC)).to_json()
+        # All on partition 0, in this order: the good record comes after every bad one.
+        produce_raw(
+            infra.bootstrap,
+            CUSTOMER_EVENTS,
+            key=key,
+            value=value if value is not None else body,
+            headers=[*headers, ("test_marker", marker.encode())],
+            partition=0,
+        )
+
+    def meta() -> list[tuple[str, bytes]]:
+        return EventMeta(
+            id=str(uuid.uuid4()), type="CustomerCreated", source="/test", time=datetime.now(UTC)
+        ).to_headers()
+
+    def replaced(name: str, value: bytes) -> list[tuple[str, bytes]]:
+        return [(k, value if k == name else v) for k, v in meta()]
+
+    send(b"\xff\xfe", meta())  # a key that is not UTF-8
+    send("k", replaced("ce_id", b"\xff\xfe"))  # an id that is not UTF-8
+    send("k", replaced("ce_source", b"/test\x00"))  # a NUL byte in the source
+    send("k", replaced("ce_time", b"\xff"))  # a garbled time
+    send("k", replaced("ce_specversion", b""))  # a missing header
+    send("k", meta(), value=b"\xff\xfe{}")  # a value that is not the event's JSON
+    send(good, meta())
+    consumer = make_consumer(db, producer, infra, record_applied)
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _positive(db, good))
+    finally:
+        consumer.stop()
+        await task
+    assert not task.cancelled() and task.exception() is None
+
+    def of_this_test(r: Record) -> bool:
+        return r.headers.get("test_marker") == marker and r.headers.get("dlq_consumer_group") == consumer.group_id
+
+    dead = await asyncio.to_thread(
+        wait_for_records, infra.bootstrap, dead_letter_topic(CUSTOMER_EVENTS), of_this_test, count=6
+    )
+    assert sorted(r.headers["dlq_reason"] for r in dead) == [
+        "invalid-envelope",
+        "invalid-envelope",
+        "invalid-envelope",
+        "invalid-envelope",
+        "invalid-key",
+        "schema-invalid",
+    ]
+    assert await applied_count(db, good) == 1

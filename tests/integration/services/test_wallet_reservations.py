@@ -7,15 +7,20 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
+from paysaga.contracts.banking import with_control_key
 from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import PaymentCompleted, PaymentFailed
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.wallet import handlers, repository
+from paysaga.services.wallet.app import build_app
 from paysaga.services.wallet.domain import (
+    MAX_AMOUNT,
+    MAX_BALANCE,
     CurrencyMismatch,
     InsufficientFunds,
     ReservationConflict,
@@ -175,3 +180,43 @@ async def test_top_ups_are_idempotent_per_id(db: Database) -> None:
     assert await wallet_of(db, user) == (700, 0, 700)
     with pytest.raises(TopUpConflict):
         await handlers.top_up(handlers.TopUp(top_up_id, user, 800), uow(db))
+
+
+@pytest.mark.parametrize("balance", [MAX_BALANCE - 5, 2**63 - MAX_AMOUNT // 2])
+async def test_a_top_up_that_would_overflow_the_balance_is_a_422_and_changes_nothing(
+    db: Database, balance: int
+) -> None:
+    user = await new_wallet(db, 0)
+    async with db.transaction() as conn:  # a wallet already near the limit (or the bigint column's end)
+        await conn.execute("UPDATE wallets SET balance = $1 WHERE user_id = $2", balance, user)
+    try:
+        app = build_app(db, lambda: uow(db), readiness={})
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet") as http:
+            response = await http.post(
+                f"/v1/users/{user}/top-ups", json={"topUpId": str(uuid.uuid4()), "amount": MAX_AMOUNT}
+            )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"].endswith("balance-limit-exceeded")
+        assert await wallet_of(db, user) == (balance, 0, balance)
+        async with db.connection() as conn:
+            wallet_id = await conn.fetchval("SELECT wallet_id FROM wallets WHERE user_id = $1", user)
+            assert await conn.fetchval("SELECT count(*) FROM top_ups WHERE wallet_id = $1", wallet_id) == 0
+    finally:
+        # Money that no top-up brought: gone again, or the e2e books (top-ups = balances + payouts) break.
+        async with db.transaction() as conn:
+            await conn.execute("DELETE FROM wallets WHERE user_id = $1 AND reserved = 0", user)
+
+
+async def test_a_reservation_to_an_account_in_another_currency_is_a_422_and_changes_nothing(db: Database) -> None:
+    user = await new_wallet(db, 5_000)
+    dollar_account = {**RECIPIENT, "accountNumber": with_control_key("40817840700000000001", RECIPIENT["bankBic"])}
+    app = build_app(db, lambda: uow(db), readiness={})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet") as http:
+        response = await http.post(
+            f"/v1/users/{user}/reservations",
+            json={"paymentId": str(uuid.uuid4()), "amount": 1_000, "currency": "RUB", "recipient": dollar_account},
+        )
+    assert response.status_code == 422, response.text
+    assert "digits 6-8" in response.json()["detail"]
+    assert await wallet_of(db, user) == (5_000, 0, 5_000)

@@ -3,7 +3,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from paysaga.contracts.banking import BankRecipient, account_matches_bic, with_control_key
+from paysaga.contracts.banking import (
+    BankRecipient,
+    account_currency_matches,
+    account_matches_bic,
+    with_control_key,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -72,3 +77,21 @@ def test_names_are_normalised() -> None:
 def test_the_checks_take_ascii_digits_only() -> None:
     assert not account_matches_bic(arabic("40817810700000000001"), BIC)
     assert not account_matches_bic("40817810700000000001", "04" + arabic("4525225"))
+
+
+@pytest.mark.parametrize(
+    ("account", "currency", "matches"),
+    [
+        ("40817810700000000001", "RUB", True),  # 810: the legacy rouble code
+        ("40817643700000000001", "RUB", True),
+        ("40817840700000000001", "USD", True),
+        ("40817978700000000001", "EUR", True),
+        ("40817840700000000001", "RUB", False),
+        ("40817810700000000001", "USD", False),
+        ("40817643700000000001", "EUR", False),
+        ("40817978700000000001", "USD", False),
+        ("40817000700000000001", "RUB", False),
+    ],
+)
+def test_the_account_currency_code_is_digits_6_to_8(account: str, currency: str, matches: bool) -> None:
+    assert account_currency_matches(account, currency) is matches

@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paysaga.services.wallet.domain import (
+    MAX_BALANCE,
+    BalanceLimitExceeded,
     CurrencyMismatch,
     InsufficientFunds,
     LedgerKind,
@@ -52,6 +54,14 @@ def test_a_reservation_in_another_currency_is_refused_before_the_funds_are_check
 def test_a_top_up_credits_the_balance() -> None:
     movement = wallet(0).top_up(700)
     assert (movement.kind, movement.balance_delta, movement.reserved_delta) == (LedgerKind.TOP_UP, 700, 0)
+
+
+def test_a_top_up_past_the_balance_limit_is_refused() -> None:
+    assert wallet(MAX_BALANCE - 5).top_up(5).balance_delta == 5
+    with pytest.raises(BalanceLimitExceeded):
+        wallet(MAX_BALANCE - 5).top_up(6)
+    with pytest.raises(BalanceLimitExceeded):
+        wallet(2**63 - 1).top_up(1)  # beyond the bigint column: never reaches the database
 
 
 def test_a_completed_payment_pays_the_held_money_out() -> None:

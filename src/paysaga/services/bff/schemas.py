@@ -1,13 +1,13 @@
 """The public REST contract's bodies (SPEC §7), camelCase on the wire."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from paysaga.contracts.banking import BankRecipient
-from paysaga.contracts.values import Currency
+from paysaga.contracts.banking import BankRecipient, account_currency_code, account_currency_matches
+from paysaga.contracts.values import Currency, PersonName
 
 
 class _Body(BaseModel):
@@ -19,7 +19,7 @@ class RegisterRequest(_Body):
     password: str = Field(
         min_length=10, max_length=128, description="At least 10 characters, with a letter and a digit"
     )
-    name: str = Field(min_length=1, max_length=200, examples=["Анна Иванова"])
+    name: PersonName
     phone: str = Field(min_length=5, max_length=20, examples=["+79161234567"], description="E.164")
     currency: Currency = "RUB"
 
@@ -66,6 +66,16 @@ class PaymentRequest(_Body):
     )
     currency: Currency = Field(description="ISO 4217; must be the wallet's currency")
     recipient: BankRecipient
+
+    @model_validator(mode="after")
+    def _account_in_the_payment_currency(self) -> Self:
+        account = self.recipient.account_number
+        if not account_currency_matches(account, self.currency):
+            raise ValueError(
+                f"the recipient's account is in currency {account_currency_code(account)} (digits 6-8 of the "
+                f"account number), not in the payment's currency {self.currency}"
+            )
+        return self
 
 
 class PaymentAccepted(_Body):

@@ -4,7 +4,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from pydantic.alias_generators import to_camel
 from pydantic_extra_types.phone_numbers import PhoneNumber
 
-from paysaga.contracts.values import Currency
+from paysaga.contracts.values import Currency, PersonName
 
 
 class _Body(BaseModel):
@@ -18,7 +18,7 @@ class PhoneE164(PhoneNumber):
 class NewCustomer(_Body):
     email: EmailStr = Field(max_length=254)
     password: str = Field(min_length=1, max_length=128)
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: PersonName
     phone: PhoneE164 = Field(description="International format, e.g. +79161234567")
     currency: Currency = "RUB"
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import duckdb
 import orjson
+import structlog
 
 from paysaga.contracts.cloudevents import H_ID, H_SOURCE, H_TIME, H_TYPE, headers_dict
 from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
@@ -31,6 +32,8 @@ from paysaga.services.dwh.schemas import (
     Summary,
     TopicCount,
 )
+
+log = structlog.get_logger("paysaga.dwh")
 
 Bucket = Literal["day", "hour"]
 
@@ -255,8 +258,17 @@ def _parse_time(text: str | None) -> datetime | None:
     return utc_naive(parsed) if parsed.tzinfo else parsed
 
 
-def _decode(raw: bytes | None) -> str | None:
-    return raw.decode(errors="replace") if raw is not None else None
+def _decode_key(record: RawRecord) -> str | None:
+    """The key as text; a key that is not UTF-8 keeps its undecodable bytes as `\\xNN` escapes
+    (lossless: our keys are ids, which never hold a backslash), and is logged."""
+    if record.key is None:
+        return None
+    try:
+        return record.key.decode()
+    except UnicodeDecodeError:
+        key = record.key.decode(errors="backslashreplace")
+        log.warning("dwh.key_not_utf8", topic=record.topic, partition=record.partition, offset=record.offset, key=key)
+        return key
 
 
 def _row_columns(records: Sequence[RawRecord]) -> dict[str, list[Any]]:
@@ -290,7 +302,7 @@ def _row_columns(records: Sequence[RawRecord]) -> dict[str, list[Any]]:
         cols["topic"].append(r.topic)
         cols["partition"].append(r.partition)
         cols["offset"].append(r.offset)
-        cols["key"].append(_decode(r.key))
+        cols["key"].append(_decode_key(r))
         cols["payload"].append(payload)
         cols["payload_text"].append(payload_text)
         cols["headers"].append(orjson.dumps(headers).decode())

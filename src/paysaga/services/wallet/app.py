@@ -13,6 +13,8 @@ from paysaga.platform.problems import Problem, not_found
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.wallet import handlers, repository
 from paysaga.services.wallet.domain import (
+    MAX_BALANCE,
+    BalanceLimitExceeded,
     CurrencyMismatch,
     InsufficientFunds,
     ReservationConflict,
@@ -38,6 +40,8 @@ def _problem(exc: WalletError) -> Problem:
             return Problem(422, "insufficient-funds", "Insufficient funds", str(exc), available=exc.available)
         case CurrencyMismatch():
             return Problem(422, "currency-mismatch", "Currency mismatch", str(exc))
+        case BalanceLimitExceeded():
+            return Problem(422, "balance-limit-exceeded", "Balance limit exceeded", str(exc), limit=MAX_BALANCE)
         case ReservationConflict() | TopUpConflict():
             return Problem(409, "idempotency-conflict", "Conflicting repeat", str(exc))
     return Problem(422, "wallet-error", "Refused", str(exc))

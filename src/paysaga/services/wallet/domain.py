@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 MAX_AMOUNT = 10**15  # minor units: a sanity bound far above any real payout or top-up
+MAX_BALANCE = 10**17  # minor units: a wallet never holds more (the columns are bigint, 9.2 * 10**18)
 
 
 class ReservationStatus(StrEnum):
@@ -67,6 +68,9 @@ class Wallet:
         return self.balance - self.reserved
 
     def top_up(self, amount: int) -> Movement:
+        """Credit `amount`; raises BalanceLimitExceeded past MAX_BALANCE."""
+        if self.balance + amount > MAX_BALANCE:
+            raise BalanceLimitExceeded(self.balance, amount)
         return Movement(LedgerKind.TOP_UP, amount)
 
     def reserve(self, amount: int, currency: str) -> Movement:
@@ -120,6 +124,13 @@ class InsufficientFunds(WalletError):
     def __init__(self, available: int, amount: int) -> None:
         super().__init__(f"available {available} is less than the amount {amount}")
         self.available = available
+        self.amount = amount
+
+
+class BalanceLimitExceeded(WalletError):
+    def __init__(self, balance: int, amount: int) -> None:
+        super().__init__(f"a top-up of {amount} would take the balance {balance} past the limit {MAX_BALANCE}")
+        self.balance = balance
         self.amount = amount
 
 

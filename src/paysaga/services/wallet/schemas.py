@@ -1,12 +1,12 @@
 """The wallet HTTP API's bodies."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from paysaga.contracts.banking import BankRecipient
+from paysaga.contracts.banking import BankRecipient, account_currency_code, account_currency_matches
 from paysaga.contracts.values import Currency
 from paysaga.services.wallet.domain import MAX_AMOUNT
 
@@ -40,6 +40,16 @@ class ReservationRequest(_Body):
     amount: int = Field(strict=True, gt=0, le=MAX_AMOUNT)
     currency: Currency
     recipient: BankRecipient
+
+    @model_validator(mode="after")
+    def _account_in_the_payment_currency(self) -> Self:
+        account = self.recipient.account_number
+        if not account_currency_matches(account, self.currency):
+            raise ValueError(
+                f"the recipient's account is in currency {account_currency_code(account)} (digits 6-8 of the "
+                f"account number), not in the payment's currency {self.currency}"
+            )
+        return self
 
 
 class ReservationView(_Body):

@@ -180,6 +180,35 @@ async def test_a_callback_without_a_valid_signature_is_401_and_publishes_nothing
     assert_only(infra, txn_id, good)
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=\u00b2,v1={sig}",  # a superscript two: str.isdigit() says yes, int() says no
+        "t={t}\u00b9,v1={sig}",
+        "t=,v1={sig}",
+        "t=12x,v1={sig}",
+        "t= {t},v1={sig}",
+        "t=-{t},v1={sig}",
+        "t=" + "9" * 5000 + ",v1={sig}",  # beyond int()'s digit limit
+        "t={t},v1=\u00e9{sig}",  # non-ASCII in the signature: hmac.compare_digest refuses it
+        "t={t},v1=\u00ff",
+    ],
+)
+async def test_a_malformed_signature_header_is_401_not_500(infra: Infra, http: httpx.AsyncClient, header: str) -> None:
+    txn_id = new_txn_id()
+    body = orjson.dumps(callback_json(txn_id))
+    t = now()
+    value = header.format(t=t, sig=compute_signature(SECRET, t, body)).encode("latin-1")  # as a client may send it
+
+    response = await http.post(
+        PATH, content=body, headers=[(b"Content-Type", b"application/json"), (SIGNATURE_HEADER.encode(), value)]
+    )
+
+    assert_problem(response, 401, "invalid-signature")
+    good = await deliver_good_one(http, txn_id)
+    assert_only(infra, txn_id, good)
+
+
 async def test_a_signature_within_the_tolerance_is_accepted(infra: Infra, http: httpx.AsyncClient) -> None:
     txn_id = new_txn_id()
     body = callback_json(txn_id)

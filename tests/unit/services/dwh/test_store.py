@@ -188,3 +188,17 @@ def test_a_file_held_by_another_process_is_waited_for(store: DwhStore, monkeypat
 def test_a_read_only_store_of_a_missing_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(DwhUnavailable, match="no DWH database"):
         DwhStore(tmp_path / "missing.duckdb", read_only=True).summary()
+
+
+def test_a_key_that_is_not_utf8_is_stored_losslessly(store: DwhStore) -> None:
+    records = [
+        RawRecord(PAYMENT_EVENTS, 0, 0, b"\xff\xfe", b"{}"),
+        RawRecord(PAYMENT_EVENTS, 0, 1, b"\xfe\xff", b"{}"),  # another key that must not read as the first
+        RawRecord(PAYMENT_EVENTS, 0, 2, "p-ключ".encode(), b"{}"),
+    ]
+
+    result = store.ingest(records)
+
+    assert result.inserted == 3
+    keys = [k for (k,) in store.fetch('SELECT key FROM raw_events ORDER BY "offset"')]
+    assert keys == ["\\xff\\xfe", "\\xfe\\xff", "p-ключ"]
