@@ -11,7 +11,6 @@ import pytest
 
 from paysaga.contracts.signatures import SIGNATURE_HEADER, signature_header
 from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
-from paysaga.services.callback.settings import DEV_PROVIDER_SECRET
 from tests.support.infra import Infra
 from tests.support.kafka import read_topic
 from tests.support.platform import RunningPlatform
@@ -285,9 +284,10 @@ async def test_every_record_carries_the_source_of_the_service_that_produced_it(
 async def test_a_forged_failed_callback_releases_nothing_while_the_provider_pays(
     customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
 ) -> None:
-    """A correctly signed FAILED callback (a leaked secret, a confused provider) for a payout the
-    provider is still making: Payment asks the provider, which says PROCESSING, then SUCCESS; the
-    money is paid out once, never released, and the false report is a reconciliation case."""
+    """A correctly signed FAILED callback (a leaked secret, a confused provider; signed here with the
+    platform's own secret) for a payout the provider is still making: Payment asks the provider,
+    which says PROCESSING, then SUCCESS; the money is paid out once, never released, and the false
+    report is a reconciliation case."""
     account = new_account()
     rule(sim, account, "SUCCESS", delayMs=4000)
     pid = pay(customer, 120_00, account)
@@ -300,7 +300,10 @@ async def test_a_forged_failed_callback_releases_nothing_while_the_provider_pays
     forged = httpx.post(
         platform.url("callback") + "/v1/provider/callbacks",
         content=body,
-        headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature_header(DEV_PROVIDER_SECRET, body)},
+        headers={
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature_header(platform.env["CALLBACK_PROVIDER_SECRET"], body),
+        },
         timeout=10,
     )
     assert forged.status_code == 200, forged.text
