@@ -58,7 +58,7 @@ def read_topic(bootstrap: str, topic: str) -> list[Record]:
                         of_topic,
                         partition,
                         offset,
-                        key.decode(errors="replace") if key else None,  # a poison record's key may not be UTF-8
+                        key.decode(errors="backslashreplace") if key else None,  # lossless, as the DWH stores it
                         msg.value() or b"",
                         headers_dict(msg.headers()),
                     )
