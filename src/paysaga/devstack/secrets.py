@@ -6,6 +6,7 @@ callback secret is the same for Callback and the simulator that signs the callba
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from collections.abc import Mapping
@@ -21,6 +22,8 @@ def _generate() -> dict[str, str]:
         "CALLBACK_PROVIDER_SECRET": callback,
         "PROVIDER_SIM_CALLBACK_SECRET": callback,
         "PAYMENT_PROVIDER_API_KEY": secrets.token_urlsafe(32),
+        # A Fernet key (32 random bytes, url-safe base64): encrypts the merchants' webhook secrets.
+        "MERCHANT_CALLBACK_SECRETS_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
 
 

@@ -20,6 +20,7 @@ def test_generated_once_kept_private_and_shared_between_callback_and_the_simulat
         "CALLBACK_PROVIDER_SECRET",
         "PROVIDER_SIM_CALLBACK_SECRET",
         "PAYMENT_PROVIDER_API_KEY",
+        "MERCHANT_CALLBACK_SECRETS_KEY",
     }
     assert all(len(v) >= 32 and v not in KNOWN_DEV_VALUES for v in first.values())
     assert dev_secrets(tmp_path / "other") != first  # another installation, other secrets

@@ -23,6 +23,7 @@ from paysaga.services.merchant_callback.domain import (
     SubscriptionExists,
 )
 from paysaga.services.merchant_callback.schemas import DeliveryView, SubscriptionRequest, SubscriptionView
+from paysaga.services.merchant_callback.secretbox import SecretBox
 from paysaga.services.merchant_callback.targets import TargetRefused, WebhookTargets
 
 
@@ -47,6 +48,7 @@ def build_app(
     targets: WebhookTargets,
     wake_dispatcher: Callable[[], None],
     readiness: dict[str, ReadinessCheck],
+    box: SecretBox,
 ) -> FastAPI:
     app = create_app(
         title="PaySaga Merchant Callback",
@@ -72,7 +74,7 @@ def build_app(
             raise Problem(422, "webhook-url-not-allowed", "Webhook URL not allowed", str(exc)) from exc
         cmd = handlers.Subscribe(account_number=body.account_number, url=body.url, secret=body.secret)
         try:
-            created = await handlers.subscribe(cmd, new_uow())
+            created = await handlers.subscribe(cmd, new_uow(), box)
         except MerchantCallbackError as exc:
             raise _problem(exc) from exc
         response.headers["Location"] = f"/v1/subscriptions/{created.subscription_id}"

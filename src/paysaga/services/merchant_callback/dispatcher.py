@@ -30,6 +30,7 @@ from paysaga.services.merchant_callback.domain import (
     webhook_headers,
 )
 from paysaga.services.merchant_callback.repository import DueDelivery
+from paysaga.services.merchant_callback.secretbox import SecretBox
 from paysaga.services.merchant_callback.targets import TargetRefused, WebhookTargets
 
 log = structlog.get_logger("paysaga.merchant_callback.dispatcher")
@@ -73,6 +74,7 @@ class WebhookDispatcher:
         policy: RetryPolicy,
         *,
         targets: WebhookTargets,
+        box: SecretBox,
         request_timeout_seconds: float,
         batch: int,
         lease_seconds: float,
@@ -83,6 +85,7 @@ class WebhookDispatcher:
         self._client = client
         self._policy = policy
         self._targets = targets
+        self._box = box
         self._timeout = request_timeout_seconds
         self._lease = lease_seconds
         self._jitter = jitter
@@ -104,8 +107,23 @@ class WebhookDispatcher:
 
     async def run(self) -> None:
         log.info("merchant_callback.dispatcher_started")
+        await self.encrypt_plaintext_secrets()
         await self._loop.run()
         log.info("merchant_callback.dispatcher_stopped")
+
+    async def encrypt_plaintext_secrets(self) -> None:
+        """Encrypt the secrets still stored in plaintext (subscriptions made before the secrets were
+        encrypted at rest). Done here, eagerly, rather than lazily when a webhook is sent: the
+        plaintext leaves the database at the first start of the new version, not whenever each
+        merchant next gets a payment. A failure is logged and retried at the next plaintext met."""
+        try:
+            async with self._db.connection() as conn:
+                done = await repository.encrypt_plaintext_secrets(conn, self._box.encrypt)
+        except Exception as exc:
+            log.exception("merchant_callback.secret_encryption_failed", error=repr(exc))
+            return
+        if done:
+            log.info("merchant_callback.secrets_encrypted", subscriptions=done)
 
     async def _claim(self, limit: int) -> list[DueDelivery]:
         async with self._db.connection() as conn:
@@ -115,6 +133,11 @@ class WebhookDispatcher:
         try:
             if due.subscription_deleted:
                 await self._give_up_deleted(due)
+                return
+            if due.secret_encrypted is None:
+                # Written in plaintext by an instance of the previous version (rolling deploy):
+                # encrypt it now; the lease runs out and the webhook is sent with the ciphertext.
+                await self.encrypt_plaintext_secrets()
                 return
             result = await self.send(due)
             await self._settle(due, result)
@@ -126,10 +149,11 @@ class WebhookDispatcher:
     async def send(self, due: DueDelivery) -> AttemptResult:
         """One signed POST of the delivery's stored body; never raises for the merchant's failures."""
         body = due.body.encode()
+        assert due.secret_encrypted is not None
         headers = webhook_headers(
             delivery_id=str(due.delivery_id),
             event_type=due.event_type,
-            signature=signature_header(due.secret, body),
+            signature=signature_header(self._box.decrypt(due.secret_encrypted), body),
         )
         attempted_at = datetime.now(UTC)
         started = time.perf_counter()

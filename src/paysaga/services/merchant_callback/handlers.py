@@ -32,6 +32,7 @@ from paysaga.services.merchant_callback.domain import (
     webhook_body,
 )
 from paysaga.services.merchant_callback.repository import DeliveryRow, PaymentFacts, Subscription
+from paysaga.services.merchant_callback.secretbox import SecretBox
 
 log = structlog.get_logger("paysaga.merchant_callback")
 
@@ -161,14 +162,15 @@ class Subscribe:
     secret: str
 
 
-async def subscribe(cmd: Subscribe, uow: UnitOfWork) -> Subscription:
+async def subscribe(cmd: Subscribe, uow: UnitOfWork, box: SecretBox) -> Subscription:
+    """The new subscription; its secret is stored encrypted under the active key only."""
     async with uow:
         created = await repository.insert_subscription(
             uow.conn,
             subscription_id=uuid4(),
             account_number=cmd.account_number,
             url=cmd.url,
-            secret=cmd.secret,
+            secret_encrypted=box.encrypt(cmd.secret),
         )
         if created is None:
             raise SubscriptionExists(cmd.account_number, cmd.url)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,17 +29,18 @@ class Subscription:
 
 
 async def insert_subscription(
-    conn: asyncpg.Connection, *, subscription_id: UUID, account_number: str, url: str, secret: str
+    conn: asyncpg.Connection, *, subscription_id: UUID, account_number: str, url: str, secret_encrypted: bytes
 ) -> Subscription | None:
-    """The new subscription; None if the account already has an active one for this URL."""
+    """The new subscription (its secret stored encrypted only); None if the account already has an
+    active one for this URL."""
     row = await conn.fetchrow(
-        "INSERT INTO subscriptions (subscription_id, account_number, url, secret) VALUES ($1, $2, $3, $4)"
+        "INSERT INTO subscriptions (subscription_id, account_number, url, secret_encrypted) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (account_number, url) WHERE deleted_at IS NULL DO NOTHING"
         f" RETURNING {_SUBSCRIPTION_COLUMNS}",
         subscription_id,
         account_number,
         url,
-        secret,
+        secret_encrypted,
     )
     return Subscription(**row) if row else None
 
@@ -68,6 +69,30 @@ async def delete_subscription(conn: asyncpg.Connection, subscription_id: UUID) -
         subscription_id,
     )
     return bool(deleted)
+
+
+async def encrypt_plaintext_secrets(
+    conn: asyncpg.Connection, encrypt: Callable[[str], bytes], *, batch: int = 100
+) -> int:
+    """Encrypt the secrets still stored in plaintext (rows from before migration 0002, or written by
+    an instance of the old version during a rolling deploy) and clear the plaintext; one transaction
+    per batch, rows locked with SKIP LOCKED so several instances can run it at once. The count done."""
+    done = 0
+    while True:
+        async with conn.transaction():
+            rows = await conn.fetch(
+                "SELECT subscription_id, secret FROM subscriptions WHERE secret IS NOT NULL"
+                " ORDER BY subscription_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                batch,
+            )
+            if rows:
+                await conn.executemany(
+                    "UPDATE subscriptions SET secret_encrypted = $2, secret = NULL WHERE subscription_id = $1",
+                    [(r["subscription_id"], encrypt(r["secret"])) for r in rows],
+                )
+        done += len(rows)
+        if len(rows) < batch:
+            return done
 
 
 # --- payments ------------------------------------------------------------------------------------
@@ -173,7 +198,7 @@ class DueDelivery:
     give_up_at: datetime
     lease_token: UUID
     url: str
-    secret: str
+    secret_encrypted: bytes | None  # None: still in plaintext (encrypt_plaintext_secrets has not run on it)
     subscription_deleted: bool
 
 
@@ -186,7 +211,7 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease_seconds: floa
         " AND (lease_until IS NULL OR lease_until < now())"
         " ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
         " RETURNING d.delivery_id, d.payment_id, d.subscription_id, d.event_type, d.body, d.attempts,"
-        " d.round_attempts, d.give_up_at, d.lease_token, s.url, s.secret,"
+        " d.round_attempts, d.give_up_at, d.lease_token, s.url, s.secret_encrypted,"
         " s.deleted_at IS NOT NULL AS subscription_deleted",
         limit,
         lease_seconds,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from paysaga.platform.secrets import InsecureSecrets, reveal, split_secrets
 from paysaga.platform.settings import BatchingConsumerSettings
 from paysaga.services.merchant_callback.domain import RetryPolicy
+from paysaga.services.merchant_callback.secretbox import SecretBox, fernet_key
 
 
 class MerchantCallbackSettings(BatchingConsumerSettings):
@@ -33,6 +35,15 @@ class MerchantCallbackSettings(BatchingConsumerSettings):
         default=False,
         description="Let webhooks go to loopback, private and link-local addresses (local development only)",
     )
+    secrets_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (32 random bytes, url-safe base64) that encrypts the merchants' webhook secrets "
+        "at rest (required outside dev)",
+    )
+    previous_secrets_keys: str = Field(
+        default="",
+        description="Former secrets keys, comma separated: secrets encrypted under them still decrypt (rotation)",
+    )
     worker_batch: int = Field(default=32, gt=0, description="Webhooks a dispatcher sends at once")
     worker_poll_seconds: float = Field(default=1.0, gt=0, description="How often the dispatcher looks for due webhooks")
 
@@ -43,6 +54,21 @@ class MerchantCallbackSettings(BatchingConsumerSettings):
         if self.retry_max_seconds < self.retry_initial_seconds:
             raise ValueError("retry_max_seconds must be at least retry_initial_seconds")
         return self
+
+    def secret_box(self) -> SecretBox:
+        """The cipher of the webhook secrets; InsecureSecrets (refuse to start) naming a key that is not one.
+        Call after `require_secrets` checked the key is set."""
+        keys = [("MERCHANT_CALLBACK_SECRETS_KEY", reveal(self.secrets_key))]
+        keys += [("MERCHANT_CALLBACK_PREVIOUS_SECRETS_KEYS", k) for k in split_secrets(self.previous_secrets_keys)]
+        problems = []
+        for variable, key in keys:
+            try:
+                fernet_key(key)
+            except ValueError as exc:
+                problems.append(f"{variable} is not a usable Fernet key: {exc}")
+        if problems:
+            raise InsecureSecrets("refusing to start: " + "; ".join(problems))
+        return SecretBox.of(reveal(self.secrets_key), self.previous_secrets_keys)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

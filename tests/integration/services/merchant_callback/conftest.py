@@ -20,7 +20,13 @@ from paysaga.services.merchant_callback.app import build_app
 from paysaga.services.merchant_callback.consumers import build_handlers
 from paysaga.services.merchant_callback.domain import RetryPolicy
 from paysaga.services.merchant_callback.targets import WebhookTargets
-from tests.integration.services.merchant_callback.helpers import FAST, Receiver, RunningDispatcher, start_dispatcher
+from tests.integration.services.merchant_callback.helpers import (
+    FAST,
+    TEST_BOX,
+    Receiver,
+    RunningDispatcher,
+    start_dispatcher,
+)
 from tests.support.db import connected
 from tests.support.infra import Infra
 
@@ -89,6 +95,7 @@ async def harness(db: Database, policy: RetryPolicy) -> AsyncIterator[Harness]:
         targets=targets,
         wake_dispatcher=wake,
         readiness={"database": db.ping},
+        box=TEST_BOX,
     )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://merchant-callback") as http:
         h = Harness(db=db, policy=policy, http=http, dispatchers=dispatchers)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import httpx
 import orjson
 import uvicorn
+from cryptography.fernet import Fernet
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +29,7 @@ from paysaga.contracts.signatures import SIGNATURE_HEADER, verify_signature
 from paysaga.platform.db import Database
 from paysaga.services.merchant_callback.dispatcher import WebhookDispatcher, webhook_client
 from paysaga.services.merchant_callback.domain import DELIVERY_ID_HEADER, RetryPolicy
+from paysaga.services.merchant_callback.secretbox import SecretBox
 from paysaga.services.merchant_callback.targets import WebhookTargets
 from tests.support.infra import Infra
 from tests.support.kafka import produce_raw
@@ -176,6 +178,10 @@ def publish_completed(infra: Infra, account: str, amount: int = 125_000) -> Paym
 
 # --- the service's side --------------------------------------------------------------------------
 
+# The secrets key of the service under test: one for the session, as the tests share one database.
+TEST_KEY = Fernet.generate_key().decode()
+TEST_BOX = SecretBox(TEST_KEY)
+
 FAST = RetryPolicy(initial_seconds=0.1, max_seconds=0.4, horizon_seconds=30)
 
 
@@ -192,7 +198,13 @@ class RunningDispatcher:
 
 
 async def start_dispatcher(
-    db: Database, policy: RetryPolicy = FAST, *, timeout: float = 2.0, lease: float = 5.0, allow_private: bool = True
+    db: Database,
+    policy: RetryPolicy = FAST,
+    *,
+    timeout: float = 2.0,
+    lease: float = 5.0,
+    allow_private: bool = True,
+    box: SecretBox = TEST_BOX,
 ) -> RunningDispatcher:
     client = webhook_client(timeout)
     dispatcher = WebhookDispatcher(
@@ -200,6 +212,7 @@ async def start_dispatcher(
         client,
         policy,
         targets=WebhookTargets(allow_private=allow_private),
+        box=box,
         request_timeout_seconds=timeout,
         batch=16,
         lease_seconds=lease,

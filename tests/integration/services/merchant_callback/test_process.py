@@ -13,6 +13,7 @@ import uuid
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.integration.services.merchant_callback.helpers import (
     Receiver,
@@ -63,6 +64,7 @@ async def test_the_process_delivers_webhooks_and_stops_gracefully(
         "MERCHANT_CALLBACK_LEASE_SECONDS": "5",
         "MERCHANT_CALLBACK_WORKER_POLL_SECONDS": "0.2",
         "MERCHANT_CALLBACK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver listens on 127.0.0.1
+        "MERCHANT_CALLBACK_SECRETS_KEY": Fernet.generate_key().decode(),
     }
     logs = infra.root / "logs"
     logs.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from paysaga.services.merchant_callback.targets import WebhookTargets
 from tests.integration.services.merchant_callback.conftest import Harness
 from tests.integration.services.merchant_callback.helpers import (
     FAST,
+    TEST_BOX,
     Receiver,
     eventually,
     new_account,
@@ -36,6 +37,7 @@ async def test_a_private_webhook_url_is_refused_and_nothing_is_stored(db: Databa
         targets=WebhookTargets(allow_private=False),
         wake_dispatcher=lambda: None,
         readiness={},
+        box=TEST_BOX,
     )
     account = new_account()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mc") as http:

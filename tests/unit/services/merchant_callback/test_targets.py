@@ -11,11 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from paysaga.services.merchant_callback.dispatcher import WebhookDispatcher
 from paysaga.services.merchant_callback.domain import RetryPolicy
 from paysaga.services.merchant_callback.repository import DueDelivery
+from paysaga.services.merchant_callback.secretbox import SecretBox
 from paysaga.services.merchant_callback.targets import Target, TargetRefused, WebhookTargets
+
+BOX = SecretBox(Fernet.generate_key().decode())
 
 pytestmark = pytest.mark.unit
 
@@ -102,6 +106,7 @@ async def test_the_dispatcher_connects_to_the_pinned_address(monkeypatch: pytest
         client,
         RetryPolicy(initial_seconds=1, max_seconds=1, horizon_seconds=60),
         targets=STRICT,
+        box=BOX,
         request_timeout_seconds=5,
         batch=1,
         lease_seconds=10,
@@ -118,7 +123,7 @@ async def test_the_dispatcher_connects_to_the_pinned_address(monkeypatch: pytest
         give_up_at=datetime.now(UTC),
         lease_token=uuid.uuid4(),
         url="https://merchant.example/hooks/paysaga",
-        secret="a-long-merchant-secret",
+        secret_encrypted=BOX.encrypt("a-long-merchant-secret"),
         subscription_deleted=False,
     )
     result = await dispatcher.send(due)
