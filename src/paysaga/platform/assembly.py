@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from paysaga.contracts.events import Event
 from paysaga.platform.consumer import EventConsumer, Handler
 from paysaga.platform.db import Database
-from paysaga.platform.http import ReadinessCheck
+from paysaga.platform.http import ReadinessCheck, configure_limits
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.relay import OutboxRelay
@@ -44,7 +44,11 @@ def build_service(
     cls: type[S] = Service,  # type: ignore[assignment]
     **parts: Any,
 ) -> S:
-    """The runnable service: its HTTP app on the settings' address, and its parts."""
+    """The runnable service: its HTTP app on the settings' address, with the settings' abuse
+    limits (body size, requests in flight), and its parts."""
+    configure_limits(
+        app, max_body_bytes=settings.max_body_bytes, max_concurrent_requests=settings.max_concurrent_requests
+    )
     return cls(
         name=name,
         app=app,
