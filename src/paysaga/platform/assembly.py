@@ -33,7 +33,12 @@ S = TypeVar("S", bound=Service)
 def service_database(name: str, settings: DatabaseServiceSettings, platform: PlatformSettings) -> Database:
     """The service's own database: `<SERVICE>_DATABASE_URL`, else `paysaga_<name>` on the server."""
     dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, name)
-    return Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    return Database(
+        dsn,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        acquire_timeout=settings.db_acquire_timeout_seconds,
+    )
 
 
 def build_service(

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from paysaga.platform.db import PoolExhausted
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
 from paysaga.platform.tracing import continued, current_trace_id
 
@@ -208,6 +209,11 @@ def create_app(
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(PoolExhausted)
+    async def _pool_exhausted(request: Request, exc: PoolExhausted) -> JSONResponse:
+        log.warning("http.database_busy", path=request.url.path, error=str(exc))
+        return problem_response(overloaded("No database connection came free in time; retry later."), request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -63,6 +63,9 @@ class DatabaseServiceSettings(ServiceSettings):
     )
     db_pool_min: int = Field(default=2, description="Database connections kept open")
     db_pool_max: int = Field(default=10, description="Most database connections")
+    db_acquire_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest wait for a free database connection; a request then gets 503"
+    )
 
 
 class _RetentionSettings(DatabaseServiceSettings):
