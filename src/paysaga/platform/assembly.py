@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from paysaga.contracts.events import Event
 from paysaga.platform.consumer import EventConsumer, Handler
 from paysaga.platform.db import Database
-from paysaga.platform.http import ReadinessCheck
+from paysaga.platform.http import ReadinessCheck, configure_limits
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.relay import OutboxRelay
@@ -33,7 +33,12 @@ S = TypeVar("S", bound=Service)
 def service_database(name: str, settings: DatabaseServiceSettings, platform: PlatformSettings) -> Database:
     """The service's own database: `<SERVICE>_DATABASE_URL`, else `paysaga_<name>` on the server."""
     dsn = settings.database_url or service_database_url(platform.paysaga_postgres_url, name)
-    return Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    return Database(
+        dsn,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        acquire_timeout=settings.db_acquire_timeout_seconds,
+    )
 
 
 def build_service(
@@ -44,7 +49,11 @@ def build_service(
     cls: type[S] = Service,  # type: ignore[assignment]
     **parts: Any,
 ) -> S:
-    """The runnable service: its HTTP app on the settings' address, and its parts."""
+    """The runnable service: its HTTP app on the settings' address, with the settings' abuse
+    limits (body size, requests in flight), and its parts."""
+    configure_limits(
+        app, max_body_bytes=settings.max_body_bytes, max_concurrent_requests=settings.max_concurrent_requests
+    )
     return cls(
         name=name,
         app=app,

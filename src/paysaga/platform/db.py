@@ -24,12 +24,19 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-class Database:
-    """A pool, created at start-up (never at import) and closed at shutdown."""
+class PoolExhausted(TimeoutError):
+    """No connection of the pool came free within the acquire timeout: the service is overloaded
+    (an HTTP request gets 503 with `Retry-After`, not 500; a consumer retries the record)."""
 
-    def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10) -> None:
+
+class Database:
+    """A pool, created at start-up (never at import) and closed at shutdown. Acquiring one of its
+    connections waits at most `acquire_timeout` seconds (then `PoolExhausted`), not without bound."""
+
+    def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, acquire_timeout: float = 5.0) -> None:
         self.dsn = dsn
         self._min, self._max = min_size, max_size
+        self.acquire_timeout = acquire_timeout
         self._pool: asyncpg.Pool | None = None
 
     async def connect(self) -> None:
@@ -56,17 +63,30 @@ class Database:
             raise RuntimeError("Database.connect() was not called")
         return self._pool
 
+    async def acquire(self) -> asyncpg.Connection:
+        """A connection of the pool (give it back with `pool.release`); `PoolExhausted` if none
+        comes free within the acquire timeout."""
+        pool = self.pool
+        try:
+            conn: asyncpg.Connection = await pool.acquire(timeout=self.acquire_timeout)
+        except TimeoutError as exc:
+            raise PoolExhausted(f"no database connection free within {self.acquire_timeout} s") from exc
+        return conn
+
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self.pool.acquire() as conn:
+        conn = await self.acquire()
+        try:
             yield conn
+        finally:
+            await self.pool.release(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """A connection inside a transaction: committed on normal exit, rolled back on error."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.connection() as conn, conn.transaction():
             yield conn
 
     async def ping(self) -> None:
-        async with self.pool.acquire() as conn:
+        async with self.connection() as conn:
             await conn.fetchval("SELECT 1")

@@ -4,8 +4,10 @@ request logs with the trace id, and its OpenAPI document at /openapi.json."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -17,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from paysaga.platform.db import PoolExhausted
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
 from paysaga.platform.tracing import continued, current_trace_id
 
@@ -79,19 +82,138 @@ class RequestLog:
         log.info("http.request", method=scope["method"], path=scope["path"], status=status, ms=ms, trace_id=trace_id)
 
 
+def retry_after_seconds() -> str:
+    """A jittered `Retry-After` (1-3 s), so the clients that were shed do not all come back at once."""
+    return str(random.randint(1, 3))
+
+
+def overloaded(detail: str) -> Problem:
+    """503: the service sheds this request instead of queueing it; retry after a short while."""
+    return Problem(503, "overloaded", "Service overloaded", detail, headers={"Retry-After": retry_after_seconds()})
+
+
+@dataclass
+class HttpLimits:
+    """Abuse limits of an HTTP service (SPEC §11). `build_service` sets them from the settings."""
+
+    max_body_bytes: int = 1 << 20
+    max_concurrent_requests: int = 256
+
+
+_NEVER_SHED = ("/healthz", "/readyz")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class Guard:
+    """Raw ASGI, outside everything that reads a body: refuses a request body over the limit with
+    413 (at once on its `Content-Length`; when streamed, as soon as the bytes counted pass it,
+    without reading on), and sheds the requests over the in-flight limit with 503 + `Retry-After`
+    instead of queueing them without bound. `/healthz` and `/readyz` are never shed."""
+
+    def __init__(self, app: ASGIApp, limits: HttpLimits) -> None:
+        self.app = app
+        self.limits = limits
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.max_body_bytes
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is not None and length.strip().isdigit() and int(length) > limit:
+            await self._refuse(scope, receive, send, self._too_large(limit))
+            return
+        if scope["path"] in _NEVER_SHED:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limits.max_concurrent_requests:
+            await self._refuse(scope, receive, send, overloaded("Too many requests in flight; retry later."))
+            return
+        self.in_flight += 1
+        try:
+            await self._limited(scope, receive, send, limit)
+        finally:
+            self.in_flight -= 1
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        received = 0
+        too_large = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if too_large:
+                return  # the app's answer to a truncated body is replaced by the 413
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not too_large or started:
+                raise
+        if too_large and not started:
+            await self._refuse(scope, receive, send, self._too_large(limit))
+
+    @staticmethod
+    def _too_large(limit: int) -> Problem:
+        return Problem(413, "body-too-large", "Request body too large", f"The body may have at most {limit} bytes.")
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, problem: Problem) -> None:
+        response = JSONResponse(
+            problem.body(instance=scope["path"]),
+            status_code=problem.status,
+            media_type=PROBLEM_MEDIA_TYPE,
+            headers=problem.headers,
+        )
+        await response(scope, receive, send)
+
+
+def configure_limits(app: FastAPI, *, max_body_bytes: int, max_concurrent_requests: int) -> None:
+    """Set the limits of an app made by `create_app` (before it serves)."""
+    limits: HttpLimits = app.state.http_limits
+    limits.max_body_bytes = max_body_bytes
+    limits.max_concurrent_requests = max_concurrent_requests
+
+
 def create_app(
     *,
     title: str,
     description: str,
     readiness: dict[str, ReadinessCheck] | None = None,
     version: str = "1.0.0",
+    limits: HttpLimits | None = None,
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version=version, responses=PROBLEM_RESPONSES)
     checks = readiness or {}
+    app.state.http_limits = limits or HttpLimits()
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(PoolExhausted)
+    async def _pool_exhausted(request: Request, exc: PoolExhausted) -> JSONResponse:
+        log.warning("http.database_busy", path=request.url.path, error=str(exc))
+        return problem_response(overloaded("No database connection came free in time; retry later."), request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -114,7 +236,8 @@ def create_app(
         problem = Problem(500, "internal-error", "Internal server error", "The error was logged; retry later.")
         return problem_response(problem, request)
 
-    app.add_middleware(RequestLog)
+    app.add_middleware(Guard, limits=app.state.http_limits)
+    app.add_middleware(RequestLog)  # outside the guard: its 413 and 503 answers are logged too
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process serves requests")
     async def healthz() -> dict[str, str]:

@@ -47,6 +47,12 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=10.0, description="On SIGTERM, time to finish the work in hand before stopping"
     )
+    max_body_bytes: int = Field(
+        default=1 << 20, gt=0, description="Largest request body accepted (bytes); a larger one is refused with 413"
+    )
+    max_concurrent_requests: int = Field(
+        default=256, gt=0, description="Requests in flight at most; more are shed with 503 and `Retry-After`"
+    )
 
 
 class DatabaseServiceSettings(ServiceSettings):
@@ -57,6 +63,9 @@ class DatabaseServiceSettings(ServiceSettings):
     )
     db_pool_min: int = Field(default=2, description="Database connections kept open")
     db_pool_max: int = Field(default=10, description="Most database connections")
+    db_acquire_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Longest wait for a free database connection; a request then gets 503"
+    )
 
 
 class _RetentionSettings(DatabaseServiceSettings):

@@ -84,7 +84,7 @@ class UnitOfWork:
             # ended) would silently run outside the first one's commit or rollback.
             raise RuntimeError("a UnitOfWork is entered once; make a new one for another transaction")
         self._entered = True
-        self._conn = await self._db.pool.acquire()
+        self._conn = await self._db.acquire()
         self._tx = self._conn.transaction()
         try:
             await self._tx.start()

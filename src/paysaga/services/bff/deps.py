@@ -10,6 +10,7 @@ from paysaga.platform.problems import unauthorized
 from paysaga.services.bff.auth import TokenIssuer
 from paysaga.services.bff.downstream import Downstream
 from paysaga.services.bff.idempotency import IdempotencyStore
+from paysaga.services.bff.throttle import AuthThrottle
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <accessToken>` from /auth/login")
 
@@ -25,6 +26,7 @@ class BffDeps:
     wallet: Downstream
     query: Downstream
     keys: IdempotencyStore
+    throttle: AuthThrottle
 
 
 def token_issuer(request: Request) -> TokenIssuer:

@@ -11,6 +11,7 @@ from paysaga.services.bff.deps import BffDeps
 from paysaga.services.bff.downstream import Downstream
 from paysaga.services.bff.idempotency import IdempotencyStore, key_purger
 from paysaga.services.bff.settings import BffSettings
+from paysaga.services.bff.throttle import AuthThrottle, throttle_purger
 
 NAME = "bff"
 
@@ -25,6 +26,7 @@ def build(settings: BffSettings | None = None, platform: PlatformSettings | None
     wallet = Downstream("wallet", settings.wallet_url, timeout)
     query = Downstream("query", settings.query_url, timeout)
     keys = IdempotencyStore(db)
+    throttle = AuthThrottle(db, settings.throttle_limits())
     deps = BffDeps(
         tokens=TokenIssuer(
             reveal(settings.jwt_secret),
@@ -35,6 +37,7 @@ def build(settings: BffSettings | None = None, platform: PlatformSettings | None
         wallet=wallet,
         query=query,
         keys=keys,
+        throttle=throttle,
     )
     app = build_app(
         deps,
@@ -45,7 +48,10 @@ def build(settings: BffSettings | None = None, platform: PlatformSettings | None
         settings,
         app,
         databases=[db],
-        workers={"idempotency-purger": key_purger(keys, retention_seconds=settings.idempotency_retention_seconds)},
+        workers={
+            "idempotency-purger": key_purger(keys, retention_seconds=settings.idempotency_retention_seconds),
+            "throttle-purger": throttle_purger(throttle),
+        },
         on_close=[customer.close, wallet.close, query.close],
     )
 

@@ -1,4 +1,4 @@
-"""BFF queries: the only SQL of the BFF (its idempotency keys)."""
+"""BFF queries: the only SQL of the BFF (its idempotency keys, its login and registration throttle)."""
 
 from __future__ import annotations
 
@@ -129,4 +129,52 @@ async def purge_keys(conn: asyncpg.Connection, older_than_seconds: float) -> int
         "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",
         older_than_seconds,
     )
+    return int(result.split()[-1])
+
+
+class Window(NamedTuple):
+    """A throttle counter in its current window: its hits, and the seconds until the window ends."""
+
+    hits: int
+    ends_in: int
+
+
+# The current fixed window of `$3` seconds: windows start at multiples of it since the epoch.
+_WINDOW_START = "to_timestamp(floor(extract(epoch FROM now()) / $3::integer) * $3::integer)"
+_ENDS_IN = "greatest(1, ceil(extract(epoch FROM expires_at - now())))::int"
+
+
+async def count_hit(conn: asyncpg.Connection, scope: str, subject: str, window_seconds: int) -> Window:
+    """One more hit on the subject's counter in the current window (made when new); its hits now."""
+    row = await conn.fetchrow(
+        "INSERT INTO auth_throttle (scope, subject, window_start, hits, expires_at)"
+        f" VALUES ($1, $2, {_WINDOW_START}, 1, {_WINDOW_START} + make_interval(secs => $3::integer))"
+        " ON CONFLICT (scope, subject, window_start) DO UPDATE SET hits = auth_throttle.hits + 1"
+        f" RETURNING hits, {_ENDS_IN} AS ends_in",
+        scope,
+        subject,
+        window_seconds,
+    )
+    assert row is not None
+    return Window(row["hits"], row["ends_in"])
+
+
+async def current_hits(conn: asyncpg.Connection, scope: str, subject: str, window_seconds: int) -> Window | None:
+    row = await conn.fetchrow(
+        f"SELECT hits, {_ENDS_IN} AS ends_in FROM auth_throttle"
+        f" WHERE scope = $1 AND subject = $2 AND window_start = {_WINDOW_START}",
+        scope,
+        subject,
+        window_seconds,
+    )
+    return Window(row["hits"], row["ends_in"]) if row else None
+
+
+async def reset_hits(conn: asyncpg.Connection, scope: str, subject: str) -> None:
+    await conn.execute("DELETE FROM auth_throttle WHERE scope = $1 AND subject = $2", scope, subject)
+
+
+async def purge_throttle(conn: asyncpg.Connection) -> int:
+    """Delete the counters whose window has ended."""
+    result = await conn.execute("DELETE FROM auth_throttle WHERE expires_at < now()")
     return int(result.split()[-1])

@@ -5,23 +5,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
-from fastapi import FastAPI, status
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
 
 from paysaga.platform.db import Database
-from paysaga.platform.http import ReadinessCheck, create_app
+from paysaga.platform.http import ReadinessCheck, create_app, overloaded, problem_response
 from paysaga.platform.problems import Problem, not_found
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.customer import handlers, repository
 from paysaga.services.customer.domain import WeakPassword
+from paysaga.services.customer.hashing import HashingBusy, PasswordHashing
 from paysaga.services.customer.schemas import Credentials, CustomerId, CustomerView, NewCustomer
 
 
-def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[str, ReadinessCheck]) -> FastAPI:
+def build_app(
+    db: Database,
+    new_uow: Callable[[], UnitOfWork],
+    readiness: dict[str, ReadinessCheck],
+    hashing: PasswordHashing,
+) -> FastAPI:
     app = create_app(
         title="PaySaga Customer",
         description="Customers and their credentials. Publishes CustomerCreated to customer-events.",
         readiness=readiness,
     )
+
+    @app.exception_handler(HashingBusy)
+    async def _busy(request: Request, exc: HashingBusy) -> JSONResponse:
+        return problem_response(overloaded("Too many password checks in progress; retry later."), request)
 
     @app.post("/v1/customers", status_code=status.HTTP_201_CREATED, response_model=CustomerId)
     async def register(body: NewCustomer) -> CustomerId:
@@ -33,7 +44,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
             currency=body.currency,
         )
         try:
-            user_id = await handlers.register_customer(cmd, new_uow())
+            user_id = await handlers.register_customer(cmd, new_uow(), hashing)
         except WeakPassword as exc:
             raise Problem(422, "weak-password", "The password is too weak", str(exc)) from exc
         except repository.EmailTaken as exc:
@@ -47,7 +58,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
 
     @app.post("/v1/credentials/verify", response_model=CustomerId)
     async def verify(body: Credentials) -> CustomerId:
-        user_id = await handlers.authenticate(db, body.email, body.password)
+        user_id = await handlers.authenticate(db, hashing, body.email, body.password)
         if user_id is None:
             raise Problem(401, "invalid-credentials", "Invalid credentials", "The email or password is wrong.")
         return CustomerId(user_id=str(user_id))

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
 import structlog
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
 
 from paysaga.contracts.events import CustomerCreated
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.customer import repository
 from paysaga.services.customer.domain import check_password_strength, normalize_email
+from paysaga.services.customer.hashing import PasswordHashing, default_hasher
 
 log = structlog.get_logger("paysaga.customer")
 
-# argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~30 ms a hash on 2 cores,
-# instead of the library's 64 MiB default that costs ~250 ms and caps logins at a few per second.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+_DUMMY_HASH = default_hasher().hash("not-a-real-password-0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +30,12 @@ class RegisterCustomer:
     currency: str
 
 
-async def register_customer(cmd: RegisterCustomer, uow: UnitOfWork) -> UUID:
-    """Store the customer and CustomerCreated in one transaction. Raises WeakPassword, EmailTaken."""
+async def register_customer(cmd: RegisterCustomer, uow: UnitOfWork, hashing: PasswordHashing) -> UUID:
+    """Store the customer and CustomerCreated in one transaction. Raises WeakPassword, EmailTaken,
+    HashingBusy."""
     check_password_strength(cmd.password, email=cmd.email)
     # Hashing costs tens of ms of CPU: off the event loop, and before the transaction opens.
-    password_hash = await asyncio.to_thread(_hasher.hash, cmd.password)
+    password_hash = await hashing.hash(cmd.password)
     user_id = uuid.uuid4()
     now = datetime.now(UTC)
     async with uow:
@@ -60,19 +56,18 @@ async def register_customer(cmd: RegisterCustomer, uow: UnitOfWork) -> UUID:
     return user_id
 
 
-async def authenticate(db: Database, email: str, password: str) -> UUID | None:
-    """The user id when the credentials match, else None (same work either way: no user enumeration)."""
+async def authenticate(db: Database, hashing: PasswordHashing, email: str, password: str) -> UUID | None:
+    """The user id when the credentials match, else None (same work either way: no user enumeration).
+    Raises HashingBusy."""
     async with db.connection() as conn:
         customer = await repository.find_by_email(conn, normalize_email(email))
     stored = customer.password_hash if customer else _DUMMY_HASH
-    try:
-        await asyncio.to_thread(_hasher.verify, stored, password)
-    except VerificationError:
+    if not await hashing.verify(stored, password):
         return None
     if customer is None:
         return None
-    if _hasher.check_needs_rehash(stored):
-        new_hash = await asyncio.to_thread(_hasher.hash, password)
+    if hashing.needs_rehash(stored):
+        new_hash = await hashing.hash(password)
         async with db.connection() as conn:
             await repository.update_password_hash(conn, customer.user_id, new_hash)
     return customer.user_id

@@ -5,6 +5,7 @@ from paysaga.platform.bootstrap import init_process
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.customer.app import build_app
+from paysaga.services.customer.hashing import PasswordHashing
 from paysaga.services.customer.settings import CustomerSettings
 
 NAME = "customer"
@@ -14,8 +15,9 @@ def build(settings: CustomerSettings | None = None, platform: PlatformSettings |
     settings, platform = settings or CustomerSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
     parts = service_parts(NAME, settings, platform, source="/paysaga/customer", relay=True)
-    app = build_app(parts.db, parts.unit_of_work, readiness=parts.readiness())
-    return parts.service(app)
+    hashing = PasswordHashing(workers=settings.password_hash_workers, queue=settings.password_hash_queue)
+    app = build_app(parts.db, parts.unit_of_work, readiness=parts.readiness(), hashing=hashing)
+    return parts.service(app, on_close=[hashing.aclose])
 
 
 if __name__ == "__main__":

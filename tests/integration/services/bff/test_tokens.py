@@ -28,6 +28,7 @@ from paysaga.services.bff.deps import BffDeps
 from paysaga.services.bff.downstream import Downstream
 from paysaga.services.bff.idempotency import IdempotencyStore
 from paysaga.services.bff.settings import BffSettings
+from paysaga.services.bff.throttle import AuthThrottle
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +67,7 @@ def app_for(settings: BffSettings) -> httpx.AsyncClient:
         wallet=downstream,
         query=downstream,
         keys=IdempotencyStore(Database("postgresql://unused@127.0.0.1:9/unused")),  # never connected
+        throttle=AuthThrottle(Database("postgresql://unused@127.0.0.1:9/unused")),  # never connected
     )
     app = build_app(deps, readiness={})
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bff")
