@@ -82,7 +82,12 @@ async def run_platform() -> None:
     state = state_dir()
     state.mkdir(parents=True, exist_ok=True)
     sup = Supervisor(status_file=state / "supervisor.json")
-    env: dict[str, str] = {"PAYSAGA_LOG_FORMAT": os.environ.get("PAYSAGA_LOG_FORMAT", "console")}
+    env: dict[str, str] = {
+        "PAYSAGA_LOG_FORMAT": os.environ.get("PAYSAGA_LOG_FORMAT", "console"),
+        # Every client of the local platform (browser, bench, tests) is 127.0.0.1: a per-address
+        # login limit would throttle them all as one; the per-account limit still applies.
+        "BFF_AUTH_ADDRESS_LIMIT": os.environ.get("BFF_AUTH_ADDRESS_LIMIT", "100000"),
+    }
     env.update(dev_environment(state, os.environ))
     try:
         admin_url = await _postgres(sup, state, env)
