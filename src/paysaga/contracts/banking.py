@@ -53,6 +53,15 @@ def account_currency_matches(account: str, currency: str) -> bool:
     return known is not None and known.numeric == code
 
 
+def check_account_currency(account: str, currency: str) -> None:
+    """ValueError (a validation message) unless the account is held in `currency`."""
+    if not account_currency_matches(account, currency):
+        raise ValueError(
+            f"the recipient's account is in currency {account_currency_code(account)} (digits 6-8 of the "
+            f"account number), not in the payment's currency {currency}"
+        )
+
+
 def with_control_key(account: str, bic: str) -> str:
     """The account with its 9th digit set to the right control key (for tests and examples)."""
     for key in "0123456789":

@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from paysaga.contracts.banking import BankRecipient, account_currency_code, account_currency_matches
+from paysaga.contracts.banking import BankRecipient, check_account_currency
 from paysaga.contracts.values import Currency, PersonName
 
 
@@ -69,12 +69,7 @@ class PaymentRequest(_Body):
 
     @model_validator(mode="after")
     def _account_in_the_payment_currency(self) -> Self:
-        account = self.recipient.account_number
-        if not account_currency_matches(account, self.currency):
-            raise ValueError(
-                f"the recipient's account is in currency {account_currency_code(account)} (digits 6-8 of the "
-                f"account number), not in the payment's currency {self.currency}"
-            )
+        check_account_currency(self.recipient.account_number, self.currency)
         return self
 
 
