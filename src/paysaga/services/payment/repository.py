@@ -11,11 +11,20 @@ import asyncpg
 
 from paysaga.services.payment.domain import Case, Payment, Status
 
-_COLUMNS = (
-    "payment_id, user_id, wallet_id, amount, currency, recipient, status, provider_txn_id, error_code,"
-    " attempts, last_error, next_attempt_at, created_at, submitted_at, deadline_at, completed_at, late_inquiry_at,"
-    " late_inquiry_until, failure_reported_at"
-)
+# The stored fields of a Payment, in column order; those a save may change (the rest are fixed
+# when the payment is recorded).
+_FIELDS = (
+    "payment_id", "user_id", "wallet_id", "amount", "currency", "recipient", "status", "provider_txn_id",
+    "error_code", "attempts", "last_error", "next_attempt_at", "created_at", "submitted_at", "deadline_at",
+    "completed_at", "late_inquiry_at", "late_inquiry_until", "failure_reported_at",
+)  # fmt: skip
+_FIXED = ("payment_id", "user_id", "wallet_id", "amount", "currency", "recipient", "created_at", "deadline_at")
+_MUTABLE = tuple(f for f in _FIELDS if f not in _FIXED)
+_COLUMNS = ", ".join(_FIELDS)
+
+
+def _values(payment: Payment, fields: tuple[str, ...]) -> list[object]:
+    return [payment.status.value if f == "status" else getattr(payment, f) for f in fields]
 
 
 def _payment(row: asyncpg.Record) -> Payment:
@@ -33,28 +42,10 @@ class EarlyCallback:
 
 async def add(conn: asyncpg.Connection, payment: Payment) -> bool:
     """Record a new payment; False if it was already recorded."""
+    placeholders = ", ".join(f"${i}" for i in range(1, len(_FIELDS) + 1))
     inserted = await conn.fetchval(
-        f"INSERT INTO payments ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
-        " $15, $16, $17, $18, $19) ON CONFLICT (payment_id) DO NOTHING RETURNING true",
-        payment.payment_id,
-        payment.user_id,
-        payment.wallet_id,
-        payment.amount,
-        payment.currency,
-        payment.recipient,
-        payment.status.value,
-        payment.provider_txn_id,
-        payment.error_code,
-        payment.attempts,
-        payment.last_error,
-        payment.next_attempt_at,
-        payment.created_at,
-        payment.submitted_at,
-        payment.deadline_at,
-        payment.completed_at,
-        payment.late_inquiry_at,
-        payment.late_inquiry_until,
-        payment.failure_reported_at,
+        f"INSERT INTO payments ({_COLUMNS}) VALUES ({placeholders}) ON CONFLICT (payment_id) DO NOTHING RETURNING true",
+        *_values(payment, _FIELDS),
     )
     return bool(inserted)
 
@@ -96,25 +87,13 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease_seconds: floa
 async def save(conn: asyncpg.Connection, payment: Payment, *, keep_lease: bool = False) -> None:
     """Write a payment's state (locked by the caller). The worker's lease ends with it, unless
     `keep_lease`: the worker goes on with the next step itself, so nobody else may claim it."""
+    changes = ", ".join(f"{f} = ${i}" for i, f in enumerate(_MUTABLE, start=3))
     await conn.execute(
-        "UPDATE payments SET status = $2, provider_txn_id = $3, error_code = $4, attempts = $5, last_error = $6,"
-        " next_attempt_at = $7, submitted_at = $8, completed_at = $9, late_inquiry_at = $10,"
-        " late_inquiry_until = $11, lease_until = CASE WHEN $12 THEN lease_until END, failure_reported_at = $13,"
-        " updated_at = now()"
+        f"UPDATE payments SET {changes}, lease_until = CASE WHEN $2 THEN lease_until END, updated_at = now()"
         " WHERE payment_id = $1",
         payment.payment_id,
-        payment.status.value,
-        payment.provider_txn_id,
-        payment.error_code,
-        payment.attempts,
-        payment.last_error,
-        payment.next_attempt_at,
-        payment.submitted_at,
-        payment.completed_at,
-        payment.late_inquiry_at,
-        payment.late_inquiry_until,
         keep_lease,
-        payment.failure_reported_at,
+        *_values(payment, _MUTABLE),
     )
 
 

@@ -11,6 +11,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -47,18 +48,8 @@ inquiry_answers = st.sampled_from(["SUCCESS", "FAILED", "PROCESSING", None])  # 
 
 
 def snapshot(payment: Payment) -> tuple[object, ...]:
-    return (
-        payment.status,
-        payment.provider_txn_id,
-        payment.error_code,
-        payment.attempts,
-        payment.last_error,
-        payment.next_attempt_at,
-        payment.submitted_at,
-        payment.completed_at,
-        payment.late_inquiry_at,
-        payment.late_inquiry_until,
-    )
+    """Every stored field of the payment (not the events and cases waiting to be written)."""
+    return tuple(getattr(payment, f.name) for f in dataclasses.fields(payment) if f.name not in ("events", "cases"))
 
 
 def received() -> Payment:
