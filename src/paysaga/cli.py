@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="create and migrate every service's database on PAYSAGA_POSTGRES_URL")
     relay = sub.add_parser("relay", help="run one outbox relay for a database (several may run at once)")
     relay.add_argument("--dsn", required=True, help="the service database whose outbox to publish")
+    keys = sub.add_parser("keys", help="make a service identity key pair (Ed25519) for production settings")
+    keys.add_argument("service", help="the service the key is for, e.g. bff, payment or ops")
     gen = sub.add_parser("contracts", help="regenerate the JSON Schemas and the AsyncAPI document")
     gen.add_argument("--check", action="store_true", help="fail if the checked-in documents are stale")
     args = parser.parse_args(argv)
@@ -47,6 +49,14 @@ def main(argv: list[str] | None = None) -> None:
         from paysaga.platform.relay import run_standalone
 
         asyncio.run(run_standalone(args.dsn))
+    elif args.command == "keys":
+        from paysaga.platform.identity import new_private_key_text, service_keys_text
+
+        private = new_private_key_text()
+        print(f"# the {args.service} service's own setting (a secret):")
+        print(f"{args.service.upper()}_IDENTITY_KEY={private}")
+        print("# add to PAYSAGA_SERVICE_KEYS of every service (public; keep the old entry while rotating):")
+        print(service_keys_text({args.service: private}))
     elif args.command == "contracts":
         from paysaga.contracts.generate import write_documents
 

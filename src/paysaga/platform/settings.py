@@ -29,6 +29,11 @@ class PlatformSettings(BaseSettings):
         description="`dev` (what `make run` and the tests set): a missing secret is replaced by a random one; "
         "`prod`: a service refuses to start without its secrets",
     )
+    paysaga_service_keys: str = Field(
+        default="",
+        description="Public keys of the services that call internal APIs: `name=<base64url Ed25519 key>`, comma "
+        "separated, several per name while one is rotated (`paysaga keys` makes a key pair)",
+    )
 
 
 def service_database_url(admin_url: str, service: str) -> str:

@@ -9,9 +9,13 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
+from paysaga.platform.identity import ServiceIdentity
 
 if TYPE_CHECKING:
     from paysaga.services.payment.domain import Payment
+
+
+ANTIFRAUD = "antifraud"  # the audience of Payment's identity token
 
 
 class FraudUnavailable(Exception):
@@ -32,9 +36,13 @@ class FraudCheck(Protocol):
 
 
 class FraudClient:
-    def __init__(self, target: str, *, deadline_seconds: float) -> None:
+    """Anti-Fraud's `Check`, called as Payment (`identity`: the token goes in the `authorization`
+    metadata, addressed to `antifraud`)."""
+
+    def __init__(self, target: str, *, deadline_seconds: float, identity: ServiceIdentity) -> None:
         self._target = target
         self._deadline = deadline_seconds
+        self._identity = identity
         self._channel: grpc.aio.Channel | None = None
         self._stub: antifraud_pb2_grpc.AntiFraudStub | None = None
 
@@ -62,7 +70,8 @@ class FraudClient:
             created_at=created_at,
         )
         try:
-            response = await self._connected().Check(request, timeout=self._deadline)
+            metadata = (("authorization", self._identity.authorization(ANTIFRAUD)),)
+            response = await self._connected().Check(request, timeout=self._deadline, metadata=metadata)
         except grpc.aio.AioRpcError as exc:
             raise FraudUnavailable(f"{exc.code().name}: {exc.details()}") from exc
         if response.decision == antifraud_pb2.ALLOW:
