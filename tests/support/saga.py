@@ -311,7 +311,7 @@ async def check_invariants(infra: Infra, provider_url: str, payment_ids: list[st
         views = await _query_final(query, payment_ids)
         await _check_wallets(wallet)
         wanted = set(payment_ids)
-        records = read_topic(infra.bootstrap, PAYMENT_EVENTS)
+        records = read_topic(infra.kafka, PAYMENT_EVENTS)
         # A relay may repeat a record: same ce_id.
         events = list({r.headers["ce_id"]: r for r in records if r.key in wanted}.values())
         for pid in payment_ids:

@@ -32,7 +32,7 @@ from paysaga.contracts.topics import dead_letter_topic
 from paysaga.platform import inbox
 from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.db import Database
-from paysaga.platform.kafka import DeliveryFailed, KafkaProducer, consumer_config
+from paysaga.platform.kafka import DeliveryFailed, KafkaAccess, KafkaProducer, consumer_config
 from paysaga.platform.tracing import span
 from paysaga.platform.unit_of_work import HandlerTransaction, Transaction, UnitOfWork
 
@@ -140,7 +140,7 @@ class EventConsumer:
         service: str,
         source: str,
         group_id: str,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         db: Database,
         producer: KafkaProducer,
         handlers: Mapping[type[Event], Handler],
@@ -161,7 +161,7 @@ class EventConsumer:
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._batch_size = batch_size
-        self._conf = consumer_config(bootstrap_servers, group_id, **kafka_overrides)
+        self._conf = consumer_config(kafka, group_id, **kafka_overrides)
         self._stopping = asyncio.Event()
         self.processed = 0
         self.dead_lettered = 0

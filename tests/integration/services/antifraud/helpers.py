@@ -8,13 +8,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import Event, PaymentCompleted, PaymentFailed, PaymentInitiated, Recipient
 from paysaga.contracts.protos import antifraud_pb2
 from paysaga.services.antifraud.domain import Limits
 from paysaga.services.antifraud.grpc_server import AntiFraudGrpcServer
 from tests.support.infra import Infra
-from tests.support.kafka import produce_raw
+from tests.support.kafka import produce_raw, publisher_meta
 
 # Small limits, so that tests trip them with a few payments.
 LIMITS = Limits(amount_limit=1_000_000, window=timedelta(hours=1), max_count=3, max_sum=2_500_000)
@@ -87,8 +86,8 @@ def failed(payment_id: str) -> PaymentFailed:
 def publish(infra: Infra, event: Event, *, event_id: str | None = None) -> str:
     """Produce the event as the platform does: JSON payload, CloudEvents headers, keyed by paymentId."""
     event_id = event_id or str(uuid.uuid4())
-    meta = EventMeta(id=event_id, type=event.type_name(), source="/test/wallet", time=datetime.now(UTC))
-    produce_raw(infra.bootstrap, event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
+    meta = publisher_meta(event, event_id)
+    produce_raw(infra.kafka, event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
     return event_id
 
 

@@ -44,7 +44,7 @@ def service_env(infra: Infra, http_port: int, grpc_port: int, **extra: str) -> d
     return {
         **os.environ,
         "PAYSAGA_POSTGRES_URL": infra.admin_url,
-        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+        **infra.kafka.environment(),
         "PAYSAGA_LOG_FORMAT": "json",
         "ANTIFRAUD_PORT": str(http_port),
         "ANTIFRAUD_GRPC_PORT": str(grpc_port),
