@@ -3,8 +3,9 @@
 A polled batch is applied in ONE transaction (inbox claims, handlers in each partition's order, their outbox
 rows), a few statements per record instead of a transaction each; its offsets are stored for commit only after
 that commit. If anything fails, the batch rolls back and is redone one record per transaction to isolate the
-record at fault: an invalid record, or one whose handler still fails after `max_attempts` (its try in the
-batch counts as the first), is dead-lettered and the partition moves on; an outage (`is_outage`, including
+record at fault: an invalid record, one whose `ce_source` is not the publisher of its type (a forgery: see
+`contracts.bus`), or one whose handler still fails after `max_attempts` (its try in the batch counts as the
+first), is dead-lettered and the partition moves on; an outage (`is_outage`, including
 `TransientError`) is retried without limit and never dead-letters.
 """
 
@@ -26,6 +27,7 @@ from confluent_kafka import KafkaException, Message, TopicPartition
 from confluent_kafka.aio import AIOConsumer
 from pydantic import ValidationError
 
+from paysaga.contracts.bus import EXPECTED_SOURCES
 from paysaga.contracts.cloudevents import EventMeta, InvalidEnvelope, parse_headers, strict_headers_dict
 from paysaga.contracts.events import Event
 from paysaga.contracts.topics import dead_letter_topic
@@ -105,6 +107,16 @@ def _headers(msg: Message) -> list[tuple[str, bytes]]:
 
 class InvalidKey(ValueError):
     """A record whose key is not UTF-8 text (every key we write is an id)."""
+
+
+class UnexpectedSource(ValueError):
+    """A record whose `ce_source` is not the service that publishes its type: never applied."""
+
+
+def _check_source(meta: EventMeta) -> None:
+    expected = EXPECTED_SOURCES.get(meta.type)
+    if meta.source != expected:
+        raise UnexpectedSource(f"{meta.type} is published by {expected}, not by {meta.source!r}")
 
 
 def _key(msg: Message) -> str | None:
@@ -254,9 +266,10 @@ class EventConsumer:
             return _SKIP
         event_cls, handler = entry
         try:
+            _check_source(meta)
             event = event_cls.model_validate_json(msg.value() or b"")
             delivery = _delivery(msg, meta)
-        except (ValidationError, InvalidKey):
+        except (UnexpectedSource, ValidationError, InvalidKey):
             return None
         return _Prepared(msg, event, handler, delivery)
 
@@ -322,6 +335,11 @@ class EventConsumer:
         if entry is None:
             return  # an event type this service does not react to
         event_cls, handler = entry
+        try:
+            _check_source(meta)
+        except UnexpectedSource as exc:
+            await self._guarded(msg, functools.partial(self._dead_letter, msg, "unexpected-source", exc))
+            return
         try:
             event = event_cls.model_validate_json(msg.value() or b"")
         except ValidationError as exc:

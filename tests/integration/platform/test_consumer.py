@@ -105,6 +105,32 @@ async def _positive(db: Database, user: str) -> bool:
     return await applied_count(db, user) > 0
 
 
+async def test_an_event_from_a_service_that_does_not_publish_its_type_is_dead_lettered_never_applied(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    """A second line behind the ACLs: a record whose ce_source is not its type's publisher (SPEC §11;
+    the contract says CustomerCreated comes from Customer) is refused, whoever could write it."""
+    key = f"forged-{uuid.uuid4()}"  # one key: one partition, in this order
+    forged = EventMeta(id=str(uuid.uuid4()), type="CustomerCreated", source="/paysaga/wallet", time=datetime.now(UTC))
+    send_customer_created(infra, f"{key}-forged", key=key, headers=forged.to_headers())
+    send_customer_created(infra, key)  # a genuine one after it
+    consumer = make_consumer(db, producer, infra, record_applied)
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _positive(db, key))
+    finally:
+        consumer.stop()
+        await task
+    [dead] = await asyncio.to_thread(
+        wait_for_records, infra.kafka, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer)
+    )
+    assert dead.headers["dlq_reason"] == "unexpected-source"
+    assert "CustomerCreated is published by /paysaga/customer, not by '/paysaga/wallet'" in dead.headers["dlq_error"]
+    assert (dead.headers["ce_id"], dead.headers["ce_source"]) == (forged.id, "/paysaga/wallet")  # kept as it came
+    assert await applied_count(db, f"{key}-forged") == 0
+    assert await applied_count(db, key) == 1
+
+
 async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(
     db: Database, producer: KafkaProducer, infra: Infra
 ) -> None:
