@@ -8,6 +8,8 @@ Nothing else: a Notification that produced `PaymentFailed` to payment-events wou
 by the broker (TOPIC_AUTHORIZATION_FAILED). No IdempotentWrite on the cluster is granted: since
 Kafka 3.0 (KIP-679) WRITE on a topic implies it for an idempotent producer (no transactional.id).
 `admin`, the broker's only super user, creates the topics, the principals and these ACLs.
+`python -m paysaga.devstack.kafka_principals` prints them as `kafka-acls.sh` commands, to
+provision another cluster.
 """
 
 from __future__ import annotations
@@ -103,6 +105,15 @@ def all_grants() -> list[Grant]:
     return [g for service in parties() for g in grants(service)]
 
 
+def acl_commands(bootstrap: str = "<bootstrap>", command_config: str = "<admin.properties>") -> list[str]:
+    """The ACLs as Kafka's own `kafka-acls.sh` commands (literal names, ALLOW from any host)."""
+    return [
+        f"kafka-acls.sh --bootstrap-server {bootstrap} --command-config {command_config} --add "
+        f"--allow-principal {g.principal} --operation {g.operation.title()} --{g.resource.lower()} {g.name}"
+        for g in all_grants()
+    ]
+
+
 def admin_access(bootstrap: str, password: str) -> KafkaAccess:
     return KafkaAccess(bootstrap, "SASL_PLAINTEXT", SASL_MECHANISM, ADMIN, password)
 
@@ -192,3 +203,7 @@ def _wait_enforced(
         if time.monotonic() > deadline:
             raise TimeoutError(f"Kafka did not show the principals' credentials and ACLs within {timeout} s")
         time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    print("\n".join(acl_commands()))

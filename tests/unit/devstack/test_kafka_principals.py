@@ -7,7 +7,7 @@ import pytest
 
 from paysaga.contracts.bus import PUBLISHERS, SUBSCRIPTIONS, parties
 from paysaga.contracts.topics import ALL_TOPICS, dead_letter_topic
-from paysaga.devstack.kafka_principals import Grant, all_grants, grants, service_environments
+from paysaga.devstack.kafka_principals import Grant, acl_commands, all_grants, grants, service_environments
 
 pytestmark = pytest.mark.unit
 
@@ -87,3 +87,13 @@ def test_each_service_gets_only_its_own_credentials() -> None:
         assert env["KAFKA_SASL_PASSWORD"] == f"password-of-{service}"
         assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
         assert env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+
+
+def test_the_acls_print_as_kafka_acls_commands_for_another_cluster() -> None:
+    commands = acl_commands("kafka:9093", "admin.properties")
+    assert len(commands) == len(all_grants())
+    assert (
+        "kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add "
+        "--allow-principal User:wallet --operation Write --topic payment-events"
+    ) in commands
+    assert any(c.endswith("--allow-principal User:dwh --operation Read --group dwh") for c in commands)
