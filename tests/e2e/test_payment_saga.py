@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from paysaga.contracts.bus import EXPECTED_SOURCES
 from paysaga.contracts.signatures import SIGNATURE_HEADER, signature_header
 from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
 from tests.support.infra import Infra
@@ -259,13 +260,7 @@ async def test_every_record_carries_the_source_of_the_service_that_produced_it(
     completed = customer.wait_final(pay(customer, 10_00, paid))
     failed = customer.wait_final(pay(customer, 11_00, declined))
     assert (completed["status"], failed["errorCode"]) == ("COMPLETED", "PROVIDER_DECLINED")
-    producers = {
-        "CustomerCreated": "/paysaga/customer",
-        "PaymentInitiated": "/paysaga/wallet",
-        "PaymentCompleted": "/paysaga/payment",
-        "PaymentFailed": "/paysaga/payment",
-        "ProviderCallbackReceived": "/paysaga/callback",
-    }
+    producers = EXPECTED_SOURCES  # the contract: each type's publisher
     ours = {
         CUSTOMER_EVENTS: {customer.user_id},
         PAYMENT_EVENTS: {completed["paymentId"], failed["paymentId"]},
@@ -274,7 +269,7 @@ async def test_every_record_carries_the_source_of_the_service_that_produced_it(
     seen = [
         (r.headers["ce_type"], r.headers["ce_source"])
         for topic, keys in ours.items()
-        for r in read_topic(infra.bootstrap, topic)
+        for r in read_topic(infra.kafka, topic)
         if r.key in keys
     ]
     assert {t for t, _ in seen} == set(producers), seen

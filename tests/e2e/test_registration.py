@@ -66,7 +66,7 @@ def test_register_publishes_customer_created_and_opens_the_wallet(bff: httpx.Cli
     assert response.status_code == 201, response.text
     user_id = response.json()["userId"]
 
-    records = wait_for_records(infra.bootstrap, CUSTOMER_EVENTS, lambda r: r.key == user_id)
+    records = wait_for_records(infra.kafka, CUSTOMER_EVENTS, lambda r: r.key == user_id)
     assert len(records) == 1
     record = records[0]
     payload = record.json
@@ -164,7 +164,7 @@ async def test_bad_registration_is_a_problem_and_changes_nothing(
     bff: httpx.Client, infra: Infra, overrides: dict[str, str], status: int, problem: str, field: str | None
 ) -> None:
     before = await _counts(infra)
-    events_before = len(read_topic(infra.bootstrap, CUSTOMER_EVENTS))
+    events_before = len(read_topic(infra.kafka, CUSTOMER_EVENTS))
     response = bff.post("/api/v1/auth/register", json=new_user(**overrides))
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -173,7 +173,7 @@ async def test_bad_registration_is_a_problem_and_changes_nothing(
     if field:
         assert any(e["location"][-1] == field for e in body["errors"])
     assert await _counts(infra) == before
-    assert len(read_topic(infra.bootstrap, CUSTOMER_EVENTS)) == events_before
+    assert len(read_topic(infra.kafka, CUSTOMER_EVENTS)) == events_before
 
 
 @pytest.mark.parametrize("name", ["Anna\x00Ivanova", "Anna\x07", "Anna\nIvanova", "\t"])

@@ -13,6 +13,6 @@ from tests.support.infra import Infra
 @pytest.fixture
 async def producer(infra: Infra) -> AsyncIterator[KafkaProducer]:
     """An idempotent producer on the session's broker (dead letters, test events)."""
-    p = KafkaProducer(infra.bootstrap, client_id="test")
+    p = KafkaProducer(infra.kafka, client_id="test")
     yield p
     await p.close()

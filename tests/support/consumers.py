@@ -23,7 +23,7 @@ async def running_consumer(
         service=service,
         source=f"/paysaga/{service}-test",
         group_id=f"{service}-test-{uuid.uuid4()}",
-        bootstrap_servers=infra.bootstrap,
+        kafka=infra.kafka,
         db=db,
         producer=producer,
         handlers=handlers,

@@ -1,5 +1,6 @@
 """The test session's own PostgreSQL cluster and Kafka broker (own ports and folders, so a
-`make run` platform on the same machine is left alone)."""
+`make run` platform on the same machine is left alone). The broker is secured as `make run`'s is
+(SASL/SCRAM, ACLs): the tests read and write topics directly as its super user, `infra.kafka`."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paysaga.devstack.broker import KafkaNode, ensure_jars
+from paysaga.devstack.kafka_principals import ADMIN
 from paysaga.devstack.paths import kafka_libs_dir, state_dir
 from paysaga.devstack.postgres import PostgresCluster
+from paysaga.devstack.secrets import kafka_passwords
 from paysaga.devstack.supervisor import die_with_parent
+from paysaga.platform.kafka import KafkaAccess
 
 TEST_PG_PORT = int(os.environ.get("PAYSAGA_TEST_PG_PORT", "55433"))
 TEST_KAFKA_PORT = int(os.environ.get("PAYSAGA_TEST_KAFKA_PORT", "19092"))
@@ -22,9 +26,13 @@ TEST_KAFKA_CONTROLLER_PORT = int(os.environ.get("PAYSAGA_TEST_KAFKA_CONTROLLER_P
 @dataclass
 class Infra:
     admin_url: str
-    bootstrap: str
+    kafka: KafkaAccess  # as the broker's super user: what the tests produce and consume directly
     dsns: dict[str, str]
     root: Path
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka.bootstrap_servers
 
 
 class TestInfra:
@@ -47,7 +55,7 @@ class TestInfra:
             )
         )
 
-    async def start(self) -> tuple[str, str]:
+    async def start(self) -> tuple[str, KafkaAccess]:
         if self.root.exists():
             shutil.rmtree(self.root)  # fresh data every session
         cluster = PostgresCluster(self.root / "postgres", TEST_PG_PORT, fsync=False)
@@ -56,12 +64,18 @@ class TestInfra:
         self._spawn("postgres", cluster.command(), user=cluster.run_as)
         libs = kafka_libs_dir()
         ensure_jars(libs)
-        node = KafkaNode(self.root / "kafka", libs, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_CONTROLLER_PORT)
+        node = KafkaNode(
+            self.root / "kafka",
+            libs,
+            port=TEST_KAFKA_PORT,
+            controller_port=TEST_KAFKA_CONTROLLER_PORT,
+            admin_password=kafka_passwords(self.root)[ADMIN],  # the session's secrets.env
+        )
         node.ensure_formatted()
         self._spawn("kafka", node.command())
         await cluster.wait_ready()
         await node.wait_ready()
-        return cluster.admin_url, node.bootstrap
+        return cluster.admin_url, node.admin
 
     def stop(self) -> None:
         for proc in reversed(self.procs):

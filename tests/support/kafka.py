@@ -1,4 +1,5 @@
-"""Reading and writing topics in tests, with plain librdkafka clients."""
+"""Reading and writing topics in tests, with plain librdkafka clients: as the broker's super user
+(`infra.kafka`), or as whichever principal a test passes."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
 
-from paysaga.contracts.cloudevents import headers_dict
+from paysaga.contracts.bus import EXPECTED_SOURCES
+from paysaga.contracts.cloudevents import EventMeta, headers_dict
+from paysaga.contracts.events import Event
+from paysaga.platform.kafka import KafkaAccess
 
 
 @dataclass
@@ -30,15 +35,26 @@ class Record:
         return orjson.loads(self.value)
 
 
-def read_topic(bootstrap: str, topic: str) -> list[Record]:
+def publisher_meta(event: Event, event_id: str | None = None) -> EventMeta:
+    """The CloudEvents attributes of `event` as its publisher writes them (the contract's source), now."""
+    return EventMeta(
+        id=event_id or str(uuid.uuid4()),
+        type=event.type_name(),
+        source=EXPECTED_SOURCES[event.type_name()],
+        time=datetime.now(UTC),
+    )
+
+
+def read_topic(kafka: KafkaAccess, topic: str) -> list[Record]:
     """Every record now on the topic, from the beginning to the high watermark of each partition."""
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"test-reader-{uuid.uuid4()}",
-            "enable.auto.commit": False,
-            "log_level": 0,
-        }
+        kafka.client_config(
+            **{
+                "group.id": f"test-reader-{uuid.uuid4()}",
+                "enable.auto.commit": False,
+                "log_level": 0,
+            }
+        )
     )
     try:
         meta = consumer.list_topics(topic, timeout=10)
@@ -70,9 +86,9 @@ def read_topic(bootstrap: str, topic: str) -> list[Record]:
         consumer.close()
 
 
-def read_messages(bootstrap: str, topic: str, key: str, count: int, timeout: float = 20.0) -> list[Message]:
+def read_messages(kafka: KafkaAccess, topic: str, key: str, count: int, timeout: float = 20.0) -> list[Message]:
     """The first `count` raw records of `key` on the topic, as a consumer would poll them."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"test-raw-{uuid.uuid4()}", "log_level": 0})
+    consumer = Consumer(kafka.client_config(**{"group.id": f"test-raw-{uuid.uuid4()}", "log_level": 0}))
     try:
         partitions = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
@@ -86,19 +102,19 @@ def read_messages(bootstrap: str, topic: str, key: str, count: int, timeout: flo
 
 
 def wait_for_records(
-    bootstrap: str, topic: str, predicate: Callable[[Record], bool], *, count: int = 1, timeout: float = 20.0
+    kafka: KafkaAccess, topic: str, predicate: Callable[[Record], bool], *, count: int = 1, timeout: float = 20.0
 ) -> list[Record]:
     """Poll the topic until at least `count` records match."""
     deadline = time.monotonic() + timeout
     while True:
-        found = [r for r in read_topic(bootstrap, topic) if predicate(r)]
+        found = [r for r in read_topic(kafka, topic) if predicate(r)]
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.3)
 
 
 def produce_raw(
-    bootstrap: str,
+    kafka: KafkaAccess,
     topic: str,
     *,
     key: str | bytes | None,
@@ -106,7 +122,7 @@ def produce_raw(
     headers: list[tuple[str, bytes]],
     partition: int | None = None,
 ) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all"})
+    producer = Producer(kafka.client_config(**{"enable.idempotence": True, "acks": "all"}))
     if partition is None:
         producer.produce(topic, key=key, value=value, headers=cast(Any, headers))  # the stubs want a wider list
     else:
@@ -115,11 +131,11 @@ def produce_raw(
 
 
 @contextmanager
-def dead_bootstrap() -> Iterator[str]:
+def dead_bootstrap() -> Iterator[KafkaAccess]:
     """A local address where nothing listens (the port stays bound, so nobody else takes it)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
+        yield KafkaAccess(f"127.0.0.1:{sock.getsockname()[1]}")
     finally:
         sock.close()

@@ -14,7 +14,8 @@ import httpx
 
 from paysaga.contracts.identities import OPS
 from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, ServiceEntry, wiring
-from paysaga.devstack.secrets import dev_secrets
+from paysaga.devstack.kafka_principals import service_environments
+from paysaga.devstack.secrets import dev_secrets, kafka_passwords
 from paysaga.devstack.supervisor import die_with_parent
 from tests.support.identity import ServiceAuth, identities
 
@@ -25,6 +26,7 @@ TEST_PORT_OFFSET = int(os.environ.get("PAYSAGA_TEST_PORT_OFFSET", "10000"))  # B
 class RunningPlatform:
     env: dict[str, str]
     logs: Path
+    kafka_env: dict[str, dict[str, str]] = field(default_factory=dict)  # each service's own principal
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
@@ -39,7 +41,7 @@ class RunningPlatform:
         out = (self.logs / f"{entry.name}.log").open("ab")
         self.procs[entry.name] = subprocess.Popen(
             [sys.executable, "-m", entry.module],
-            env=self.env,
+            env={**self.env, **self.kafka_env.get(entry.name, {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent,
@@ -100,6 +102,11 @@ def platform_env(admin_url: str, bootstrap: str, root: Path) -> dict[str, str]:
         "BFF_AUTH_ADDRESS_LIMIT": "1000000",
         **dev_secrets(root),
     }
+
+
+def platform_kafka_env(bootstrap: str, root: Path) -> dict[str, dict[str, str]]:
+    """Each service's `KAFKA_*` environment: it logs in as itself, as under `paysaga run`."""
+    return service_environments(bootstrap, kafka_passwords(root))
 
 
 def wait_healthy(url: str, timeout: float = 30.0) -> None:

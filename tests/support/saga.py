@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 
 from paysaga.contracts.banking import with_control_key
+from paysaga.contracts.bus import EXPECTED_SOURCES
 from paysaga.contracts.topics import PAYMENT_EVENTS
 from tests.support.infra import Infra
 from tests.support.kafka import Record, read_topic
@@ -210,6 +211,10 @@ async def _query_final(
         await asyncio.sleep(0.2)
 
 
+def _from_publisher(record: Record) -> bool:
+    return record.headers.get("ce_source") == EXPECTED_SOURCES.get(record.headers.get("ce_type", ""))
+
+
 def _final_event(records: list[Record], pid: str) -> Record:
     finals = [r for r in records if r.key == pid and r.headers["ce_type"] in FINAL_EVENTS]
     assert len(finals) == 1, (pid, "final events on the topic:", [(r.headers["ce_type"], r.json) for r in finals])
@@ -317,9 +322,10 @@ async def check_invariants(infra: Infra, provider_url: str, payment_ids: list[st
         views = await _query_final(query, payment_ids)
         await _check_wallets(wallet)
         wanted = set(payment_ids)
-        records = read_topic(infra.bootstrap, PAYMENT_EVENTS)
-        # A relay may repeat a record: same ce_id.
-        events = list({r.headers["ce_id"]: r for r in records if r.key in wanted}.values())
+        # The saga's events are its publishers' (the consumers refuse a record from another source,
+        # e.g. a forged one); a relay may repeat a record: same ce_id.
+        records = [r for r in read_topic(infra.kafka, PAYMENT_EVENTS) if r.key in wanted and _from_publisher(r)]
+        events = list({r.headers["ce_id"]: r for r in records}.values())
         for pid in payment_ids:
             await _check_payment(pid, events, views[pid], wallet, payment, provider_url)
     finally:

@@ -18,8 +18,10 @@ from typing import Any
 import httpx
 
 from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES
+from paysaga.devstack.kafka_principals import ADMIN, admin_access
 from paysaga.devstack.paths import kafka_libs_dir, state_dir
 from paysaga.devstack.postgres import PostgresCluster
+from paysaga.devstack.secrets import kafka_passwords
 from paysaga.platform.settings import service_database_url
 from tests.support.infra import Infra
 
@@ -39,7 +41,8 @@ class SupervisedPlatform:
     def infra(self) -> Infra:
         admin_url = f"postgresql://paysaga@127.0.0.1:{PG_PORT}/postgres"
         dsns = {s.name: service_database_url(admin_url, s.name) for s in SERVICES if s.has_database}
-        return Infra(admin_url=admin_url, bootstrap=f"127.0.0.1:{KAFKA_PORT}", dsns=dsns, root=self.root)
+        kafka = admin_access(f"127.0.0.1:{KAFKA_PORT}", kafka_passwords(self.root)[ADMIN])  # its secrets.env
+        return Infra(admin_url=admin_url, kafka=kafka, dsns=dsns, root=self.root)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{next(s.port for s in SERVICES if s.name == service) + PORT_OFFSET}"

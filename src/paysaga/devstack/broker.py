@@ -1,22 +1,33 @@
-"""Apache Kafka (KRaft, combined broker+controller) run from its Maven Central jars."""
+"""Apache Kafka (KRaft, combined broker+controller) run from its Maven Central jars, secured as a
+production cluster would be: clients authenticate (SASL/SCRAM-SHA-512) and an authorizer checks
+every request against the ACLs (`kafka_principals`); `admin` is the only super user."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import os
 import shutil
 import subprocess
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
+
+from paysaga.devstack.kafka_principals import ADMIN, SASL_MECHANISM, admin_access
+from paysaga.platform.kafka import KafkaAccess
 
 FILES = Path(__file__).parent / "broker_files"
 
 
 class MissingJava(RuntimeError):
     pass
+
+
+class StorageOfAnotherAdmin(RuntimeError):
+    """The broker's storage was formatted before SASL, or for another admin password."""
 
 
 def ensure_jars(libs_dir: Path) -> bool:
@@ -62,12 +73,27 @@ class KafkaNode:
     libs_dir: Path
     port: int
     controller_port: int
+    admin_password: str = field(repr=False)
     partitions: int = 6
     heap: str = "512m"
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def admin(self) -> KafkaAccess:
+        """The super user's access: topics, principals and ACLs (and the tests' direct reads and writes)."""
+        return admin_access(self.bootstrap, self.admin_password)
+
+    @property
+    def _admin_stamp(self) -> Path:
+        """A digest of the admin password the storage was formatted with (the credential lives in its
+        metadata log): a mismatch would only show as failing logins."""
+        return self.data_dir / "admin-password.sha256"
+
+    def _admin_digest(self) -> str:
+        return hashlib.sha256(b"paysaga-kafka-admin:" + self.admin_password.encode()).hexdigest()
 
     @property
     def properties_file(self) -> Path:
@@ -85,41 +111,70 @@ class KafkaNode:
         ]
 
     def ensure_formatted(self) -> bool:
-        """Write the config and format the storage on first use; True if it formatted now."""
+        """Write the config and format the storage on first use; True if it formatted now.
+
+        Raises StorageOfAnotherAdmin for a storage formatted before SASL or for another admin password."""
         log_dir = self.data_dir / "log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.properties_file.write_text(
-            "\n".join(
-                [
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                    "controller.listener.names=CONTROLLER",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                    f"log.dirs={log_dir}",
-                    f"num.partitions={self.partitions}",
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=6",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    "group.initial.rebalance.delay.ms=0",
-                    # After a crash the restarted broker is refused (DUPLICATE_BROKER_REGISTRATION)
-                    # until the controller expires the dead incarnation's session, which it
-                    # starts afresh on activation: the session timeout is the restart's floor
-                    # (default 9 s). Heartbeats here cross the loopback every second.
-                    "broker.session.timeout.ms=4000",
-                    "broker.heartbeat.interval.ms=1000",
-                    "auto.create.topics.enable=false",
-                    "",
-                ]
-            )
+        scram = f'username="{ADMIN}" password="{self.admin_password}"'
+        properties = "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                f"listeners=CLIENT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                f"advertised.listeners=CLIENT://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=CLIENT",
+                "listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+                # Clients, and the broker itself, log in with SCRAM; the credentials live in the
+                # metadata log: the admin's put there by `format --add-scram`, the services' by
+                # kafka_principals once the broker is up.
+                f"listener.name.client.sasl.enabled.mechanisms={SASL_MECHANISM}",
+                f"sasl.mechanism.inter.broker.protocol={SASL_MECHANISM}",
+                f"listener.name.client.{SASL_MECHANISM.lower()}.sasl.jaas.config="
+                f"org.apache.kafka.common.security.scram.ScramLoginModule required {scram};",
+                # SCRAM cannot be checked on the controller listener (its credentials are in the
+                # metadata log the controller itself serves; KIP-900 bootstraps them for brokers
+                # only). So the controller (on 127.0.0.1) takes SASL/PLAIN with the admin password
+                # of this file (mode 0600), not PLAINTEXT: that would make anyone on this host who
+                # connects to it a super user (ANONYMOUS would have to be one for the broker to register).
+                "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+                "sasl.mechanism.controller.protocol=PLAIN",
+                "listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain."
+                f'PlainLoginModule required {scram} user_{ADMIN}="{self.admin_password}";',
+                "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                f"super.users=User:{ADMIN}",
+                "allow.everyone.if.no.acl.found=false",
+                f"log.dirs={log_dir}",
+                f"num.partitions={self.partitions}",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=6",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                # After a crash the restarted broker is refused (DUPLICATE_BROKER_REGISTRATION)
+                # until the controller expires the dead incarnation's session, which it
+                # starts afresh on activation: the session timeout is the restart's floor
+                # (default 9 s). Heartbeats here cross the loopback every second.
+                "broker.session.timeout.ms=4000",
+                "broker.heartbeat.interval.ms=1000",
+                "auto.create.topics.enable=false",
+                "",
+            ]
         )
+        _write_private(self.properties_file, properties)  # it holds the admin password
         if (log_dir / "meta.properties").exists():
+            stamp = self._admin_stamp.read_text().strip() if self._admin_stamp.exists() else None
+            if stamp != self._admin_digest():
+                raise StorageOfAnotherAdmin(
+                    f"Kafka's storage in {self.data_dir} was formatted "
+                    + ("before SASL was enabled" if stamp is None else "for another admin password")
+                    + ": delete that folder to format it anew (its topics are lost), or restore "
+                    "the admin password it was formatted with"
+                )
             return False
         subprocess.run(
             self._java(
@@ -129,10 +184,13 @@ class KafkaNode:
                 new_cluster_id(),
                 "-c",
                 str(self.properties_file),
+                "--add-scram",
+                f"{SASL_MECHANISM}=[name={ADMIN},password={self.admin_password}]",
             ),
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        _write_private(self._admin_stamp, self._admin_digest() + "\n")
         return True
 
     def command(self) -> list[str]:
@@ -147,12 +205,22 @@ class KafkaNode:
         ]
 
     async def wait_ready(self, timeout: float = 90.0) -> None:
-        await wait_for_kafka(self.bootstrap, timeout)
+        await wait_for_kafka(self.admin, timeout)
 
 
-async def wait_for_kafka(bootstrap: str, timeout: float = 90.0) -> None:
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (mode 0600 from its creation)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+async def wait_for_kafka(kafka: KafkaAccess, timeout: float = 90.0) -> None:
     """Until the cluster answers a metadata request with at least one broker."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})  # refusals are expected here
+    admin = AdminClient(kafka.client_config(log_level=0))  # refusals are expected here
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -164,5 +232,5 @@ async def wait_for_kafka(bootstrap: str, timeout: float = 90.0) -> None:
             if loop.time() > deadline:
                 raise
         if loop.time() > deadline:
-            raise TimeoutError(f"Kafka at {bootstrap} did not answer in {timeout} s")
+            raise TimeoutError(f"Kafka at {kafka.bootstrap_servers} did not answer in {timeout} s")
         await asyncio.sleep(0.3)

@@ -10,7 +10,7 @@ import httpx
 from confluent_kafka.admin import AdminClient
 
 from paysaga.devstack.supervisor import Probe
-from paysaga.platform.kafka import CLIENT_DEFAULTS
+from paysaga.platform.kafka import KafkaAccess
 
 
 def postgres_probe(dsn: str, timeout: float = 3.0) -> Probe:
@@ -27,10 +27,10 @@ def postgres_probe(dsn: str, timeout: float = 3.0) -> Probe:
     return probe
 
 
-def kafka_probe(bootstrap: str, timeout: float = 3.0) -> Probe:
+def kafka_probe(kafka: KafkaAccess, timeout: float = 3.0) -> Probe:
     """The broker answers a metadata request and lists itself (a registered, unfenced broker:
     it serves its listener only once the controller has let it in)."""
-    admin = AdminClient({**CLIENT_DEFAULTS, "bootstrap.servers": bootstrap, "log_level": 0})
+    admin = AdminClient(kafka.client_config(log_level=0))
 
     async def probe() -> str | None:
         meta = await asyncio.to_thread(admin.list_topics, timeout=timeout)

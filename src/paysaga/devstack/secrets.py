@@ -2,7 +2,9 @@
 
 `paysaga run` (and the end-to-end tests) pass them to the services with `PAYSAGA_ENV=dev`; the
 callback secret is the same for Callback and the simulator that signs the callbacks; every service
-gets the public keys of the callers' identity keys (PAYSAGA_SERVICE_KEYS).
+gets the public keys of the callers' identity keys (PAYSAGA_SERVICE_KEYS). The Kafka
+passwords (the admin's, and one per service principal) are kept apart: each service process gets
+only its own (`kafka_principals.service_environments`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from paysaga.contracts.bus import parties
 from paysaga.contracts.identities import CALLERS
+from paysaga.devstack.kafka_principals import ADMIN
 from paysaga.platform.identity import new_private_key_text, service_keys_text
 
 FILE_NAME = "secrets.env"
+KAFKA_PASSWORD_PREFIX = "KAFKA_PASSWORD_"
+
+
+def _kafka_password_name(principal: str) -> str:
+    return KAFKA_PASSWORD_PREFIX + principal.upper()
 
 
 def _generate() -> dict[str, str]:
@@ -30,6 +39,7 @@ def _generate() -> dict[str, str]:
         "MERCHANT_CALLBACK_SECRETS_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         # Each calling service's identity key (Ed25519); the ops one is the operators' tools'.
         **{_identity_variable(name): new_private_key_text() for name in CALLERS},
+        **{_kafka_password_name(p): secrets.token_urlsafe(32) for p in (ADMIN, *parties())},
     }
 
 
@@ -53,7 +63,26 @@ def _read(path: Path) -> dict[str, str]:
 
 
 def dev_secrets(state: Path) -> dict[str, str]:
-    """The installation's secrets as environment variables, created (mode 0600) on first use."""
+    """The installation's secrets that every service's environment gets, as environment variables."""
+    return {name: value for name, value in _installation_secrets(state).items() if not _is_kafka_password(name)}
+
+
+def kafka_passwords(state: Path) -> dict[str, str]:
+    """The installation's Kafka passwords: principal (`admin`, each service) → password."""
+    return {
+        name.removeprefix(KAFKA_PASSWORD_PREFIX).lower(): value
+        for name, value in _installation_secrets(state).items()
+        if _is_kafka_password(name)
+    }
+
+
+def _is_kafka_password(name: str) -> bool:
+    return name.startswith(KAFKA_PASSWORD_PREFIX)
+
+
+def _installation_secrets(state: Path) -> dict[str, str]:
+    """Every secret of the installation, created (mode 0600) on first use; one added later (a new
+    service's Kafka password, say) is generated and kept next to the existing ones."""
     path = state / FILE_NAME
     values = _read(path) if path.exists() else {}
     wanted = _generate()

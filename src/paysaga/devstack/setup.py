@@ -8,15 +8,15 @@ from paysaga.contracts.topics import ALL_TOPICS, dead_letter_topic
 from paysaga.devstack.catalog import SERVICES
 from paysaga.devstack.postgres import ensure_databases
 from paysaga.platform import migrations
-from paysaga.platform.kafka import ensure_topics
+from paysaga.platform.kafka import KafkaAccess, ensure_topics
 from paysaga.platform.settings import service_database_url
 
 TOPIC_PARTITIONS = 6
 
 
-async def create_topics(bootstrap: str, *, partitions: int = TOPIC_PARTITIONS) -> list[str]:
+async def create_topics(kafka: KafkaAccess, *, partitions: int = TOPIC_PARTITIONS) -> list[str]:
     topics = [*ALL_TOPICS, *(dead_letter_topic(t) for t in ALL_TOPICS)]
-    return await asyncio.to_thread(ensure_topics, bootstrap, topics, partitions=partitions)
+    return await asyncio.to_thread(ensure_topics, kafka, topics, partitions=partitions)
 
 
 async def prepare_databases(admin_url: str, *, recreate: bool = False) -> dict[str, str]:

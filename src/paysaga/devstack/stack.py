@@ -11,12 +11,15 @@ from pathlib import Path
 
 from paysaga.devstack.broker import KafkaNode, ensure_jars, wait_for_kafka
 from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, wiring
+from paysaga.devstack.kafka_principals import ADMIN, ensure_principals, service_environments
 from paysaga.devstack.paths import kafka_libs_dir, state_dir
 from paysaga.devstack.postgres import PostgresCluster
 from paysaga.devstack.probes import kafka_probe, postgres_probe, service_probe
-from paysaga.devstack.secrets import dev_environment
+from paysaga.devstack.secrets import dev_environment, kafka_passwords
 from paysaga.devstack.setup import create_topics, prepare_databases
 from paysaga.devstack.supervisor import Health, ProcessSpec, Supervisor
+from paysaga.platform.kafka import KafkaAccess, kafka_access
+from paysaga.platform.settings import PlatformSettings
 
 DEFAULT_PG_PORT = 55432
 DEFAULT_KAFKA_PORT = 9092
@@ -49,11 +52,12 @@ async def _postgres(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
     return cluster.admin_url
 
 
-async def _kafka(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
-    """The bootstrap address: KAFKA_BOOTSTRAP_SERVERS, or a broker started here."""
+async def _kafka(sup: Supervisor, state: Path, env: dict[str, str], admin_password: str) -> tuple[KafkaAccess, bool]:
+    """The admin's access: KAFKA_BOOTSTRAP_SERVERS with this environment's KAFKA_* settings (every
+    service logs in with them too), or a broker started here (True: its principals are ours to make)."""
     if bootstrap := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         _say(f"Kafka: using {bootstrap}")
-        return bootstrap
+        return kafka_access(PlatformSettings()), False
     libs = kafka_libs_dir()
     if ensure_jars(libs):
         _say(f"Kafka: broker resolved from Maven Central into {libs}")
@@ -62,15 +66,16 @@ async def _kafka(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
         libs,
         port=int(os.environ.get("PAYSAGA_KAFKA_PORT", DEFAULT_KAFKA_PORT)),
         controller_port=int(os.environ.get("PAYSAGA_KAFKA_CONTROLLER_PORT", DEFAULT_KAFKA_CONTROLLER_PORT)),
+        admin_password=admin_password,
     )
     if node.ensure_formatted():
         _say(f"Kafka: storage formatted in {node.data_dir}")
     # After an unclean stop the new incarnation may register only once the controller has let
     # the old one's session expire (broker.session.timeout.ms): well within 90 s.
-    health = Health(kafka_probe(node.bootstrap), start_timeout=90)
+    health = Health(kafka_probe(node.admin), start_timeout=90)
     await sup.start(ProcessSpec("kafka", node.command(), stop_timeout=30, health=health))
     env["KAFKA_BOOTSTRAP_SERVERS"] = node.bootstrap
-    return node.bootstrap
+    return node.admin, True
 
 
 async def run_platform() -> None:
@@ -89,25 +94,32 @@ async def run_platform() -> None:
         "BFF_AUTH_ADDRESS_LIMIT": os.environ.get("BFF_AUTH_ADDRESS_LIMIT", "100000"),
     }
     env.update(dev_environment(state, os.environ))
+    passwords = kafka_passwords(state)
     try:
         admin_url = await _postgres(sup, state, env)
-        bootstrap = await _kafka(sup, state, env)
-        await wait_for_kafka(bootstrap)
+        kafka, ours = await _kafka(sup, state, env, passwords[ADMIN])
+        await wait_for_kafka(kafka)
 
-        created = await create_topics(bootstrap)
+        created = await create_topics(kafka)
         _say(f"Kafka: topics ready ({'created ' + ', '.join(created) if created else 'all existed'})")
+        # Each service logs in as itself, with only its own password in its environment.
+        services_kafka = service_environments(kafka.bootstrap_servers, passwords) if ours else {}
+        if ours:
+            changed = await ensure_principals(kafka, passwords)
+            _say(f"Kafka: a principal per service, with its ACLs ({changed} ACLs changed)")
         await prepare_databases(admin_url)
         _say("PostgreSQL: databases migrated")
 
         env.update(wiring(_port_of, grpc_port=int(os.environ.get("ANTIFRAUD_GRPC_PORT", ANTIFRAUD_GRPC_PORT))))
         for svc in SERVICES:
             health = Health(service_probe(f"http://127.0.0.1:{_port_of(svc.name)}"), start_timeout=60)
-            await sup.start(ProcessSpec(svc.name, [sys.executable, "-m", svc.module], env=env, health=health))
+            svc_env = {**env, **services_kafka.get(svc.name, {})}
+            await sup.start(ProcessSpec(svc.name, [sys.executable, "-m", svc.module], env=svc_env, health=health))
         await asyncio.gather(*(sup.wait_alive(s.name, 60) for s in SERVICES))
         _say(f"ready in {time.monotonic() - started:.1f} s")
         for svc in SERVICES:
             _say(f"  {svc.name:<12} http://127.0.0.1:{_port_of(svc.name)}   (OpenAPI: /docs)")
-        _say(f"  kafka      {bootstrap}")
+        _say(f"  kafka      {kafka.bootstrap_servers}")
         _say("Ctrl-C stops everything.")
         await stop.wait()
     finally:

@@ -13,7 +13,7 @@ from paysaga.platform.consumer import EventConsumer, Handler
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, configure_limits
 from paysaga.platform.identity import KeyFormatError, ServiceVerifier
-from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.kafka import KafkaAccess, KafkaProducer, kafka_access
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.retention import Retention
@@ -96,6 +96,7 @@ class ServiceParts:
     source: str
     settings: OutboxSettings | InboxSettings
     platform: PlatformSettings
+    kafka: KafkaAccess
     db: Database
     producer: KafkaProducer
     relay_db: Database | None
@@ -117,7 +118,7 @@ class ServiceParts:
             service=self.name,
             source=self.source,
             group_id=group_id,
-            bootstrap_servers=self.platform.kafka_bootstrap_servers,
+            kafka=self.kafka,
             db=self.db,
             producer=self.producer,
             handlers=handlers,
@@ -165,11 +166,12 @@ def service_parts(
     **producer_overrides: Any,
 ) -> ServiceParts:
     """The database, producer and (with `relay`) outbox relay of a service, from its settings."""
+    kafka = kafka_access(platform)
     db = service_database(name, settings, platform)
-    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=name, **producer_overrides)
+    producer = KafkaProducer(kafka, client_id=name, **producer_overrides)
     relay_db = Database(db.dsn, min_size=1, max_size=4) if relay else None
     outbox_relay = OutboxRelay(relay_db, producer) if relay_db is not None else None
-    return ServiceParts(name, source, settings, platform, db, producer, relay_db, outbox_relay)
+    return ServiceParts(name, source, settings, platform, kafka, db, producer, relay_db, outbox_relay)
 
 
 def batching_fetch(wait_ms: int) -> dict[str, int]:

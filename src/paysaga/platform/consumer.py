@@ -3,8 +3,9 @@
 A polled batch is applied in ONE transaction (inbox claims, handlers in each partition's order, their outbox
 rows), a few statements per record instead of a transaction each; its offsets are stored for commit only after
 that commit. If anything fails, the batch rolls back and is redone one record per transaction to isolate the
-record at fault: an invalid record, or one whose handler still fails after `max_attempts` (its try in the
-batch counts as the first), is dead-lettered and the partition moves on; an outage (`is_outage`, including
+record at fault: an invalid record, one whose `ce_source` is not the publisher of its type (a forgery: see
+`contracts.bus`), or one whose handler still fails after `max_attempts` (its try in the batch counts as the
+first), is dead-lettered and the partition moves on; an outage (`is_outage`, including
 `TransientError`) is retried without limit and never dead-letters.
 """
 
@@ -26,13 +27,14 @@ from confluent_kafka import KafkaException, Message, TopicPartition
 from confluent_kafka.aio import AIOConsumer
 from pydantic import ValidationError
 
+from paysaga.contracts.bus import EXPECTED_SOURCES
 from paysaga.contracts.cloudevents import EventMeta, InvalidEnvelope, parse_headers, strict_headers_dict
 from paysaga.contracts.events import Event
 from paysaga.contracts.topics import dead_letter_topic
 from paysaga.platform import inbox
 from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.db import Database
-from paysaga.platform.kafka import DeliveryFailed, KafkaProducer, consumer_config
+from paysaga.platform.kafka import DeliveryFailed, KafkaAccess, KafkaProducer, consumer_config
 from paysaga.platform.tracing import span
 from paysaga.platform.unit_of_work import HandlerTransaction, Transaction, UnitOfWork
 
@@ -107,6 +109,16 @@ class InvalidKey(ValueError):
     """A record whose key is not UTF-8 text (every key we write is an id)."""
 
 
+class UnexpectedSource(ValueError):
+    """A record whose `ce_source` is not the service that publishes its type: never applied."""
+
+
+def _check_source(meta: EventMeta) -> None:
+    expected = EXPECTED_SOURCES.get(meta.type)
+    if meta.source != expected:
+        raise UnexpectedSource(f"{meta.type} is published by {expected}, not by {meta.source!r}")
+
+
 def _key(msg: Message) -> str | None:
     key = msg.key()
     if not key:
@@ -140,7 +152,7 @@ class EventConsumer:
         service: str,
         source: str,
         group_id: str,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         db: Database,
         producer: KafkaProducer,
         handlers: Mapping[type[Event], Handler],
@@ -161,7 +173,7 @@ class EventConsumer:
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._batch_size = batch_size
-        self._conf = consumer_config(bootstrap_servers, group_id, **kafka_overrides)
+        self._conf = consumer_config(kafka, group_id, **kafka_overrides)
         self._stopping = asyncio.Event()
         self.processed = 0
         self.dead_lettered = 0
@@ -254,9 +266,10 @@ class EventConsumer:
             return _SKIP
         event_cls, handler = entry
         try:
+            _check_source(meta)
             event = event_cls.model_validate_json(msg.value() or b"")
             delivery = _delivery(msg, meta)
-        except (ValidationError, InvalidKey):
+        except (UnexpectedSource, ValidationError, InvalidKey):
             return None
         return _Prepared(msg, event, handler, delivery)
 
@@ -322,6 +335,11 @@ class EventConsumer:
         if entry is None:
             return  # an event type this service does not react to
         event_cls, handler = entry
+        try:
+            _check_source(meta)
+        except UnexpectedSource as exc:
+            await self._guarded(msg, functools.partial(self._dead_letter, msg, "unexpected-source", exc))
+            return
         try:
             event = event_cls.model_validate_json(msg.value() or b"")
         except ValidationError as exc:

@@ -1,21 +1,107 @@
-"""Kafka clients on librdkafka (confluent-kafka): an asyncio-friendly idempotent producer,
-the consumer configuration, and topic administration."""
+"""Kafka clients on librdkafka (confluent-kafka): how a process reaches the cluster (address and
+credentials), an asyncio-friendly idempotent producer, the consumer configuration, and topic
+administration."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from paysaga.contracts.cloudevents import Headers
+from paysaga.platform.secrets import InsecureSecrets, Secret, require_secrets, reveal
+from paysaga.platform.settings import PlatformSettings
 
 # Every client of ours: after a broker restart, reconnect within a second (librdkafka's default
 # backoff grows to 10 s, which would add up to 10 s to every recovery).
 CLIENT_DEFAULTS: dict[str, Any] = {"reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000}
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaAccess:
+    """Where the cluster is and how this process logs in to it: the part of every Kafka client's
+    configuration (producer, consumers, admin, probes) that the settings decide, so that the same
+    code runs on a local plaintext broker and on a secured cluster."""
+
+    bootstrap_servers: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    ssl_ca_location: str | None = None
+    ssl_certificate_location: str | None = None
+    ssl_key_location: str | None = None
+
+    def client_config(self, **overrides: Any) -> dict[str, Any]:
+        """librdkafka configuration of a client of this cluster; `overrides` are the client's own."""
+        conf: dict[str, Any] = {
+            **CLIENT_DEFAULTS,
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        }
+        if self.security_protocol.startswith("SASL_"):
+            conf.update(
+                {
+                    "sasl.mechanism": self.sasl_mechanism,
+                    "sasl.username": self.sasl_username,
+                    "sasl.password": self.sasl_password,
+                }
+            )
+        for name, value in (
+            ("ssl.ca.location", self.ssl_ca_location),
+            ("ssl.certificate.location", self.ssl_certificate_location),
+            ("ssl.key.location", self.ssl_key_location),
+        ):
+            if value:
+                conf[name] = value
+        conf.update(overrides)
+        return conf
+
+    def environment(self) -> dict[str, str]:
+        """The same access as the environment of a process (the variables `kafka_access` reads)."""
+        env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers, "KAFKA_SECURITY_PROTOCOL": self.security_protocol}
+        for name, value in (
+            ("KAFKA_SASL_MECHANISM", self.sasl_mechanism),
+            ("KAFKA_SASL_USERNAME", self.sasl_username),
+            ("KAFKA_SASL_PASSWORD", self.sasl_password),
+            ("KAFKA_SSL_CA_LOCATION", self.ssl_ca_location),
+            ("KAFKA_SSL_CERTIFICATE_LOCATION", self.ssl_certificate_location),
+            ("KAFKA_SSL_KEY_LOCATION", self.ssl_key_location),
+        ):
+            if value:
+                env[name] = value
+        return env
+
+
+def kafka_access(platform: PlatformSettings) -> KafkaAccess:
+    """How this process reaches Kafka, from its platform settings (`KAFKA_*`).
+
+    With a `SASL_*` protocol the username must be set, and the password is a secret: outside dev
+    mode a missing, short or known one refuses the start (`require_secrets`)."""
+    username, password = platform.kafka_sasl_username, None
+    if platform.kafka_security_protocol.startswith("SASL_"):
+        if not username:
+            raise InsecureSecrets(
+                f"refusing to start: KAFKA_SASL_USERNAME is not set "
+                f"(KAFKA_SECURITY_PROTOCOL={platform.kafka_security_protocol} needs a principal)"
+            )
+        checked = require_secrets(platform, platform, [Secret("kafka_sasl_password", shared=True)])
+        password = reveal(checked.kafka_sasl_password)
+    return KafkaAccess(
+        bootstrap_servers=platform.kafka_bootstrap_servers,
+        security_protocol=platform.kafka_security_protocol,
+        sasl_mechanism=platform.kafka_sasl_mechanism,
+        sasl_username=username,
+        sasl_password=password,
+        ssl_ca_location=platform.kafka_ssl_ca_location,
+        ssl_certificate_location=platform.kafka_ssl_certificate_location,
+        ssl_key_location=platform.kafka_ssl_key_location,
+    )
 
 
 class DeliveryFailed(Exception):
@@ -25,18 +111,18 @@ class DeliveryFailed(Exception):
 class KafkaProducer:
     """Idempotent producer (acks=all, ordered retries); `send` resolves when the broker acknowledged."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str, **overrides: Any) -> None:
-        conf: dict[str, Any] = {
-            **CLIENT_DEFAULTS,
-            "bootstrap.servers": bootstrap_servers,
-            "client.id": client_id,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 2,
-            "compression.type": "lz4",
-            "delivery.timeout.ms": 30000,
-        }
-        conf.update(overrides)
+    def __init__(self, kafka: KafkaAccess, *, client_id: str, **overrides: Any) -> None:
+        conf = kafka.client_config(
+            **{
+                "client.id": client_id,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 2,
+                "compression.type": "lz4",
+                "delivery.timeout.ms": 30000,
+                **overrides,
+            }
+        )
         self._producer = Producer(conf)
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll_loop, name=f"{client_id}-delivery", daemon=True)
@@ -95,12 +181,11 @@ def _set_exception(future: asyncio.Future[Message], exc: Exception) -> None:
         future.set_exception(exc)
 
 
-def consumer_config(bootstrap_servers: str, group_id: str, **overrides: Any) -> dict[str, Any]:
+def consumer_config(kafka: KafkaAccess, group_id: str, **overrides: Any) -> dict[str, Any]:
     """Offsets are stored by our code only after the handler's transaction committed,
     and auto-committed from there: what is committed has always been applied."""
     conf: dict[str, Any] = {
-        **CLIENT_DEFAULTS,
-        "bootstrap.servers": bootstrap_servers,
+        **kafka.client_config(),
         "group.id": group_id,
         "client.id": group_id,
         "enable.auto.commit": True,
@@ -117,10 +202,10 @@ def consumer_config(bootstrap_servers: str, group_id: str, **overrides: Any) -> 
 
 
 def ensure_topics(
-    bootstrap_servers: str, topics: Iterable[str], *, partitions: int, replication_factor: int = 1
+    kafka: KafkaAccess, topics: Iterable[str], *, partitions: int, replication_factor: int = 1
 ) -> list[str]:
     """Create the topics that do not exist yet; return the names created."""
-    admin = AdminClient({**CLIENT_DEFAULTS, "bootstrap.servers": bootstrap_servers})
+    admin = AdminClient(kafka.client_config())
     existing = set(admin.list_topics(timeout=10).topics)
     wanted = [t for t in topics if t not in existing]
     if not wanted:

@@ -18,7 +18,7 @@ from confluent_kafka import KafkaException, Message
 
 from paysaga.platform.db import Database
 from paysaga.platform.failpoints import failpoint
-from paysaga.platform.kafka import DeliveryFailed, KafkaProducer
+from paysaga.platform.kafka import DeliveryFailed, KafkaProducer, kafka_access
 from paysaga.platform.outbox import LANES, NOTIFY_CHANNEL
 
 log = structlog.get_logger("paysaga.relay")
@@ -189,7 +189,7 @@ async def run_standalone(dsn: str) -> None:
     init_process("relay", platform)
     db = Database(dsn, min_size=1, max_size=4)
     await db.connect()
-    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id="relay")
+    producer = KafkaProducer(kafka_access(platform), client_id="relay")
     relay = OutboxRelay(db, producer)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

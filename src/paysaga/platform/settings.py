@@ -4,7 +4,7 @@ what every service shares is read here without a prefix."""
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_STATE_DIR = Path(".local")
@@ -18,6 +18,27 @@ class PlatformSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", description="Kafka bootstrap address(es), comma separated"
     )
+    # How this process logs in to Kafka (platform.kafka.kafka_access): every client of the process uses it.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = Field(
+        default="PLAINTEXT",
+        description="Kafka security protocol: `SASL_SSL` in production (`make run` and the tests: `SASL_PLAINTEXT`)",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism (with a `SASL_*` protocol)"
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="This service's Kafka principal (with a `SASL_*` protocol; locally its name)"
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        default=None, description="Its password (32+ chars; required outside dev with a `SASL_*` protocol)"
+    )
+    kafka_ssl_ca_location: str | None = Field(
+        default=None, description="CA certificate(s) (PEM file) that verify the brokers (`SSL`, `SASL_SSL`)"
+    )
+    kafka_ssl_certificate_location: str | None = Field(
+        default=None, description="Client certificate (PEM file), for brokers that require mutual TLS"
+    )
+    kafka_ssl_key_location: str | None = Field(default=None, description="The client certificate's key (PEM file)")
     paysaga_postgres_url: str = Field(
         default="postgresql://paysaga@127.0.0.1:55432/postgres",
         description="Admin DSN of the PostgreSQL server; each service's database is on it by default",

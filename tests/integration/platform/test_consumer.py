@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from paysaga.contracts.bus import event_source
 from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import CustomerCreated
 from paysaga.contracts.topics import CUSTOMER_EVENTS, dead_letter_topic
@@ -20,6 +21,8 @@ from tests.support.infra import Infra
 from tests.support.kafka import Record, produce_raw, read_messages, wait_for_records
 
 pytestmark = pytest.mark.integration
+
+CUSTOMER = event_source("customer")  # the one source a consumer accepts CustomerCreated from
 
 
 async def record_applied(event: CustomerCreated, uow: Transaction, delivery: Delivery) -> None:
@@ -37,9 +40,9 @@ def send_customer_created(
 ) -> str:
     event_id = event_id or str(uuid.uuid4())
     event = CustomerCreated(user_id=user_id, currency="RUB", created_at=datetime.now(UTC))
-    meta = EventMeta(id=event_id, type="CustomerCreated", source="/test", time=datetime.now(UTC))
+    meta = EventMeta(id=event_id, type="CustomerCreated", source=CUSTOMER, time=datetime.now(UTC))
     produce_raw(
-        infra.bootstrap,
+        infra.kafka,
         CUSTOMER_EVENTS,
         key=key or user_id,
         value=body if body is not None else event.to_json(),
@@ -68,7 +71,7 @@ def make_consumer(
         service="platformtest",
         source="/paysaga/platformtest",
         group_id=group or f"test-{uuid.uuid4()}",
-        bootstrap_servers=infra.bootstrap,
+        kafka=infra.kafka,
         db=db,
         producer=producer,
         handlers={CustomerCreated: handler},
@@ -102,11 +105,37 @@ async def _positive(db: Database, user: str) -> bool:
     return await applied_count(db, user) > 0
 
 
+async def test_an_event_from_a_service_that_does_not_publish_its_type_is_dead_lettered_never_applied(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    """A second line behind the ACLs: a record whose ce_source is not its type's publisher (SPEC §11;
+    the contract says CustomerCreated comes from Customer) is refused, whoever could write it."""
+    key = f"forged-{uuid.uuid4()}"  # one key: one partition, in this order
+    forged = EventMeta(id=str(uuid.uuid4()), type="CustomerCreated", source="/paysaga/wallet", time=datetime.now(UTC))
+    send_customer_created(infra, f"{key}-forged", key=key, headers=forged.to_headers())
+    send_customer_created(infra, key)  # a genuine one after it
+    consumer = make_consumer(db, producer, infra, record_applied)
+    task = asyncio.create_task(consumer.run())
+    try:
+        assert await eventually(lambda: _positive(db, key))
+    finally:
+        consumer.stop()
+        await task
+    [dead] = await asyncio.to_thread(
+        wait_for_records, infra.kafka, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer)
+    )
+    assert dead.headers["dlq_reason"] == "unexpected-source"
+    assert "CustomerCreated is published by /paysaga/customer, not by '/paysaga/wallet'" in dead.headers["dlq_error"]
+    assert (dead.headers["ce_id"], dead.headers["ce_source"]) == (forged.id, "/paysaga/wallet")  # kept as it came
+    assert await applied_count(db, f"{key}-forged") == 0
+    assert await applied_count(db, key) == 1
+
+
 async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on(
     db: Database, producer: KafkaProducer, infra: Infra
 ) -> None:
     key = f"poison-{uuid.uuid4()}"  # one key: all records on one partition, in this order
-    meta = EventMeta(id=str(uuid.uuid4()), type="CustomerCreated", source="/test", time=datetime.now(UTC))
+    meta = EventMeta(id=str(uuid.uuid4()), type="CustomerCreated", source=CUSTOMER, time=datetime.now(UTC))
     send_customer_created(infra, key, body=b"{not json")  # unparseable
     send_customer_created(infra, key, body=b'{"userId": "u", "currency": "XXX1"}')  # schema-invalid
     send_customer_created(infra, key, headers=[("ce_id", meta.id.encode())])  # no CloudEvents envelope
@@ -119,7 +148,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_partition_mov
         consumer.stop()
         await task
     dead = await asyncio.to_thread(
-        wait_for_records, infra.bootstrap, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer), count=3
+        wait_for_records, infra.kafka, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer), count=3
     )
     assert sorted(r.headers["dlq_reason"] for r in dead) == [
         "invalid-envelope",
@@ -155,7 +184,7 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
         await task
     assert attempts == [bad_id] * 3
     dead = await asyncio.to_thread(
-        wait_for_records, infra.bootstrap, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer)
+        wait_for_records, infra.kafka, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer)
     )
     assert len(dead) == 1
     assert dead[0].headers["dlq_reason"] == "handler-failed"
@@ -186,7 +215,7 @@ async def test_transient_errors_are_retried_without_dead_lettering(
     assert failures["left"] == 0
     dead = await asyncio.to_thread(
         wait_for_records,
-        infra.bootstrap,
+        infra.kafka,
         dead_letter_topic(CUSTOMER_EVENTS),
         mine(key, consumer),
         timeout=0,
@@ -257,7 +286,7 @@ async def test_a_failing_record_in_a_batch_costs_its_neighbours_nothing(
     send_customer_created(infra, key)
     send_customer_created(infra, after, key=key)
     # The three records as one polled batch, whatever the broker would have grouped.
-    batch = await asyncio.to_thread(read_messages, infra.bootstrap, CUSTOMER_EVENTS, key, 3)
+    batch = await asyncio.to_thread(read_messages, infra.kafka, CUSTOMER_EVENTS, key, 3)
     consumer = make_consumer(db, producer, infra, fails_on_key, max_attempts=3)
     done = await consumer.apply_batch([batch])
     assert done == [batch[-1]]  # the partition may move past all three
@@ -266,7 +295,7 @@ async def test_a_failing_record_in_a_batch_costs_its_neighbours_nothing(
     assert await applied_count(db, after) == 1
     assert await applied_count(db, key) == 0
     dead = await asyncio.to_thread(
-        wait_for_records, infra.bootstrap, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer)
+        wait_for_records, infra.kafka, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer)
     )
     assert [r.headers["dlq_reason"] for r in dead] == ["handler-failed"]
 
@@ -301,7 +330,7 @@ async def test_a_non_utf8_key_or_a_garbled_envelope_is_dead_lettered_and_the_par
         body = CustomerCreated(user_id=user, currency="RUB", created_at=datetime.now(UTC)).to_json()
         # All on partition 0, in this order: the good record comes after every bad one.
         produce_raw(
-            infra.bootstrap,
+            infra.kafka,
             CUSTOMER_EVENTS,
             key=key,
             value=value if value is not None else body,
@@ -311,7 +340,7 @@ async def test_a_non_utf8_key_or_a_garbled_envelope_is_dead_lettered_and_the_par
 
     def meta() -> list[tuple[str, bytes]]:
         return EventMeta(
-            id=str(uuid.uuid4()), type="CustomerCreated", source="/test", time=datetime.now(UTC)
+            id=str(uuid.uuid4()), type="CustomerCreated", source=CUSTOMER, time=datetime.now(UTC)
         ).to_headers()
 
     def replaced(name: str, value: bytes) -> list[tuple[str, bytes]]:
@@ -337,7 +366,7 @@ async def test_a_non_utf8_key_or_a_garbled_envelope_is_dead_lettered_and_the_par
         return r.headers.get("test_marker") == marker and r.headers.get("dlq_consumer_group") == consumer.group_id
 
     dead = await asyncio.to_thread(
-        wait_for_records, infra.bootstrap, dead_letter_topic(CUSTOMER_EVENTS), of_this_test, count=6
+        wait_for_records, infra.kafka, dead_letter_topic(CUSTOMER_EVENTS), of_this_test, count=6
     )
     assert sorted(r.headers["dlq_reason"] for r in dead) == [
         "invalid-envelope",

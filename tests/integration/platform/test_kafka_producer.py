@@ -15,12 +15,12 @@ pytestmark = pytest.mark.integration
 
 
 async def test_close_delivers_what_is_in_flight_then_releases_the_client(infra: Infra) -> None:
-    producer = KafkaProducer(infra.bootstrap, client_id="test-close")
+    producer = KafkaProducer(infra.kafka, client_id="test-close")
     key = f"close-{uuid.uuid4()}"
     delivery = producer.send(PAYMENT_EVENTS, key=key, value=b"{}", headers=[])
     await producer.close()
     assert delivery.done() and delivery.exception() is None
-    assert wait_for_records(infra.bootstrap, PAYMENT_EVENTS, lambda r: r.key == key)
+    assert wait_for_records(infra.kafka, PAYMENT_EVENTS, lambda r: r.key == key)
     await producer.close()  # a second close is a no-op
     with pytest.raises(RuntimeError, match="closed"):  # the client is gone, not merely idle
         producer.send(PAYMENT_EVENTS, key=key, value=b"{}", headers=[])

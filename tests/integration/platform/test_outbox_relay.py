@@ -17,7 +17,7 @@ from paysaga.contracts.cloudevents import parse_headers
 from paysaga.contracts.events import PaymentCompleted
 from paysaga.contracts.topics import PAYMENT_EVENTS
 from paysaga.platform.db import Database
-from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.kafka import KafkaAccess, KafkaProducer
 from paysaga.platform.outbox import LANES, lane_of
 from paysaga.platform.relay import OutboxRelay, lock_lanes
 from paysaga.platform.unit_of_work import UnitOfWork
@@ -44,7 +44,7 @@ def of_run(prefix: str) -> list[Record]:
     return [r for r in read_topic_cached() if r.key and r.key.startswith(prefix)]
 
 
-_bootstrap: list[str] = []
+_bootstrap: list[KafkaAccess] = []
 
 
 def read_topic_cached() -> list[Record]:
@@ -53,7 +53,7 @@ def read_topic_cached() -> list[Record]:
 
 @pytest.fixture(autouse=True)
 def _remember_bootstrap(infra: Infra) -> None:
-    _bootstrap[:] = [infra.bootstrap]
+    _bootstrap[:] = [infra.kafka]
 
 
 async def pending(db: Database, prefix: str) -> int:
@@ -64,7 +64,7 @@ async def pending(db: Database, prefix: str) -> int:
 
 
 def run_relay_process(infra: Infra, dsn: str, failpoint: str | None, timeout: float = 30) -> int:
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap, "PAYSAGA_LOG_FORMAT": "json"}
+    env = {**os.environ, **infra.kafka.environment(), "PAYSAGA_LOG_FORMAT": "json"}
     if failpoint:
         env["PAYSAGA_FAILPOINTS"] = failpoint
     proc = subprocess.Popen(
@@ -99,7 +99,7 @@ async def test_relay_publishes_with_cloudevents_headers(db: Database, producer: 
     task = asyncio.create_task(relay.run())
     try:
         records = await asyncio.to_thread(
-            wait_for_records, infra.bootstrap, PAYMENT_EVENTS, lambda r: (r.key or "").startswith(prefix)
+            wait_for_records, infra.kafka, PAYMENT_EVENTS, lambda r: (r.key or "").startswith(prefix)
         )
     finally:
         relay.stop()
@@ -127,7 +127,7 @@ async def test_crash_between_commit_and_publish_publishes_exactly_once(db: Datab
     # A new relay publishes them: each exactly once.
     proc = subprocess.Popen(
         [sys.executable, "-m", "paysaga.cli", "relay", "--dsn", db.dsn],
-        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap},
+        env={**os.environ, **infra.kafka.environment()},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -151,7 +151,7 @@ async def test_crash_after_publish_before_marking_repeats_with_the_same_event_id
     await write_events(db, [completed(prefix + "k", 1)])
     assert run_relay_process(infra, db.dsn, "relay.after_publish") == 137
     assert await pending(db, prefix) == 1
-    relay_producer = KafkaProducer(infra.bootstrap, client_id="test-relay")
+    relay_producer = KafkaProducer(infra.kafka, client_id="test-relay")
     relay = OutboxRelay(db, relay_producer)
     await relay.publish_pending()
     assert relay.published == 1
@@ -191,8 +191,7 @@ async def test_two_relays_publish_each_event_once_in_order_per_key(db: Database,
     # Two lanes and two rows per pass each: neither relay can take every pending lane at once (with the
     # default half of the lanes, one relay could hold all of the few lanes these keys use, every pass).
     relays = [
-        OutboxRelay(db, KafkaProducer(infra.bootstrap, client_id=f"relay-{i}"), batch_size=2, max_lanes=2)
-        for i in range(2)
+        OutboxRelay(db, KafkaProducer(infra.kafka, client_id=f"relay-{i}"), batch_size=2, max_lanes=2) for i in range(2)
     ]
     tasks = [asyncio.create_task(r.run()) for r in relays]
     # Writers keep committing while both relays run, several events per transaction.
@@ -236,7 +235,7 @@ async def test_a_lane_kafka_refuses_stays_pending_and_the_other_lanes_are_publis
         await conn.execute("UPDATE outbox SET payload = $2 WHERE key = $1", poisoned, b"x" * 2_000_000)
     others = [k for k in keys if lane_of(k) != poisoned_lane]
     assert others, "the keys should spread over several lanes"
-    producer = KafkaProducer(infra.bootstrap, client_id="test-relay-poison")
+    producer = KafkaProducer(infra.kafka, client_id="test-relay-poison")
     relay = OutboxRelay(db, producer, max_lanes=LANES)  # every lane in one pass
     try:
         with pytest.raises(KafkaException):

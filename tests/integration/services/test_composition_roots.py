@@ -1,30 +1,22 @@
-"""Every service's composition root: `build(settings, platform)` takes overrides, and the event
-source of everything a service writes is the one its root gives it (set once, in main.py)."""
+"""Every service's composition root: `build(settings, platform)` takes overrides, the event source
+of everything a service writes is the one its root gives it (set once, in main.py), and what it
+consumes, in which group, is what the contract (`contracts.bus`, whence its Kafka ACLs) says."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
 
 import pytest
 
+from paysaga.contracts.bus import SUBSCRIPTIONS, event_source
 from paysaga.devstack.catalog import SERVICES
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
-
-SOURCES = {  # the producer of each event type names itself so (see test_payment_saga)
-    "customer": "/paysaga/customer",
-    "wallet": "/paysaga/wallet",
-    "payment": "/paysaga/payment",
-    "antifraud": "/paysaga/antifraud",
-    "query": "/paysaga/query",
-    "notification": "/paysaga/notification",
-    "merchant_callback": "/paysaga/merchant-callback",
-    "core_banking": "/paysaga/core-banking",
-}
 
 # Built in a child process: init_process configures logging and tracing for the whole process.
 PROBE = """
@@ -44,6 +36,8 @@ for name in sys.argv[3:]:
         "name": service.name,
         "port": service.port,
         "consumer_sources": [c.source for c in service.consumers],
+        "consumers": [[c.group_id, sorted(c._handlers)] for c in service.consumers],
+        "ingest": [[w.conf["group.id"], w.topics] for w in service.workers.values() if hasattr(w, "topics")],
         "relay": service.relay is not None,
         "protected": {route: sorted(allowed) for route, allowed in protected_routes(service.app).items()},
         "open": sorted(
@@ -60,6 +54,7 @@ def built(infra: Infra) -> dict[str, dict[str, Any]]:
     """What each service's `build()` made, in a child process."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, infra.bootstrap, infra.admin_url, *(s.name for s in SERVICES)],
+        env={**os.environ, **infra.kafka.environment()},
         capture_output=True,
         text=True,
         timeout=120,
@@ -74,10 +69,18 @@ def test_every_service_is_built_from_overrides_with_its_own_event_source(built: 
     names = [s.name for s in SERVICES]
     assert {n: (b["name"], b["port"]) for n, b in built.items()} == {n: (n, 40123) for n in names}
     consuming = {n: b["consumer_sources"] for n, b in built.items() if b["consumer_sources"]}
+    # The contract's source of each service (what its consumers accept from it) is the one its root gives it.
     assert consuming == {
-        n: [SOURCES[n]]
+        n: [event_source(n)]
         for n in ("wallet", "payment", "antifraud", "query", "notification", "merchant_callback", "core_banking")
     }
+    # Each service consumes what the contract says, in its group; the DWH's ingest reads every topic.
+    subscribed = {n: b["consumers"] for n, b in built.items() if b["consumers"]}
+    assert subscribed == {
+        n: [[s.group, sorted(e.type_name() for e in s.events)]] for n, s in SUBSCRIPTIONS.items() if s.applies
+    }
+    ingesting = {n: b["ingest"] for n, b in built.items() if b["ingest"]}
+    assert ingesting == {n: [[s.group, list(s.topics)]] for n, s in SUBSCRIPTIONS.items() if not s.applies}
     # Only the services that publish events run an outbox relay.
     assert sorted(n for n, b in built.items() if b["relay"]) == ["customer", "payment", "wallet"]
 

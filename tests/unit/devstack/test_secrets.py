@@ -5,7 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from paysaga.devstack.secrets import FILE_NAME, dev_environment, dev_secrets
+from paysaga.contracts.bus import parties
+from paysaga.devstack.secrets import FILE_NAME, dev_environment, dev_secrets, kafka_passwords
 from paysaga.platform.identity import ServiceIdentity, ServiceVerifier
 from paysaga.platform.secrets import KNOWN_DEV_VALUES
 
@@ -52,3 +53,28 @@ def test_an_installation_from_before_identity_keys_gains_them_and_keeps_its_secr
     assert values["BFF_JWT_SECRET"] == "j" * 40
     assert dev_secrets(tmp_path) == values
     assert "bff=" in values["PAYSAGA_SERVICE_KEYS"]
+
+
+def test_one_kafka_password_per_principal_kept_out_of_the_shared_environment(tmp_path: Path) -> None:
+    passwords = kafka_passwords(tmp_path)
+    assert set(passwords) == {"admin", *parties()}
+    assert len(set(passwords.values())) == len(passwords)  # each its own
+    assert all(len(v) >= 32 for v in passwords.values())
+    assert kafka_passwords(tmp_path) == passwords  # kept for the installation (the broker's storage has them)
+    shared = {**dev_secrets(tmp_path), **dev_environment(tmp_path, {})}
+    assert not set(passwords.values()) & set(shared.values()), "a Kafka password in every service's environment"
+
+
+def test_a_kafka_password_missing_from_an_older_file_is_added_and_the_rest_kept(tmp_path: Path) -> None:
+    before = dev_secrets(tmp_path)
+    path = tmp_path / FILE_NAME
+    path.write_text(
+        "".join(line + "\n" for line in path.read_text().splitlines() if "KAFKA_PASSWORD_WALLET" not in line)
+    )
+    assert "wallet" not in _names(path)
+    assert dev_secrets(tmp_path) == before
+    assert "wallet" in kafka_passwords(tmp_path)
+
+
+def _names(path: Path) -> set[str]:
+    return {line.partition("=")[0].removeprefix("KAFKA_PASSWORD_").lower() for line in path.read_text().splitlines()}

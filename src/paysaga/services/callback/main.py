@@ -2,7 +2,7 @@
 
 from paysaga.platform.assembly import build_service
 from paysaga.platform.bootstrap import init_process
-from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.kafka import KafkaProducer, kafka_access
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.secrets import Secret, require_secrets
 from paysaga.platform.settings import PlatformSettings
@@ -18,7 +18,7 @@ def build(settings: CallbackSettings | None = None, platform: PlatformSettings |
     settings = require_secrets(
         settings, platform, [Secret("provider_secret", shared=True, previous="provider_previous_secrets")]
     )
-    producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME, **{"linger.ms": 1})
+    producer = KafkaProducer(kafka_access(platform), client_id=NAME, **{"linger.ms": 1})
     app = build_app(settings, producer, source="/paysaga/callback", readiness={"kafka": producer.check_connection})
     return build_service(NAME, settings, app, platform=platform, producer=producer)
 

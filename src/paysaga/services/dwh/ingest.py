@@ -21,7 +21,7 @@ from confluent_kafka.admin import AdminClient
 
 from paysaga.contracts.topics import ALL_TOPICS
 from paysaga.platform.assembly import batching_fetch
-from paysaga.platform.kafka import CLIENT_DEFAULTS
+from paysaga.platform.kafka import KafkaAccess
 from paysaga.services.dwh.store import DwhStore, RawRecord
 
 log = structlog.get_logger("paysaga.dwh")
@@ -58,7 +58,7 @@ class IngestWorker:
         self,
         store: DwhStore,
         *,
-        bootstrap_servers: str,
+        kafka: KafkaAccess,
         group_id: str = "dwh",
         topics: Sequence[str] = ALL_TOPICS,
         batch_size: int = 5000,
@@ -73,8 +73,7 @@ class IngestWorker:
         self.poll_timeout_seconds = poll_timeout_seconds
         self.retry_backoff_seconds = retry_backoff_seconds
         self.conf: dict[str, Any] = {
-            **CLIENT_DEFAULTS,
-            "bootstrap.servers": bootstrap_servers,
+            **kafka.client_config(),
             "group.id": group_id,
             "client.id": group_id,
             "enable.auto.commit": False,
@@ -87,7 +86,7 @@ class IngestWorker:
             **batching_fetch(min(1000, max(1, int(poll_timeout_seconds * 1000)))),
         }
         self.conf.update(overrides)
-        self._admin = AdminClient({**CLIENT_DEFAULTS, "bootstrap.servers": bootstrap_servers})
+        self._admin = AdminClient(kafka.client_config())
         self._stop = threading.Event()
         self.batches = 0
         self.records = 0

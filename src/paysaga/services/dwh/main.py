@@ -2,6 +2,7 @@
 
 from paysaga.platform.assembly import build_service
 from paysaga.platform.bootstrap import init_process
+from paysaga.platform.kafka import kafka_access
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.dwh.app import build_app, duckdb_check
@@ -18,7 +19,7 @@ def build(settings: DwhSettings | None = None, platform: PlatformSettings | None
     store = DwhStore(settings.database_file, lock_wait_seconds=settings.lock_wait_seconds)
     ingest = IngestWorker(
         store,
-        bootstrap_servers=platform.kafka_bootstrap_servers,
+        kafka=kafka_access(platform),
         group_id=settings.consumer_group,
         batch_size=settings.batch_size,
         poll_timeout_seconds=settings.poll_timeout_seconds,

@@ -21,6 +21,7 @@ import duckdb
 import orjson
 import structlog
 
+from paysaga.contracts.bus import EXPECTED_SOURCES
 from paysaga.contracts.cloudevents import H_ID, H_SOURCE, H_TIME, H_TYPE, headers_dict
 from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
 from paysaga.platform.failpoints import failpoint
@@ -36,6 +37,12 @@ from paysaga.services.dwh.schemas import (
 log = structlog.get_logger("paysaga.dwh")
 
 Bucket = Literal["day", "hour"]
+
+# A record counts in the saga views only from its type's publisher, as the consumers apply it (a
+# forged one stays in raw_events and events, for an analyst to find).
+_FROM_PUBLISHER = "ce_source = CASE ce_type {} END".format(
+    " ".join(f"WHEN '{t}' THEN '{s}'" for t, s in EXPECTED_SOURCES.items())
+)
 
 SCHEMA: tuple[str, ...] = (
     """
@@ -84,7 +91,7 @@ SCHEMA: tuple[str, ...] = (
     WITH payment AS (
         SELECT payload->>'paymentId' AS payment_id, ce_type, payload, ce_time, "offset"
         FROM events
-        WHERE topic = '{PAYMENT_EVENTS}' AND payload->>'paymentId' IS NOT NULL
+        WHERE topic = '{PAYMENT_EVENTS}' AND payload->>'paymentId' IS NOT NULL AND {_FROM_PUBLISHER}
     ),
     initiated AS (
         SELECT payment_id, first(payload ORDER BY "offset") AS p, first(ce_time ORDER BY "offset") AS ce_time
@@ -105,7 +112,7 @@ SCHEMA: tuple[str, ...] = (
                count(*) AS callbacks
         FROM events
         WHERE topic = '{CALLBACK_EVENTS}' AND ce_type = 'ProviderCallbackReceived'
-          AND payload->>'providerTxnId' IS NOT NULL
+          AND payload->>'providerTxnId' IS NOT NULL AND {_FROM_PUBLISHER}
         GROUP BY 1
     ),
     joined AS (

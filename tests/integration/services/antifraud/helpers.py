@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 
-from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import Event, PaymentCompleted, PaymentFailed, PaymentInitiated, Recipient
 from paysaga.contracts.identities import PAYMENT
 from paysaga.contracts.protos import antifraud_pb2
@@ -18,7 +17,7 @@ from paysaga.services.antifraud.domain import Limits
 from paysaga.services.antifraud.grpc_server import AntiFraudGrpcServer
 from tests.support.identity import TEST_KEYS, grpc_identity
 from tests.support.infra import Infra
-from tests.support.kafka import produce_raw
+from tests.support.kafka import produce_raw, publisher_meta
 
 # Anti-Fraud verifies the test keyring's tokens; the tests call Check as Payment.
 ANTIFRAUD_VERIFIER = TEST_KEYS.verifier("antifraud")
@@ -100,8 +99,8 @@ def failed(payment_id: str) -> PaymentFailed:
 def publish(infra: Infra, event: Event, *, event_id: str | None = None) -> str:
     """Produce the event as the platform does: JSON payload, CloudEvents headers, keyed by paymentId."""
     event_id = event_id or str(uuid.uuid4())
-    meta = EventMeta(id=event_id, type=event.type_name(), source="/test/wallet", time=datetime.now(UTC))
-    produce_raw(infra.bootstrap, event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
+    meta = publisher_meta(event, event_id)
+    produce_raw(infra.kafka, event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
     return event_id
 
 

@@ -47,7 +47,7 @@ def service_env(infra: Infra, http_port: int, grpc_port: int, **extra: str) -> d
         **os.environ,
         **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
         "PAYSAGA_POSTGRES_URL": infra.admin_url,
-        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+        **infra.kafka.environment(),
         "PAYSAGA_LOG_FORMAT": "json",
         "ANTIFRAUD_PORT": str(http_port),
         "ANTIFRAUD_GRPC_PORT": str(grpc_port),

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from paysaga.contracts.signatures import SIGNATURE_HEADER, signature_header
 from paysaga.contracts.topics import CALLBACK_EVENTS
-from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.kafka import KafkaAccess, KafkaProducer
 from paysaga.services.callback.app import build_app
 from paysaga.services.callback.settings import CallbackSettings
 from tests.support.kafka import Record, dead_bootstrap, read_topic
@@ -59,9 +59,9 @@ def now() -> int:
     return int(time.time())
 
 
-def records_about(bootstrap: str, txn_id: str) -> list[Record]:
+def records_about(kafka: KafkaAccess, txn_id: str) -> list[Record]:
     """Every record on callback-events, up to its end, keyed by or mentioning `txn_id`."""
-    return [r for r in read_topic(bootstrap, CALLBACK_EVENTS) if r.key == txn_id or txn_id.encode() in r.value]
+    return [r for r in read_topic(kafka, CALLBACK_EVENTS) if r.key == txn_id or txn_id.encode() in r.value]
 
 
 def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
@@ -82,6 +82,6 @@ async def http(producer: KafkaProducer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def unreachable_bootstrap() -> Iterator[str]:
+def unreachable_bootstrap() -> Iterator[KafkaAccess]:
     with dead_bootstrap() as bootstrap:
         yield bootstrap

@@ -22,6 +22,7 @@ import httpx
 import orjson
 import pytest
 
+from paysaga.platform.kafka import KafkaAccess
 from paysaga.services.callback.handlers import event_id_for
 from tests.integration.services.callback.conftest import (
     SECRET,
@@ -58,14 +59,14 @@ class Running:
 
 
 @asynccontextmanager
-async def callback_process(infra: Infra, bootstrap: str, **env: str) -> AsyncIterator[Running]:
+async def callback_process(infra: Infra, kafka: KafkaAccess, **env: str) -> AsyncIterator[Running]:
     port = free_port()
     logs = infra.root / "logs" / "callback-tests"
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"callback-{port}.log"
     environment = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        **kafka.environment(),
         "PAYSAGA_LOG_FORMAT": "json",
         "CALLBACK_PORT": str(port),
         "CALLBACK_PROVIDER_SECRET": SECRET,
@@ -106,7 +107,7 @@ async def test_the_simulators_signed_callbacks_reach_kafka_through_the_process(
     infra: Infra, unused_receiver: Receiver
 ) -> None:
     async with (
-        callback_process(infra, infra.bootstrap) as service,
+        callback_process(infra, infra.kafka) as service,
         running_sim(unused_receiver, callback_secret=SECRET, default_delay_ms=0) as sim,
         httpx.AsyncClient(base_url=service.url, timeout=5) as http,
     ):
@@ -124,7 +125,7 @@ async def test_the_simulators_signed_callbacks_reach_kafka_through_the_process(
         for txn_id, expected in outcomes.items():
             [attempt] = await eventually(functools.partial(_delivered, sim.client, txn_id), timeout=30)
             assert attempt["statusCode"] == 200 and attempt["attempt"] == 1  # accepted the first time
-            [record] = records_about(infra.bootstrap, txn_id)
+            [record] = records_about(infra.kafka, txn_id)
             assert record.key == txn_id
             assert record.json["status"] == expected
             assert record.headers["ce_id"] == event_id_for(attempt["callbackId"])
@@ -139,7 +140,7 @@ async def _delivered(client: httpx.AsyncClient, txn_id: str) -> list[dict]:
 
 
 async def test_the_process_stops_on_sigterm(infra: Infra) -> None:
-    async with callback_process(infra, infra.bootstrap) as service:
+    async with callback_process(infra, infra.kafka) as service:
         async with httpx.AsyncClient(base_url=service.url, timeout=5) as http:
             body = orjson.dumps(callback_json(new_txn_id()))
             assert (await http.post(PATH, content=body, headers=signed(body))).status_code == 200
@@ -166,4 +167,4 @@ async def test_without_a_reachable_broker_the_process_answers_503(infra: Infra) 
             assert "callback.publish_failed" in service.log_events()
             service.proc.send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(service.proc.wait, 60) == 0, service.log.read_text()
-        assert records_about(infra.bootstrap, txn_id) == []  # and the real broker never saw it
+        assert records_about(infra.kafka, txn_id) == []  # and the real broker never saw it

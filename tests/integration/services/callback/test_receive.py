@@ -15,7 +15,7 @@ import pytest
 from paysaga.contracts.cloudevents import parse_headers
 from paysaga.contracts.events import ProviderCallbackReceived
 from paysaga.contracts.signatures import SIGNATURE_HEADER, compute_signature
-from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.kafka import KafkaAccess, KafkaProducer
 from paysaga.services.callback.app import build_app
 from paysaga.services.callback.handlers import event_id_for
 from paysaga.services.provider_sim.callbacks import encode
@@ -53,7 +53,7 @@ async def deliver_good_one(http: httpx.AsyncClient, txn_id: str) -> str:
 
 def assert_only(infra: Infra, txn_id: str, callback_id: str) -> None:
     """callback-events holds, up to its end, exactly the one record of `callback_id` about `txn_id`."""
-    records = records_about(infra.bootstrap, txn_id)
+    records = records_about(infra.kafka, txn_id)
     assert [(r.key, r.headers["ce_id"]) for r in records] == [(txn_id, event_id_for(callback_id))]
 
 
@@ -79,7 +79,7 @@ async def test_a_signed_callback_is_published_once_keyed_by_provider_txn_id_befo
     assert response.status_code == 200, response.text
     assert response.json() == {"received": True}
     # The 2xx came after the broker's ack: the record is on the topic now, without waiting.
-    [record] = records_about(infra.bootstrap, txn_id)
+    [record] = records_about(infra.kafka, txn_id)
     assert record.key == txn_id
     event = ProviderCallbackReceived.model_validate_json(record.value)
     assert (event.provider_txn_id, event.status) == (txn_id, status)
@@ -102,7 +102,7 @@ async def test_a_retried_callback_carries_the_same_event_id_and_another_callback
     response = await post(http, orjson.dumps(duplicate), signed(orjson.dumps(duplicate)))
     assert response.status_code == 200, response.text
 
-    records = records_about(infra.bootstrap, txn_id)
+    records = records_about(infra.kafka, txn_id)
     assert [r.key for r in records] == [txn_id] * 3
     assert [r.headers["ce_id"] for r in records] == [
         event_id_for(first["callbackId"]),
@@ -266,10 +266,10 @@ async def test_a_malformed_body_with_a_bad_signature_is_401(infra: Infra, http: 
     body = _unknown_status(txn_id)
     response = await post(http, body, _other_secret(body))
     assert_problem(response, 401, "invalid-signature")
-    assert records_about(infra.bootstrap, txn_id) == []
+    assert records_about(infra.kafka, txn_id) == []
 
 
-async def test_without_a_broker_acknowledgement_the_answer_is_503_not_2xx(unreachable_bootstrap: str) -> None:
+async def test_without_a_broker_acknowledgement_the_answer_is_503_not_2xx(unreachable_bootstrap: KafkaAccess) -> None:
     """The broker never answers: the service gives up after its publish timeout (librdkafka would
     still be retrying) and tells the provider to retry."""
     producer = KafkaProducer(
@@ -292,7 +292,7 @@ async def test_without_a_broker_acknowledgement_the_answer_is_503_not_2xx(unreac
         await producer.close(timeout=5)
 
 
-async def test_a_delivery_the_broker_refuses_is_503_not_2xx(unreachable_bootstrap: str) -> None:
+async def test_a_delivery_the_broker_refuses_is_503_not_2xx(unreachable_bootstrap: KafkaAccess) -> None:
     """The producer itself gives up (delivery timeout) before the service's publish timeout."""
     producer = KafkaProducer(unreachable_bootstrap, client_id="callback-test-refused", **{"delivery.timeout.ms": 500})
     app = build_app(settings(publish_timeout_seconds=60), producer, source=SOURCE, readiness={})

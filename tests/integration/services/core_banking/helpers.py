@@ -17,7 +17,7 @@ from paysaga.platform.consumer import Delivery, Handler
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from tests.support.infra import Infra
-from tests.support.kafka import produce_raw
+from tests.support.kafka import produce_raw, publisher_meta
 
 
 def new_payment_id() -> str:
@@ -53,9 +53,9 @@ def failed(payment_id: str) -> PaymentFailed:
 def publish(infra: Infra, event: Event, *, event_id: str | None = None, key: str | None = None) -> str:
     """Produce the event as the platform does: JSON payload, CloudEvents headers, keyed by paymentId."""
     event_id = event_id or str(uuid.uuid4())
-    meta = EventMeta(id=event_id, type=event.type_name(), source="/test/core-banking", time=datetime.now(UTC))
+    meta = publisher_meta(event, event_id)
     produce_raw(
-        infra.bootstrap, event.topic, key=key or event.key, value=event.to_json(), headers=cast(Any, meta.to_headers())
+        infra.kafka, event.topic, key=key or event.key, value=event.to_json(), headers=cast(Any, meta.to_headers())
     )
     return event_id
 
@@ -98,9 +98,9 @@ def account_totals(tb: dict, currency: str, code: str) -> tuple[int, int]:
 
 def publish_many(infra: Infra, records: list[tuple[Event, str, str | None]]) -> None:
     """Produce (event, event id, key or None for the event's own key) in this order, with one producer."""
-    producer = Producer({"bootstrap.servers": infra.bootstrap, "enable.idempotence": True, "acks": "all"})
+    producer = Producer(infra.kafka.client_config(**{"enable.idempotence": True, "acks": "all"}))
     for event, event_id, key in records:
-        meta = EventMeta(id=event_id, type=event.type_name(), source="/test/core-banking", time=datetime.now(UTC))
+        meta = publisher_meta(event, event_id)
         producer.produce(event.topic, key=key or event.key, value=event.to_json(), headers=cast(Any, meta.to_headers()))
     assert producer.flush(30) == 0
 

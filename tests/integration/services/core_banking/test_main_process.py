@@ -39,7 +39,7 @@ async def test_the_process_posts_payouts_and_stops_on_sigterm(infra: Infra, core
         **os.environ,
         **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
         "PAYSAGA_POSTGRES_URL": infra.admin_url,
-        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+        **infra.kafka.environment(),
         "PAYSAGA_LOG_FORMAT": "json",
         "CORE_BANKING_PORT": str(port),
         "CORE_BANKING_CONSUMER_GROUP": f"core-banking-proc-{uuid.uuid4()}",

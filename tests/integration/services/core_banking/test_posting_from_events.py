@@ -208,7 +208,7 @@ async def test_the_same_payment_with_another_amount_is_dead_lettered_and_the_fir
     assert {x["amount"] for x in entry["lines"]} == {1_000}
     dead = await asyncio.to_thread(
         wait_for_records,
-        infra.bootstrap,
+        infra.kafka,
         dead_letter_topic(PAYMENT_EVENTS),
         lambda r: r.key == payment_id and r.headers.get("dlq_consumer_group") == consumer.group_id,
     )

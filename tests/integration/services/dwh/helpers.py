@@ -13,6 +13,7 @@ import orjson
 from confluent_kafka import Producer
 
 from paysaga.contracts.topics import ALL_TOPICS
+from paysaga.platform.kafka import KafkaAccess
 from paysaga.services.dwh.store import DwhStore
 from tests.support.kafka import read_topic
 from tests.unit.services.dwh.factory import Outcome, Produced, Saga, customer, saga
@@ -37,9 +38,9 @@ def wave(count: int, start: datetime | None = None) -> tuple[list[Saga], list[Pr
     return sagas, events
 
 
-def produce(bootstrap: str, events: list[Produced], *, pause: float = 0.0) -> None:
+def produce(kafka: KafkaAccess, events: list[Produced], *, pause: float = 0.0) -> None:
     """Put the events on their topics (acknowledged by the broker), optionally one by one, slowly."""
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all", "linger.ms": 1})
+    producer = Producer(kafka.client_config(**{"enable.idempotence": True, "acks": "all", "linger.ms": 1}))
     for event in events:
         producer.produce(event.topic, key=event.key, value=event.value, headers=cast(Any, event.headers))
         if pause:
@@ -62,13 +63,13 @@ def eventually(check: Callable[[], bool], *, timeout: float = 60.0, what: str = 
         time.sleep(0.2)
 
 
-def assert_matches_the_topics(store: DwhStore, bootstrap: str, *, timeout: float = 60.0) -> dict[str, int]:
+def assert_matches_the_topics(store: DwhStore, kafka: KafkaAccess, *, timeout: float = 60.0) -> dict[str, int]:
     """Every record now on the three topics is in DuckDB exactly once, with its key, payload and
     headers; and DuckDB holds nothing else up to the offsets read (other tests' services may
     still be publishing, so records after the snapshot may come too). Returns the counts."""
     counts = {}
     for topic in ALL_TOPICS:
-        on_topic = {(r.partition, r.offset): r for r in read_topic(bootstrap, topic)}
+        on_topic = {(r.partition, r.offset): r for r in read_topic(kafka, topic)}
         ends: dict[int, int] = defaultdict(int)
         for partition, offset in on_topic:
             ends[partition] = max(ends[partition], offset + 1)

@@ -57,7 +57,7 @@ class StopOnFirstOf(DwhStore):
 def new_worker(store: DwhStore, infra: Infra, group: str) -> IngestWorker:
     return IngestWorker(
         store,
-        bootstrap_servers=infra.bootstrap,
+        kafka=infra.kafka,
         group_id=group,
         batch_size=5,
         poll_timeout_seconds=0.1,
@@ -67,7 +67,7 @@ def new_worker(store: DwhStore, infra: Infra, group: str) -> IngestWorker:
 
 async def test_counts_match_the_topics_after_a_restart_in_the_middle_of_a_run(infra: Infra, tmp_path: Path) -> None:
     (first_sagas, first), (second_sagas, second), (third_sagas, third) = wave(6), wave(10), wave(6)
-    await asyncio.to_thread(produce, infra.bootstrap, first + second)
+    await asyncio.to_thread(produce, infra.kafka, first + second)
     store = StopOnFirstOf(tmp_path / "dwh.duckdb", {e.ce_id for e in second})
     group = f"dwh-it-{uuid.uuid4()}"
 
@@ -76,13 +76,13 @@ async def test_counts_match_the_topics_after_a_restart_in_the_middle_of_a_run(in
 
     stopped_with = stored_of(store, second)
     assert 0 < stopped_with < len(second)
-    await asyncio.to_thread(produce, infra.bootstrap, third)  # more work arrives while it is down
+    await asyncio.to_thread(produce, infra.kafka, third)  # more work arrives while it is down
 
     store.worker = None
     restarted = new_worker(store, infra, group)
     running = asyncio.create_task(restarted.run())
     try:
-        await asyncio.to_thread(assert_matches_the_topics, store, infra.bootstrap)
+        await asyncio.to_thread(assert_matches_the_topics, store, infra.kafka)
     finally:
         restarted.stop()
         await asyncio.wait_for(running, 30)
@@ -108,7 +108,7 @@ class DwhProcess:
         self.env = {
             **os.environ,
             **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
-            "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+            **infra.kafka.environment(),
             "PAYSAGA_LOG_FORMAT": "json",
             "DWH_PORT": str(self.port),
             "DWH_DATABASE_PATH": str(db),
@@ -170,19 +170,19 @@ def test_the_service_survives_kill_and_a_crash_inside_its_transaction(
 ) -> None:
     reader = DwhStore(tmp_path / "dwh.duckdb", read_only=True, lock_wait_seconds=30)
     (first_sagas, first), (second_sagas, second), (third_sagas, third) = wave(6), wave(12), wave(6)
-    produce(infra.bootstrap, first)
+    produce(infra.kafka, first)
 
     # 1. Running; killed with -9 while the second wave is still being published.
     one = dwh.start()
     dwh.wait_ready(one)
     eventually(lambda: reader.path.exists() and stored_of(reader, first) == len(first), what="first wave")
-    publishing = threading.Thread(target=produce, args=(infra.bootstrap, second), kwargs={"pause": 0.05})
+    publishing = threading.Thread(target=produce, args=(infra.kafka, second), kwargs={"pause": 0.05})
     publishing.start()  # the second wave, slowly
     eventually(lambda: stored_of(reader, second) >= 3, what="part of the second wave")
     one.send_signal(signal.SIGKILL)
     assert one.wait(10) == -signal.SIGKILL
     publishing.join(60)
-    produce(infra.bootstrap, third)
+    produce(infra.kafka, third)
     before_crash = reader.fetch("SELECT count(*) FROM raw_events")[0][0]
     offsets_before_crash = reader.stored_offsets()
 
@@ -195,7 +195,7 @@ def test_the_service_survives_kill_and_a_crash_inside_its_transaction(
     # 3. Restarted again: catches up, every record exactly once.
     three = dwh.start()
     dwh.wait_ready(three)
-    counts = assert_matches_the_topics(reader, infra.bootstrap, timeout=90)
+    counts = assert_matches_the_topics(reader, infra.kafka, timeout=90)
     for events in (first, second, third):
         assert stored_of(reader, events) == len(events)
     assert_sagas(reader, first_sagas + second_sagas + third_sagas)

@@ -120,7 +120,7 @@ async def consumer(
         service="merchant_callback",
         source="/paysaga/merchant-callback",
         group_id=f"merchant-callback-test-{uuid.uuid4()}",
-        bootstrap_servers=infra.bootstrap,
+        kafka=infra.kafka,
         db=db,
         producer=producer,
         handlers=build_handlers(harness.policy, harness.wake),

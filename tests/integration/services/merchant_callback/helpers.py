@@ -23,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import Event, PaymentCompleted, PaymentFailed, PaymentInitiated, Recipient
 from paysaga.contracts.signatures import SIGNATURE_HEADER, verify_signature
 from paysaga.platform.db import Database
@@ -32,7 +31,7 @@ from paysaga.services.merchant_callback.domain import DELIVERY_ID_HEADER, RetryP
 from paysaga.services.merchant_callback.secretbox import SecretBox
 from paysaga.services.merchant_callback.targets import WebhookTargets
 from tests.support.infra import Infra
-from tests.support.kafka import produce_raw
+from tests.support.kafka import produce_raw, publisher_meta
 
 # --- the merchant's side -------------------------------------------------------------------------
 
@@ -163,8 +162,8 @@ def failed(payment_id: str, error_code: str = "PROVIDER_DECLINED") -> PaymentFai
 def publish(infra: Infra, event: Event, *, event_id: str | None = None) -> str:
     """Produce the event as the platform does: JSON payload, CloudEvents headers, keyed by paymentId."""
     event_id = event_id or str(uuid.uuid4())
-    meta = EventMeta(id=event_id, type=event.type_name(), source="/test/payment", time=datetime.now(UTC))
-    produce_raw(infra.bootstrap, event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
+    meta = publisher_meta(event, event_id)
+    produce_raw(infra.kafka, event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
     return event_id
 
 

@@ -55,7 +55,7 @@ async def test_the_process_delivers_webhooks_and_stops_gracefully(
         **os.environ,
         **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
         "PAYSAGA_POSTGRES_URL": infra.admin_url,
-        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+        **infra.kafka.environment(),
         "PAYSAGA_LOG_FORMAT": "json",
         "MERCHANT_CALLBACK_PORT": str(port),
         "MERCHANT_CALLBACK_CONSUMER_GROUP": f"merchant-callback-proc-{uuid.uuid4()}",

@@ -102,7 +102,7 @@ def service(
             service="notification",
             source="/paysaga/notification",
             group_id=f"notification-test-{uuid.uuid4()}",
-            bootstrap_servers=infra.bootstrap,
+            kafka=infra.kafka,
             db=db,
             producer=producer,
             handlers=build_handlers(settings, dispatcher.wake),

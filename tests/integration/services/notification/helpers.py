@@ -7,11 +7,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import Event, PaymentCompleted, PaymentFailed, PaymentInitiated, Recipient
 from paysaga.platform.db import Database
 from tests.support.infra import Infra
-from tests.support.kafka import produce_raw
+from tests.support.kafka import produce_raw, publisher_meta
 
 
 def initiated(*, amount: int = 150_000, user_id: str | None = None, payment_id: str | None = None) -> PaymentInitiated:
@@ -41,9 +40,8 @@ def failed(payment_id: str, error_code: str) -> PaymentFailed:
 def publish(infra: Infra, event: Event, *, event_id: str | None = None) -> str:
     """Produce the event as the platform does: JSON payload, CloudEvents headers, keyed by paymentId."""
     event_id = event_id or str(uuid.uuid4())
-    source = "/paysaga/wallet" if isinstance(event, PaymentInitiated) else "/paysaga/payment"
-    meta = EventMeta(id=event_id, type=event.type_name(), source=source, time=datetime.now(UTC))
-    produce_raw(infra.bootstrap, event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
+    meta = publisher_meta(event, event_id)
+    produce_raw(infra.kafka, event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
     return event_id
 
 

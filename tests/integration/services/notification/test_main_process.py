@@ -37,7 +37,7 @@ async def test_the_process_consumes_delivers_serves_and_stops_gracefully(
         **os.environ,
         **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
         "PAYSAGA_POSTGRES_URL": infra.admin_url,
-        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
+        **infra.kafka.environment(),
         "PAYSAGA_LOG_FORMAT": "json",
         "NOTIFICATION_PORT": str(port),
         "NOTIFICATION_CONSUMER_GROUP": f"notification-proc-{uuid.uuid4()}",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from paysaga.contracts.bus import EXPECTED_SOURCES
 from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import (
     CustomerCreated,
@@ -19,14 +20,6 @@ from paysaga.contracts.events import (
     Recipient,
 )
 from paysaga.services.dwh.store import RawRecord
-
-SOURCES = {
-    "PaymentInitiated": "/paysaga/wallet",
-    "PaymentCompleted": "/paysaga/payment",
-    "PaymentFailed": "/paysaga/payment",
-    "ProviderCallbackReceived": "/paysaga/callback",
-    "CustomerCreated": "/paysaga/customer",
-}
 
 Outcome = Literal["COMPLETED", "DECLINED", "FRAUD", "PENDING"]
 
@@ -45,7 +38,7 @@ class Produced:
 
 def record(event: Event, at: datetime, *, ce_id: str | None = None) -> Produced:
     ce_id = ce_id or str(uuid.uuid4())
-    meta = EventMeta(id=ce_id, type=event.type_name(), source=SOURCES[event.type_name()], time=at)
+    meta = EventMeta(id=ce_id, type=event.type_name(), source=EXPECTED_SOURCES[event.type_name()], time=at)
     return Produced(event.topic, event.key, event.to_json(), meta.to_headers(), ce_id, event.type_name())
 
 

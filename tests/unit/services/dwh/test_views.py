@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
+from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.topics import CALLBACK_EVENTS, PAYMENT_EVENTS
 from paysaga.services.dwh.store import DwhStore
 from tests.unit.services.dwh.factory import FakeLog, Produced, customer, saga
@@ -100,6 +103,25 @@ def test_the_first_final_event_wins_and_a_second_one_is_visible(store: DwhStore)
 
     row = sagas_by_id(store)[paid.payment_id]
     assert (row["status"], row["error_code"], row["final_events"]) == ("COMPLETED", None, 2)
+
+
+def test_a_record_from_another_source_than_its_types_publisher_is_kept_but_not_counted(store: DwhStore) -> None:
+    """A forged PaymentFailed (naming Notification as its source) before the real PaymentCompleted:
+    the consumers refused it, so the saga view ignores it too; raw_events keeps it for an analyst."""
+    paid = saga("COMPLETED", DAY1)
+    real = next(e for e in paid.events if e.ce_type == "PaymentCompleted")
+    forged_meta = EventMeta(id=str(uuid.uuid4()), type="PaymentFailed", source="/paysaga/notification", time=DAY1)
+    forged_body = orjson.dumps(
+        {"paymentId": paid.payment_id, "providerTxnId": None, "errorCode": "TIMEOUT", "completedAt": DAY1.isoformat()}
+    )
+    forged = Produced(
+        PAYMENT_EVENTS, paid.payment_id, forged_body, forged_meta.to_headers(), forged_meta.id, "PaymentFailed"
+    )
+    ingest(store, [*(e for e in paid.events if e is not real), forged, real])
+
+    row = sagas_by_id(store)[paid.payment_id]
+    assert (row["status"], row["error_code"], row["final_events"]) == ("COMPLETED", None, 1)
+    assert store.fetch("SELECT count(*) FROM raw_events WHERE ce_source = '/paysaga/notification'") == [(1,)]
 
 
 def test_daily_volumes_per_day_and_currency_with_success_rate(store: DwhStore) -> None:
