@@ -241,7 +241,7 @@ def create_app(
     app.add_middleware(RequestLog)  # outside the guard: its 413 and 503 answers are logged too
     app.add_middleware(HttpMetrics)  # outermost: every request is timed, refused ones too
     # Not authenticated, like the health endpoints: it carries no customer data.
-    app.add_route(METRICS_PATH, metrics_response, methods=["GET"], include_in_schema=False)
+    app.add_api_route(METRICS_PATH, metrics_response, methods=["GET"], include_in_schema=False)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process serves requests")
     async def healthz() -> dict[str, str]:

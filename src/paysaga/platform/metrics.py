@@ -10,14 +10,24 @@ from librdkafka's statistics callback, outbox backlog from a query every `PAYSAG
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from typing import Any
 
 import orjson
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paysaga.platform.db import Database
@@ -33,6 +43,10 @@ UNMATCHED_ROUTE = "unmatched"  # a request no route took (404, or refused before
 FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 _service = "unknown"
+
+# A `_created` sample beside every counter and histogram would double what is scraped, for nothing the
+# rules use.
+disable_created_metrics()
 
 
 def configure_metrics(service: str) -> None:
@@ -62,11 +76,13 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 class HttpMetrics:
     """Raw ASGI, outermost: times every request (refused ones too) into HTTP_REQUEST_DURATION. The route
-    label is the template of the route that took it (FastAPI leaves it in `scope["route"]`)."""
+    label is the template of the API route that took it (FastAPI leaves it in `scope["route"]`); FastAPI's
+    own pages (`/docs`, `/openapi.json`) by their path; anything else is `unmatched`, never its path."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._children: dict[tuple[str, str, int], Any] = {}
+        self._plain_paths: frozenset[str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,13 +103,19 @@ class HttpMetrics:
             self._observe(scope, status, time.perf_counter() - started)
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
-        route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+        route = getattr(scope.get("route"), "path", None) or self._plain_route(scope)
         key = (scope["method"], route, status)
         child = self._children.get(key)
         if child is None:
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             child = self._children[key] = HTTP_REQUEST_DURATION.labels(_service, method, route, str(status))
         child.observe(seconds)
+
+    def _plain_route(self, scope: Scope) -> str:
+        if self._plain_paths is None:
+            routes = getattr(scope.get("app"), "routes", ())
+            self._plain_paths = frozenset(r.path for r in routes if isinstance(r, Route) and "{" not in r.path)
+        return scope["path"] if scope["path"] in self._plain_paths else UNMATCHED_ROUTE
 
 
 # --- consumers ----------------------------------------------------------------------------------
@@ -238,38 +260,50 @@ class ConsumerLag:
 
 # --- outbox and relay ---------------------------------------------------------------------------
 
-OUTBOX_PENDING_ROWS = Gauge("paysaga_outbox_pending_rows", "Outbox rows not yet published")
-OUTBOX_OLDEST_PENDING_AGE = Gauge(
-    "paysaga_outbox_oldest_pending_age_seconds", "Age of the oldest outbox row not yet published (0: none pending)"
-)
-RELAY_PUBLISH_DURATION = Histogram(
-    "paysaga_relay_publish_duration_seconds",
-    "One relay pass that published rows: lock lanes, read, send, wait for the acks, mark published",
-    buckets=FAST_BUCKETS,
-)
-RELAY_BATCH_RECORDS = Histogram(
-    "paysaga_relay_batch_records",
-    "Rows published by one relay pass",
-    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000),
-)
-RELAY_RECORDS_PUBLISHED = Counter("paysaga_relay_records_published_total", "Outbox rows published and acknowledged")
-RELAY_ERRORS = Counter("paysaga_relay_errors_total", "Relay passes that failed (database or broker away) and wait")
+
+class OutboxMetrics:
+    """The outbox and relay metrics, registered only in a process that has an outbox relay (`outbox_metrics()`):
+    a service without one shows none, rather than a backlog of 0 it cannot have."""
+
+    def __init__(self) -> None:
+        self.pending_rows = Gauge("paysaga_outbox_pending_rows", "Outbox rows not yet published")
+        self.oldest_pending_age = Gauge(
+            "paysaga_outbox_oldest_pending_age_seconds",
+            "Age of the oldest outbox row not yet published (0: none pending)",
+        )
+        self.publish_duration = Histogram(
+            "paysaga_relay_publish_duration_seconds",
+            "One relay pass that published rows: lock lanes, read, send, wait for the acks, mark published",
+            buckets=FAST_BUCKETS,
+        )
+        self.batch_records = Histogram(
+            "paysaga_relay_batch_records",
+            "Rows published by one relay pass",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000),
+        )
+        self.published = Counter("paysaga_relay_records_published_total", "Outbox rows published and acknowledged")
+        self.errors = Counter("paysaga_relay_errors_total", "Relay passes that failed (database or broker away)")
+
+    def relay_published(self, rows: int, seconds: float) -> None:
+        self.publish_duration.observe(seconds)
+        self.batch_records.observe(rows)
+        self.published.inc(rows)
 
 
-def relay_published(rows: int, seconds: float) -> None:
-    RELAY_PUBLISH_DURATION.observe(seconds)
-    RELAY_BATCH_RECORDS.observe(rows)
-    RELAY_RECORDS_PUBLISHED.inc(rows)
+@functools.cache
+def outbox_metrics() -> OutboxMetrics:
+    return OutboxMetrics()
 
 
 def outbox_gauges(db: Database, *, every_seconds: float) -> Periodic:
     """The worker that reads the outbox backlog (rows, oldest age) every `every_seconds`: one query on
     the partial index of pending rows."""
+    metrics = outbox_metrics()
 
     async def refresh() -> None:
         async with db.connection() as conn:
             rows, oldest_age = await pending_backlog(conn)
-        OUTBOX_PENDING_ROWS.set(rows)
-        OUTBOX_OLDEST_PENDING_AGE.set(oldest_age)
+        metrics.pending_rows.set(rows)
+        metrics.oldest_pending_age.set(oldest_age)
 
     return Periodic("outbox-metrics", refresh, every_seconds=every_seconds)

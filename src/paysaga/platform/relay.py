@@ -20,7 +20,7 @@ from confluent_kafka import KafkaException, Message
 from paysaga.platform.db import Database
 from paysaga.platform.failpoints import failpoint
 from paysaga.platform.kafka import DeliveryFailed, KafkaProducer
-from paysaga.platform.metrics import RELAY_ERRORS, relay_published
+from paysaga.platform.metrics import outbox_metrics
 from paysaga.platform.outbox import LANES, NOTIFY_CHANNEL
 
 log = structlog.get_logger("paysaga.relay")
@@ -75,6 +75,7 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self.published = 0
+        self._metrics = outbox_metrics()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -98,7 +99,7 @@ class OutboxRelay:
                     KafkaException,
                 ) as exc:
                     log.warning("relay.retry", error=repr(exc), backoff=self._retry_backoff)
-                    RELAY_ERRORS.inc()
+                    self._metrics.errors.inc()
                     await self._sleep(self._retry_backoff)
                     continue
                 if more:
@@ -150,7 +151,7 @@ class OutboxRelay:
                 await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
         self.published += len(sent)
         if sent:
-            relay_published(len(sent), time.perf_counter() - started)
+            self._metrics.relay_published(len(sent), time.perf_counter() - started)
         failure = next((e for _, e in results if e is not None), None)
         if failure is not None:
             raise failure

@@ -36,6 +36,8 @@ async def test_metrics_are_served_without_credentials_and_routes_are_labelled_by
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()), base_url="http://test") as client:
         assert (await client.get(f"/v1/users/{user}/wallet")).status_code == 200
         assert (await client.get(f"/nowhere/{user}")).status_code == 404
+        assert (await client.get("/openapi.json")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 200
         response = await client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -46,6 +48,8 @@ async def test_metrics_are_served_without_credentials_and_routes_are_labelled_by
     }
     assert counts[("/v1/users/{user_id}/wallet", "200")] >= 1
     assert counts[("unmatched", "404")] >= 1
+    assert counts[("/openapi.json", "200")] >= 1  # FastAPI's own pages by their (fixed) path
+    assert counts[("/metrics", "200")] >= 1
     assert user not in response.text  # no path, no id: only templates
 
 
