@@ -21,6 +21,12 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="create and migrate every service's database on PAYSAGA_POSTGRES_URL")
     relay = sub.add_parser("relay", help="run one outbox relay for a database (several may run at once)")
     relay.add_argument("--dsn", required=True, help="the service database whose outbox to publish")
+    keys = sub.add_parser("keys", help="make a service identity key pair (Ed25519) for production settings")
+    keys.add_argument("service", help="the service the key is for, e.g. bff, payment or ops")
+    token = sub.add_parser(
+        "token", help="print an operator's identity token for one service's internal API (5 minutes)"
+    )
+    token.add_argument("service", help="the service to call, e.g. notification or core_banking")
     gen = sub.add_parser("contracts", help="regenerate the JSON Schemas and the AsyncAPI document")
     gen.add_argument("--check", action="store_true", help="fail if the checked-in documents are stale")
     args = parser.parse_args(argv)
@@ -47,6 +53,10 @@ def main(argv: list[str] | None = None) -> None:
         from paysaga.platform.relay import run_standalone
 
         asyncio.run(run_standalone(args.dsn))
+    elif args.command == "keys":
+        _print_keys(args.service)
+    elif args.command == "token":
+        _print_token(args.service)
     elif args.command == "contracts":
         from paysaga.contracts.generate import write_documents
 
@@ -54,6 +64,31 @@ def main(argv: list[str] | None = None) -> None:
         if stale and args.check:
             print("stale contract documents: " + ", ".join(stale), file=sys.stderr)
             sys.exit(1)
+
+
+def _print_keys(service: str) -> None:
+    from paysaga.platform.identity import new_private_key_text, service_keys_text
+
+    private = new_private_key_text()
+    print(f"# the {service} service's own setting (a secret):")
+    print(f"{service.upper()}_IDENTITY_KEY={private}")
+    print("# add to PAYSAGA_SERVICE_KEYS of every service (public; keep the old entry while rotating):")
+    print(service_keys_text({service: private}))
+
+
+def _print_token(service: str) -> None:
+    import os
+
+    from paysaga.devstack.paths import state_dir
+    from paysaga.devstack.secrets import FILE_NAME, dev_secrets
+    from paysaga.platform.identity import ServiceIdentity
+
+    key = os.environ.get("OPS_IDENTITY_KEY")
+    if not key and (state_dir() / FILE_NAME).exists():
+        key = dev_secrets(state_dir())["OPS_IDENTITY_KEY"]
+    if not key:
+        sys.exit("paysaga token: set OPS_IDENTITY_KEY, or run `make run` once to make this installation's keys")
+    print(ServiceIdentity.from_text("ops", key).token(service))
 
 
 if __name__ == "__main__":

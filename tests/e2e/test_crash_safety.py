@@ -82,7 +82,7 @@ async def check_outcomes(
         if not any(p["status"] == "SUCCESS" for p in payouts):
             continue  # failed, and not paid out
         deadline = time.monotonic() + 30
-        while not any(c["kind"] == "LATE_SUCCESS" for c in reconciliation_cases(platform.url("payment"), pid)):
+        while not any(c["kind"] == "LATE_SUCCESS" for c in reconciliation_cases(platform, pid)):
             assert time.monotonic() < deadline, f"{pid} FAILED but paid out, without a LATE_SUCCESS case: {payouts}"
             time.sleep(0.2)
 

@@ -66,7 +66,9 @@ async def test_the_ledger_balances_and_matches_the_wallets_payouts(platform: Run
     assert committed == {pid: 1_000 + i for i, pid in enumerate(ids) if finals[pid] == "COMPLETED"}
 
     def journal_of(pid: str) -> list[dict]:
-        return httpx.get(platform.url("core_banking") + "/v1/journal", params={"paymentId": pid}).json()["items"]
+        return httpx.get(
+            platform.url("core_banking") + "/v1/journal", params={"paymentId": pid}, auth=platform.auth("core_banking")
+        ).json()["items"]
 
     def ledger_caught_up() -> bool:
         return all(len(journal_of(pid)) == 1 for pid in committed)
@@ -82,22 +84,23 @@ async def test_the_ledger_balances_and_matches_the_wallets_payouts(platform: Run
         credits = {(line["accountCode"], line["amount"]) for line in entry["lines"] if line["side"] == "CREDIT"}
         # Customer funds go down and the provider settlement is used, by exactly the wallet's payout.
         assert debits == {("2100", committed[pid])} and credits == {("1100", committed[pid])}
-    balance = httpx.get(platform.url("core_banking") + "/v1/trial-balance").json()
+    balance = httpx.get(platform.url("core_banking") + "/v1/trial-balance", auth=platform.auth("core_banking")).json()
     assert balance["balanced"] is True
     await check_invariants(infra, platform.url("provider_sim"), ids)
 
 
 async def test_a_slow_sms_gateway_does_not_slow_the_saga(platform: RunningPlatform, infra: Infra) -> None:
     notification = platform.url("notification")
+    as_ops = platform.auth("notification")
 
     def notifications_of(pid: str) -> dict[str, dict]:
-        response = httpx.get(f"{notification}/v1/notifications", params={"paymentId": pid})
+        response = httpx.get(f"{notification}/v1/notifications", params={"paymentId": pid}, auth=as_ops)
         assert response.status_code == 200, response.text
         return {item["channel"]: item for item in response.json()["items"]}
 
     # Every SMS send hangs for 20 s, longer than Notification's gateway timeout (5 s): no SMS can
     # be SENT while this holds, however long the test takes.
-    slow = httpx.put(f"{notification}/v1/gateways/sms/behaviour", json={"delayMs": 20_000, "failTimes": 0})
+    slow = httpx.put(f"{notification}/v1/gateways/sms/behaviour", json={"delayMs": 20_000, "failTimes": 0}, auth=as_ops)
     assert slow.status_code == 200, slow.text
     try:
         with httpx.Client(base_url=platform.url("bff"), timeout=10) as client:
@@ -130,7 +133,7 @@ async def test_a_slow_sms_gateway_does_not_slow_the_saga(platform: RunningPlatfo
         assert sms, "no SMS of these payments was tried"
         assert all(i["status"] != "SENT" and i["sentAt"] is None for i in sms), sms
     finally:
-        httpx.put(f"{notification}/v1/gateways/sms/behaviour", json={"delayMs": 0, "failTimes": 0})
+        httpx.put(f"{notification}/v1/gateways/sms/behaviour", json={"delayMs": 0, "failTimes": 0}, auth=as_ops)
 
 
 async def test_merchant_webhooks_and_the_dwh_see_the_payments(platform: RunningPlatform, infra: Infra) -> None:
@@ -138,6 +141,7 @@ async def test_merchant_webhooks_and_the_dwh_see_the_payments(platform: RunningP
     subscribed = httpx.post(
         f"{platform.url('merchant_callback')}/v1/subscriptions",
         json={"accountNumber": account, "url": "http://127.0.0.1:9/unreachable", "secret": "s" * 32},
+        auth=platform.auth("merchant_callback"),
     )
     assert subscribed.status_code == 201, subscribed.text
     with httpx.Client(base_url=platform.url("bff"), timeout=10) as client:
@@ -146,7 +150,11 @@ async def test_merchant_webhooks_and_the_dwh_see_the_payments(platform: RunningP
         assert customer.wait_final(pid)["status"] == "COMPLETED"
 
     def delivery() -> dict | None:
-        items = httpx.get(f"{platform.url('merchant_callback')}/v1/deliveries", params={"paymentId": pid}).json()
+        items = httpx.get(
+            f"{platform.url('merchant_callback')}/v1/deliveries",
+            params={"paymentId": pid},
+            auth=platform.auth("merchant_callback"),
+        ).json()
         return items[0] if items and items[0]["attempts"] else None
 
     first = _eventually(delivery)
@@ -170,7 +178,7 @@ async def test_merchant_webhooks_and_the_dwh_see_the_payments(platform: RunningP
     assert saga, f"the DWH never saw payment {pid} completed"
     assert saga["amount"] == 2_500 and saga["callbacks"] == 1
     assert saga["provider_txn_id"] == first["payload"]["providerTxnId"]
-    summary = httpx.get(f"{platform.url('dwh')}/v1/summary")
+    summary = httpx.get(f"{platform.url('dwh')}/v1/summary", auth=platform.auth("dwh"))
     assert summary.status_code == 200, summary.text
     topics = {t["topic"]: t for t in summary.json()["topics"]}
     assert {"payment-events", "callback-events", "customer-events"} <= set(topics)

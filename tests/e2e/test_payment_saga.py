@@ -75,7 +75,7 @@ async def test_success(customer: Customer, sim: httpx.Client, infra: Infra, plat
 
 async def test_fraud_deny(customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform) -> None:
     account = new_account()
-    blocked = httpx.put(f"{platform.url('antifraud')}/v1/blocklist/{account}")
+    blocked = httpx.put(f"{platform.url('antifraud')}/v1/blocklist/{account}", auth=platform.auth("antifraud"))
     assert blocked.status_code in (200, 201, 204), blocked.text
     pid = pay(customer, 100_00, account)
     view = customer.wait_final(pid)
@@ -171,7 +171,7 @@ async def test_timeout_after_an_inquiry_that_says_processing(
     view = customer.wait_final(pid, timeout=30)
     assert (view["status"], view["errorCode"]) == ("FAILED", "TIMEOUT")
     assert view["providerTxnId"]  # it was submitted; the provider never gave a final answer
-    state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}").json()
+    state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}", auth=platform.auth("payment")).json()
     assert state["status"] == "FAILED"
     assert state["lastError"] == "inquiry: PROCESSING"  # it asked before giving up
     assert state["attempts"] >= 2
@@ -187,7 +187,7 @@ async def test_late_success_after_timeout_is_a_reconciliation_case(
     pid = pay(customer, 100_00, account)
     view = customer.wait_final(pid, timeout=30)
     assert (view["status"], view["errorCode"]) == ("FAILED", "TIMEOUT")
-    cases = wait_for_cases(platform.url("payment"), pid, "the late success was not recorded")
+    cases = wait_for_cases(platform, pid, "the late success was not recorded")
     assert cases[0]["kind"] == "LATE_SUCCESS"
     assert cases[0]["callbackStatus"] == "SUCCESS" and cases[0]["paymentStatus"] == "FAILED"
     assert customer.payment(pid)["status"] == "FAILED"  # a final state never changes
@@ -208,10 +208,10 @@ async def test_a_success_after_timeout_whose_callback_is_lost_is_found_by_inquir
     view = customer.wait_final(pid, timeout=30)
     assert (view["status"], view["errorCode"]) == ("FAILED", "TIMEOUT")
     txn = view["providerTxnId"]
-    cases = wait_for_cases(platform.url("payment"), pid, "the payout made after the timeout was never found")
+    cases = wait_for_cases(platform, pid, "the payout made after the timeout was never found")
     assert [(c["kind"], c["providerTxnId"], c["callbackStatus"]) for c in cases] == [("LATE_SUCCESS", txn, "SUCCESS")]
     assert sim.get("/_sim/callbacks", params={"providerTxnId": txn}).json() == []  # no callback told us
-    state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}").json()
+    state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}", auth=platform.auth("payment")).json()
     assert (state["status"], state["errorCode"], state["lateInquiryAt"]) == ("FAILED", "TIMEOUT", None)
     assert customer.settled_wallet()["available"] == 1_000_000  # released; the case is for a human
     wait_for_log(infra.root / "logs" / "payment.log", "payment.late_inquiry_answered", payment_id=pid)
@@ -232,9 +232,9 @@ async def test_answers_lost_until_the_deadline_then_the_unclaimed_success_is_a_r
     [payout] = sim.get("/_sim/payouts", params={"paymentId": pid}).json()
     assert payout["created"] == 1 and payout["status"] == "SUCCESS" and payout["errorsServed"] >= 2
     txn = payout["providerTxnId"]
-    cases = wait_for_cases(platform.url("payment"), pid, "the unclaimed success was never matched to its payment")
+    cases = wait_for_cases(platform, pid, "the unclaimed success was never matched to its payment")
     assert [(c["kind"], c["providerTxnId"], c["callbackStatus"]) for c in cases] == [("LATE_SUCCESS", txn, "SUCCESS")]
-    state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}").json()
+    state = httpx.get(f"{platform.url('payment')}/v1/payments/{pid}", auth=platform.auth("payment")).json()
     assert (state["status"], state["errorCode"], state["providerTxnId"]) == ("FAILED", "TIMEOUT", txn)
     assert customer.settled_wallet()["available"] == 1_000_000  # released; the case is for a human
     logs = (infra.root / "logs" / "payment.log").read_text()
@@ -311,6 +311,6 @@ async def test_a_forged_failed_callback_releases_nothing_while_the_provider_pays
     assert customer.wallet()["reserved"] == 120_00  # the reservation holds while the provider is asked
     view = customer.wait_final(pid)
     assert (view["status"], view["errorCode"]) == ("COMPLETED", None)
-    cases = wait_for_cases(platform.url("payment"), pid, "the contradicted FAILED callback opened no case")
+    cases = wait_for_cases(platform, pid, "the contradicted FAILED callback opened no case")
     assert [c["kind"] for c in cases] == ["UNCONFIRMED_FAILURE"]
     await check_invariants(infra, platform.url("provider_sim"), [pid])

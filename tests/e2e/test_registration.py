@@ -14,6 +14,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from paysaga.contracts.generate import ASYNCAPI_FILE, SCHEMA_DIR
+from paysaga.contracts.identities import BFF
 from paysaga.contracts.topics import CUSTOMER_EVENTS
 from tests.support.infra import Infra
 from tests.support.kafka import read_topic, wait_for_records
@@ -180,7 +181,12 @@ async def test_the_customer_service_refuses_a_name_with_control_characters(
     platform: RunningPlatform, infra: Infra, name: str
 ) -> None:
     before = await _counts(infra)
-    response = httpx.post(platform.url("customer") + "/v1/customers", json=new_user(name=name), timeout=10)
+    response = httpx.post(
+        platform.url("customer") + "/v1/customers",
+        json=new_user(name=name),
+        auth=platform.auth("customer", BFF),
+        timeout=10,
+    )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert any(e["location"][-1] == "name" for e in response.json()["errors"])

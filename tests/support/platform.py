@@ -12,9 +12,11 @@ from pathlib import Path
 
 import httpx
 
+from paysaga.contracts.identities import OPS
 from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, ServiceEntry, wiring
 from paysaga.devstack.secrets import dev_secrets
 from paysaga.devstack.supervisor import die_with_parent
+from tests.support.identity import ServiceAuth, identities
 
 TEST_PORT_OFFSET = int(os.environ.get("PAYSAGA_TEST_PORT_OFFSET", "10000"))  # BFF on 18000, ...
 
@@ -27,6 +29,10 @@ class RunningPlatform:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{port_of(service)}"
+
+    def auth(self, service: str, caller: str = OPS) -> ServiceAuth:
+        """Requests to `service`'s internal API as `caller` (the operators' tools by default)."""
+        return ServiceAuth(identities(self.env)[caller], service)
 
     def start(self, entry: ServiceEntry) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from paysaga.contracts.banking import with_control_key
 from paysaga.contracts.topics import PAYMENT_EVENTS
 from tests.support.infra import Infra
 from tests.support.kafka import Record, read_topic
+from tests.support.platform import RunningPlatform
 
 BIC = "044525225"
 PASSWORD = "correct-horse-42"
@@ -136,16 +137,21 @@ def wait_for_log(path: Path, event: str, timeout: float = 20, **fields: object) 
         time.sleep(0.1)
 
 
-def reconciliation_cases(payment_url: str, payment_id: str) -> list[dict]:
-    response = httpx.get(f"{payment_url}/v1/reconciliation-cases", params={"open_only": "false"}, timeout=10)
+def reconciliation_cases(platform: RunningPlatform, payment_id: str) -> list[dict]:
+    response = httpx.get(
+        f"{platform.url('payment')}/v1/reconciliation-cases",
+        params={"open_only": "false"},
+        auth=platform.auth("payment"),
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
     return [c for c in response.json() if c["paymentId"] == payment_id]
 
 
-def wait_for_cases(payment_url: str, payment_id: str, what: str, timeout: float = 20) -> list[dict]:
+def wait_for_cases(platform: RunningPlatform, payment_id: str, what: str, timeout: float = 20) -> list[dict]:
     """The payment's reconciliation cases once there is one; fails with `what` when none appears in time."""
     deadline = time.monotonic() + timeout
-    while not (cases := reconciliation_cases(payment_url, payment_id)):
+    while not (cases := reconciliation_cases(platform, payment_id)):
         assert time.monotonic() < deadline, what
         time.sleep(0.2)
     return cases

@@ -1,7 +1,8 @@
 """The local platform's secrets: generated once per installation, kept in `<state dir>/secrets.env`.
 
 `paysaga run` (and the end-to-end tests) pass them to the services with `PAYSAGA_ENV=dev`; the
-callback secret is the same for Callback and the simulator that signs the callbacks.
+callback secret is the same for Callback and the simulator that signs the callbacks; every service
+gets the public keys of the callers' identity keys (PAYSAGA_SERVICE_KEYS).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+
+from paysaga.contracts.identities import CALLERS
+from paysaga.platform.identity import new_private_key_text, service_keys_text
 
 FILE_NAME = "secrets.env"
 
@@ -24,7 +28,19 @@ def _generate() -> dict[str, str]:
         "PAYMENT_PROVIDER_API_KEY": secrets.token_urlsafe(32),
         # A Fernet key (32 random bytes, url-safe base64): encrypts the merchants' webhook secrets.
         "MERCHANT_CALLBACK_SECRETS_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        # Each calling service's identity key (Ed25519); the ops one is the operators' tools'.
+        **{_identity_variable(name): new_private_key_text() for name in CALLERS},
     }
+
+
+def _identity_variable(name: str) -> str:
+    return f"{name.upper()}_IDENTITY_KEY"
+
+
+def _with_public_keys(values: dict[str, str]) -> dict[str, str]:
+    """`values` and PAYSAGA_SERVICE_KEYS: the public keys of the callers' private keys in it."""
+    keys = {name: values[_identity_variable(name)] for name in CALLERS}
+    return {**values, "PAYSAGA_SERVICE_KEYS": service_keys_text(keys)}
 
 
 def _read(path: Path) -> dict[str, str]:
@@ -42,7 +58,7 @@ def dev_secrets(state: Path) -> dict[str, str]:
     values = _read(path) if path.exists() else {}
     wanted = _generate()
     if set(wanted) <= set(values):
-        return {name: values[name] for name in wanted}
+        return _with_public_keys({name: values[name] for name in wanted})
     values = {**wanted, **values}  # keep what exists, add what is missing
     values["PROVIDER_SIM_CALLBACK_SECRET"] = values["CALLBACK_PROVIDER_SECRET"]
     state.mkdir(parents=True, exist_ok=True)
@@ -54,7 +70,7 @@ def dev_secrets(state: Path) -> dict[str, str]:
         out.write(text)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
-    return {name: values[name] for name in wanted}
+    return _with_public_keys({name: values[name] for name in wanted})
 
 
 def dev_environment(state: Path, environ: Mapping[str, str]) -> dict[str, str]:

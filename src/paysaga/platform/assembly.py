@@ -12,12 +12,15 @@ from paysaga.contracts.events import Event
 from paysaga.platform.consumer import EventConsumer, Handler
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, configure_limits
+from paysaga.platform.identity import KeyFormatError, ServiceVerifier
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.metrics import outbox_gauges
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.retention import Retention
 from paysaga.platform.runtime import Service, Worker
+from paysaga.platform.secrets import InsecureSecrets
+from paysaga.platform.service_auth import protect, protected_routes
 from paysaga.platform.settings import (
     DatabaseServiceSettings,
     InboxSettings,
@@ -42,19 +45,36 @@ def service_database(name: str, settings: DatabaseServiceSettings, platform: Pla
     )
 
 
+def service_verifier(name: str, platform: PlatformSettings) -> ServiceVerifier:
+    """The verifier of the identity tokens addressed to service `name`, from PAYSAGA_SERVICE_KEYS.
+    Outside dev mode the service refuses to start without them (it could tell no caller apart)."""
+    try:
+        verifier = ServiceVerifier.from_text(name, platform.paysaga_service_keys)
+    except KeyFormatError as exc:
+        raise InsecureSecrets(f"{name}: PAYSAGA_SERVICE_KEYS: {exc}") from exc
+    if not verifier.known_callers and platform.paysaga_env != "dev":
+        raise InsecureSecrets(
+            f"{name}: PAYSAGA_SERVICE_KEYS is not set: the service could not tell its callers apart (SPEC §11)"
+        )
+    return verifier
+
+
 def build_service(
     name: str,
     settings: ServiceSettings,
     app: FastAPI,
     *,
+    platform: PlatformSettings,
     cls: type[S] = Service,  # type: ignore[assignment]
     **parts: Any,
 ) -> S:
     """The runnable service: its HTTP app on the settings' address, with the settings' abuse
-    limits (body size, requests in flight), and its parts."""
+    limits (body size, requests in flight), its callers' keys, and its parts."""
     configure_limits(
         app, max_body_bytes=settings.max_body_bytes, max_concurrent_requests=settings.max_concurrent_requests
     )
+    if protected_routes(app):
+        protect(app, service_verifier(name, platform))
     return cls(
         name=name,
         app=app,
@@ -130,6 +150,7 @@ class ServiceParts:
             self.name,
             self.settings,
             app,
+            platform=self.platform,
             cls=cls,
             databases=databases,
             producer=self.producer,

@@ -35,6 +35,11 @@ class PlatformSettings(BaseSettings):
         description="How often the gauges that need a query (outbox backlog, Payment's stuck payments and open "
         "cases) are read; consumer lag comes from the Kafka client every 5 s",
     )
+    paysaga_service_keys: str = Field(
+        default="",
+        description="Public keys of the services that call internal APIs: `name=<base64url Ed25519 key>`, comma "
+        "separated, several per name while one is rotated (`paysaga keys` makes a key pair)",
+    )
 
 
 def service_database_url(admin_url: str, service: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,8 @@ SOURCES = {  # the producer of each event type names itself so (see test_payment
 # Built in a child process: init_process configures logging and tracing for the whole process.
 PROBE = """
 import importlib, json, os, sys, typing
+from fastapi.routing import APIRoute
+from paysaga.platform.service_auth import protected_routes
 from paysaga.platform.settings import PlatformSettings
 platform = PlatformSettings(
     kafka_bootstrap_servers=sys.argv[1], paysaga_postgres_url=sys.argv[2], paysaga_env="dev"
@@ -42,23 +45,33 @@ for name in sys.argv[3:]:
         "port": service.port,
         "consumer_sources": [c.source for c in service.consumers],
         "relay": service.relay is not None,
+        "protected": {route: sorted(allowed) for route, allowed in protected_routes(service.app).items()},
+        "open": sorted(
+            f"{m} {r.path}" for r in service.app.routes if isinstance(r, APIRoute) for m in r.methods or ()
+        ),
     }
 print(json.dumps(found), flush=True)
 os._exit(0)
 """
 
 
-def test_every_service_is_built_from_overrides_with_its_own_event_source(infra: Infra) -> None:
-    names = [s.name for s in SERVICES]
+@pytest.fixture(scope="module")
+def built(infra: Infra) -> dict[str, dict[str, Any]]:
+    """What each service's `build()` made, in a child process."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, infra.bootstrap, infra.admin_url, *names],
+        [sys.executable, "-c", PROBE, infra.bootstrap, infra.admin_url, *(s.name for s in SERVICES)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    built = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_every_service_is_built_from_overrides_with_its_own_event_source(built: dict[str, dict[str, Any]]) -> None:
+    names = [s.name for s in SERVICES]
     assert {n: (b["name"], b["port"]) for n, b in built.items()} == {n: (n, 40123) for n in names}
     consuming = {n: b["consumer_sources"] for n, b in built.items() if b["consumer_sources"]}
     assert consuming == {
@@ -67,3 +80,70 @@ def test_every_service_is_built_from_overrides_with_its_own_event_source(infra: 
     }
     # Only the services that publish events run an outbox relay.
     assert sorted(n for n, b in built.items() if b["relay"]) == ["customer", "payment", "wallet"]
+
+
+BFF, OPS, BOTH = ["bff"], ["ops"], ["bff", "ops"]
+# SPEC §11: who may call each internal route. Only the BFF reserves funds, tops up, registers and
+# verifies credentials; the operators' tools read and act on the ops routes.
+ALLOWED = {
+    "customer": {
+        "POST /v1/customers": BFF,
+        "POST /v1/credentials/verify": BFF,
+        "GET /v1/customers/{user_id}": BOTH,
+    },
+    "wallet": {
+        "GET /v1/users/{user_id}/wallet": BOTH,
+        "POST /v1/users/{user_id}/top-ups": BFF,
+        "POST /v1/users/{user_id}/reservations": BFF,
+        "GET /v1/users/{user_id}/wallet/ledger": BOTH,
+    },
+    "query": {
+        "GET /v1/users/{user_id}/payments/{payment_id}": BOTH,
+        "GET /v1/users/{user_id}/payments": BOTH,
+    },
+    "payment": {"GET /v1/payments/{payment_id}": OPS, "GET /v1/reconciliation-cases": OPS},
+    "antifraud": {
+        "GET /v1/rules": OPS,
+        "GET /v1/blocklist": OPS,
+        "PUT /v1/blocklist/{accountNumber}": OPS,
+        "DELETE /v1/blocklist/{accountNumber}": OPS,
+        "GET /v1/checks": OPS,
+    },
+    "core_banking": {
+        "GET /v1/accounts": OPS,
+        "GET /v1/trial-balance": OPS,
+        "GET /v1/journal": OPS,
+        "GET /v1/journal/{entryId}": OPS,
+        "POST /v1/journal/{entryId}/reversal": OPS,
+        "GET /v1/unposted-completions": OPS,
+    },
+    "notification": {
+        "GET /v1/notifications": OPS,
+        "GET /v1/gateways/{channel}": OPS,
+        "PUT /v1/gateways/{channel}/behaviour": OPS,
+        "GET /v1/gateways/{channel}/sent": OPS,
+    },
+    "merchant_callback": {
+        "POST /v1/subscriptions": OPS,
+        "GET /v1/subscriptions": OPS,
+        "GET /v1/subscriptions/{subscription_id}": OPS,
+        "DELETE /v1/subscriptions/{subscription_id}": OPS,
+        "GET /v1/deliveries": OPS,
+        "GET /v1/deliveries/{delivery_id}": OPS,
+        "POST /v1/deliveries/{delivery_id}/redeliver": OPS,
+    },
+    "dwh": {"GET /v1/summary": OPS},
+    "bff": {},  # public: its customers log in
+    "callback": {},  # public: the provider's signature is checked
+    "provider_sim": {},  # the external bank's stand-in
+}
+ALWAYS_OPEN = {"GET /healthz", "GET /readyz", "GET /metrics"}  # /metrics: Prometheus, no customer data
+
+
+def test_every_internal_route_names_the_callers_it_lets_in(built: dict[str, dict[str, Any]]) -> None:
+    assert {n: b["protected"] for n, b in built.items()} == ALLOWED
+    for name in ALLOWED:
+        if name in ("bff", "callback", "provider_sim"):
+            continue
+        unprotected = set(built[name]["open"]) - set(built[name]["protected"])
+        assert unprotected == ALWAYS_OPEN, name

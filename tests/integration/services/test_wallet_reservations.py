@@ -13,6 +13,7 @@ import pytest
 from paysaga.contracts.banking import with_control_key
 from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import PaymentCompleted, PaymentFailed
+from paysaga.contracts.identities import BFF
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
@@ -27,6 +28,7 @@ from paysaga.services.wallet.domain import (
     ReservationStatus,
     TopUpConflict,
 )
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -191,7 +193,10 @@ async def test_a_top_up_that_would_overflow_the_balance_is_a_422_and_changes_not
         await conn.execute("UPDATE wallets SET balance = $1 WHERE user_id = $2", balance, user)
     try:
         app = build_app(db, lambda: uow(db), readiness={})
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet") as http:
+        TEST_KEYS.protect(app, "wallet")
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://wallet", auth=TEST_KEYS.auth("wallet", BFF)
+        ) as http:
             response = await http.post(
                 f"/v1/users/{user}/top-ups", json={"topUpId": str(uuid.uuid4()), "amount": MAX_AMOUNT}
             )
@@ -212,7 +217,10 @@ async def test_a_reservation_to_an_account_in_another_currency_is_a_422_and_chan
     user = await new_wallet(db, 5_000)
     dollar_account = {**RECIPIENT, "accountNumber": with_control_key("40817840700000000001", RECIPIENT["bankBic"])}
     app = build_app(db, lambda: uow(db), readiness={})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet") as http:
+    TEST_KEYS.protect(app, "wallet")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://wallet", auth=TEST_KEYS.auth("wallet", BFF)
+    ) as http:
         response = await http.post(
             f"/v1/users/{user}/reservations",
             json={"paymentId": str(uuid.uuid4()), "amount": 1_000, "currency": "RUB", "recipient": dollar_account},

@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 from paysaga.devstack.secrets import FILE_NAME, dev_environment, dev_secrets
+from paysaga.platform.identity import ServiceIdentity, ServiceVerifier
 from paysaga.platform.secrets import KNOWN_DEV_VALUES
 
 
@@ -21,6 +22,10 @@ def test_generated_once_kept_private_and_shared_between_callback_and_the_simulat
         "PROVIDER_SIM_CALLBACK_SECRET",
         "PAYMENT_PROVIDER_API_KEY",
         "MERCHANT_CALLBACK_SECRETS_KEY",
+        "BFF_IDENTITY_KEY",
+        "PAYMENT_IDENTITY_KEY",
+        "OPS_IDENTITY_KEY",
+        "PAYSAGA_SERVICE_KEYS",
     }
     assert all(len(v) >= 32 and v not in KNOWN_DEV_VALUES for v in first.values())
     assert dev_secrets(tmp_path / "other") != first  # another installation, other secrets
@@ -31,3 +36,19 @@ def test_the_environment_sets_dev_mode_unless_the_caller_chose(tmp_path: Path) -
     assert added["PAYSAGA_ENV"] == "dev" and "BFF_JWT_SECRET" in added
     chosen = dev_environment(tmp_path, {"PAYSAGA_ENV": "prod", "BFF_JWT_SECRET": "x" * 40})
     assert "PAYSAGA_ENV" not in chosen and "BFF_JWT_SECRET" not in chosen
+
+
+def test_every_service_learns_the_public_keys_of_the_callers_private_keys(tmp_path: Path) -> None:
+    values = dev_secrets(tmp_path)
+    verifier = ServiceVerifier.from_text("wallet", values["PAYSAGA_SERVICE_KEYS"])
+    for caller in ("bff", "payment", "ops"):
+        identity = ServiceIdentity.from_text(caller, values[f"{caller.upper()}_IDENTITY_KEY"])
+        assert verifier.caller(identity.token("wallet")) == caller
+
+
+def test_an_installation_from_before_identity_keys_gains_them_and_keeps_its_secrets(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_text("BFF_JWT_SECRET=" + "j" * 40 + "\n")
+    values = dev_secrets(tmp_path)
+    assert values["BFF_JWT_SECRET"] == "j" * 40
+    assert dev_secrets(tmp_path) == values
+    assert "bff=" in values["PAYSAGA_SERVICE_KEYS"]

@@ -11,7 +11,7 @@ from fastapi import Request
 from paysaga.platform.assembly import build_service
 from paysaga.platform.http import HttpLimits, create_app
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE
-from paysaga.platform.settings import ServiceSettings
+from paysaga.platform.settings import PlatformSettings, ServiceSettings
 
 MIB = 1 << 20
 
@@ -79,7 +79,7 @@ async def _chunks(n: int, size: int) -> AsyncIterator[bytes]:
 def test_the_service_settings_set_the_limits() -> None:
     app = _app()
     settings = ServiceSettings(max_body_bytes=1234, max_concurrent_requests=7)
-    build_service("t", settings, app)
+    build_service("t", settings, app, platform=PlatformSettings())
     assert app.state.http_limits == HttpLimits(max_body_bytes=1234, max_concurrent_requests=7)
 
 

@@ -9,9 +9,11 @@ from typing import Annotated
 
 from fastapi import FastAPI, Path, Query, Response, status
 
+from paysaga.contracts.identities import OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import not_found
+from paysaga.platform.service_auth import callers
 from paysaga.services.antifraud import repository
 from paysaga.services.antifraud.domain import ACCOUNT_NUMBER_PATTERN, RULE_ORDER, CheckRecord, Limits
 from paysaga.services.antifraud.schemas import (
@@ -26,6 +28,8 @@ from paysaga.services.antifraud.schemas import (
 AccountNumber = Annotated[
     str, Path(alias="accountNumber", pattern=ACCOUNT_NUMBER_PATTERN, description="20-digit account number")
 ]
+
+OPERATORS = callers(OPS)
 
 
 def _blocked_view(b: repository.BlockedAccount) -> BlockedAccountView:
@@ -64,7 +68,9 @@ def build_app(db: Database, limits: Limits, readiness: dict[str, ReadinessCheck]
         readiness=readiness,
     )
 
-    @app.get("/v1/rules", response_model=RulesView, tags=["rules"], summary="The limits in force")
+    @app.get(
+        "/v1/rules", response_model=RulesView, tags=["rules"], summary="The limits in force", dependencies=[OPERATORS]
+    )
     async def get_rules() -> RulesView:
         return RulesView(
             amount_limit=limits.amount_limit,
@@ -74,7 +80,7 @@ def build_app(db: Database, limits: Limits, readiness: dict[str, ReadinessCheck]
             rule_order=[r.value for r in RULE_ORDER],
         )
 
-    @app.get("/v1/blocklist", response_model=BlocklistView, tags=["blocklist"])
+    @app.get("/v1/blocklist", response_model=BlocklistView, tags=["blocklist"], dependencies=[OPERATORS])
     async def get_blocklist() -> BlocklistView:
         async with db.connection() as conn:
             items = await repository.list_blocked(conn)
@@ -82,6 +88,7 @@ def build_app(db: Database, limits: Limits, readiness: dict[str, ReadinessCheck]
 
     @app.put(
         "/v1/blocklist/{accountNumber}",
+        dependencies=[OPERATORS],
         response_model=BlockedAccountView,
         tags=["blocklist"],
         summary="Block payments to a recipient account (201 when added, 200 when already blocked)",
@@ -99,6 +106,7 @@ def build_app(db: Database, limits: Limits, readiness: dict[str, ReadinessCheck]
 
     @app.delete(
         "/v1/blocklist/{accountNumber}",
+        dependencies=[OPERATORS],
         status_code=status.HTTP_204_NO_CONTENT,
         tags=["blocklist"],
         summary="Unblock a recipient account",
@@ -112,6 +120,7 @@ def build_app(db: Database, limits: Limits, readiness: dict[str, ReadinessCheck]
 
     @app.get(
         "/v1/checks",
+        dependencies=[OPERATORS],
         response_model=ChecksView,
         tags=["checks"],
         summary="The decisions made, newest first",

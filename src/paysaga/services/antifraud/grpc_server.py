@@ -1,6 +1,7 @@
 """The gRPC side of Anti-Fraud: the `AntiFraud` servicer, the standard health service, and the
 grpc.aio server that runs them next to the HTTP app in the same event loop.
 
+Only Payment may call Check (its identity token in the `authorization` metadata); health is open.
 Status codes follow the contract in `antifraud.proto`: UNAVAILABLE and DEADLINE_EXCEEDED mean no decision now
 (retry), INVALID_ARGUMENT and FAILED_PRECONDITION a caller's bug, INTERNAL ours (logged). A Check takes a few
 milliseconds; the server never works longer than `check_timeout_seconds` nor past the caller's deadline.
@@ -20,10 +21,12 @@ import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from paysaga.contracts.identities import PAYMENT
 from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
 from paysaga.platform.consumer import is_outage
 from paysaga.platform.db import Database
 from paysaga.platform.grpc_metrics import GrpcServerMetrics
+from paysaga.platform.identity import IdentityError, ServiceVerifier, bearer_token
 from paysaga.services.antifraud import checks
 from paysaga.services.antifraud.domain import Decision, Limits, PaymentToCheck
 
@@ -74,16 +77,47 @@ async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, detai
     raise AssertionError("ServicerContext.abort returned")
 
 
+async def _authenticate(context: grpc.aio.ServicerContext, verifier: ServiceVerifier | None) -> str:
+    """The calling service, from its identity token in the `authorization` metadata; the call ends
+    UNAUTHENTICATED when the token is missing or invalid, PERMISSION_DENIED when the caller is not
+    Payment (SPEC §11: only Payment asks Anti-Fraud)."""
+    value = next((m.value for m in context.invocation_metadata() or () if m.key == "authorization"), None)
+    token = bearer_token(value if isinstance(value, str) else None)
+    if token is None:
+        await _abort(context, grpc.StatusCode.UNAUTHENTICATED, "the calling service must present its identity token")
+    if verifier is None:
+        await _abort(context, grpc.StatusCode.UNAUTHENTICATED, "Anti-Fraud has not been given its callers' keys")
+    try:
+        caller = verifier.caller(token)
+    except IdentityError as exc:
+        log.warning("identity.refused", rpc="Check", reason=str(exc))
+        await _abort(context, grpc.StatusCode.UNAUTHENTICATED, f"the caller's identity could not be established: {exc}")
+    if caller != PAYMENT:
+        log.warning("identity.forbidden", rpc="Check", caller=caller)
+        await _abort(context, grpc.StatusCode.PERMISSION_DENIED, f"the {caller} service may not call Check")
+    return caller
+
+
 class AntiFraudServicer(antifraud_pb2_grpc.AntiFraudServicer):
-    def __init__(self, db: Database, limits: Limits, *, is_ready: Callable[[], bool], budget_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        limits: Limits,
+        *,
+        is_ready: Callable[[], bool],
+        budget_seconds: float,
+        verifier: ServiceVerifier | None,
+    ) -> None:
         self._db = db
         self._limits = limits
         self._is_ready = is_ready
         self._budget = budget_seconds
+        self._verifier = verifier
 
     async def Check(
         self, request: antifraud_pb2.CheckRequest, context: grpc.aio.ServicerContext
     ) -> antifraud_pb2.CheckResponse:
+        await _authenticate(context, self._verifier)
         try:
             payment = payment_from_request(request)
         except InvalidRequest as exc:
@@ -134,6 +168,7 @@ class AntiFraudGrpcServer:
         port: int,
         db: Database,
         limits: Limits,
+        verifier: ServiceVerifier | None,
         on_ready: Callable[[], Awaitable[object]] | None = None,
         check_timeout_seconds: float = 2.0,
         probe_interval_seconds: float = 1.0,
@@ -154,7 +189,7 @@ class AntiFraudGrpcServer:
         self._stopping = asyncio.Event()
         self.health = health.aio.HealthServicer()
         self.servicer = AntiFraudServicer(
-            db, limits, is_ready=lambda: self._initialised, budget_seconds=check_timeout_seconds
+            db, limits, is_ready=lambda: self._initialised, budget_seconds=check_timeout_seconds, verifier=verifier
         )
 
     @property

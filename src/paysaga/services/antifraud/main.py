@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from paysaga.platform.assembly import service_parts
+from paysaga.platform.assembly import service_parts, service_verifier
 from paysaga.platform.bootstrap import init_process
 from paysaga.platform.runtime import Service, run_service
 from paysaga.platform.settings import PlatformSettings
@@ -51,6 +51,7 @@ def build(settings: AntiFraudSettings | None = None, platform: PlatformSettings 
         port=settings.grpc_port,
         db=db,
         limits=settings.limits(),
+        verifier=service_verifier(NAME, platform),
         on_ready=seed_blocklist,
         check_timeout_seconds=settings.check_timeout_seconds,
         probe_interval_seconds=settings.health_probe_seconds,

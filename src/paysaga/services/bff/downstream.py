@@ -7,20 +7,28 @@ from typing import Any
 import structlog
 
 from paysaga.platform.http_client import HttpClient, HttpResponse, HttpTransportError
+from paysaga.platform.identity import ServiceIdentity
 from paysaga.platform.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
+from paysaga.platform.service_auth import REFUSED_CALLER_TYPES
 
 log = structlog.get_logger("paysaga.bff")
 
 
 class Downstream:
-    def __init__(self, name: str, base_url: str, timeout: float) -> None:
+    """An internal service, called as the BFF (`identity`): `name` is the service's own name, the
+    audience of the BFF's identity token."""
+
+    def __init__(self, name: str, base_url: str, timeout: float, identity: ServiceIdentity) -> None:
         self.name = name
+        self.identity = identity
         self.client = HttpClient(base_url, timeout=timeout, max_connections=100)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
-        """The response when 2xx; the downstream's problem re-raised for 4xx; a 503 problem otherwise."""
+        """The response when 2xx; the downstream's problem re-raised for 4xx; a 503 problem otherwise.
+        The service refusing the BFF's identity (a configuration error) is a 503 too, logged."""
+        headers = {**kwargs.pop("headers", {}), "authorization": self.identity.authorization(self.name)}
         try:
-            response = await self.client.request(method, path, **kwargs)
+            response = await self.client.request(method, path, headers=headers, **kwargs)
         except HttpTransportError as exc:
             log.warning("downstream.unreachable", service=self.name, path=path, error=repr(exc))
             raise self._unavailable() from exc
@@ -30,6 +38,10 @@ class Downstream:
             PROBLEM_MEDIA_TYPE
         ):
             body = response.json()
+            if str(body.get("type", "")).removeprefix(PROBLEM_BASE) in REFUSED_CALLER_TYPES:
+                # The service refused the BFF itself (keys not set up): not the customer's doing.
+                log.error("downstream.identity_refused", service=self.name, path=path, detail=body.get("detail"))
+                raise self._unavailable()
             extensions = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance")}
             raise Problem(
                 response.status_code,

@@ -2,6 +2,7 @@
 
 from paysaga.platform.assembly import build_service, service_database
 from paysaga.platform.bootstrap import init_process
+from paysaga.platform.identity import service_identity
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.secrets import Secret, require_secrets, reveal, split_secrets
 from paysaga.platform.settings import PlatformSettings
@@ -19,12 +20,15 @@ NAME = "bff"
 def build(settings: BffSettings | None = None, platform: PlatformSettings | None = None) -> Service:
     settings, platform = settings or BffSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    settings = require_secrets(settings, platform, [Secret("jwt_secret", previous="jwt_previous_secrets")])
+    settings = require_secrets(
+        settings, platform, [Secret("jwt_secret", previous="jwt_previous_secrets"), Secret("identity_key")]
+    )
+    identity = service_identity(NAME, reveal(settings.identity_key), "BFF_IDENTITY_KEY")
     db = service_database(NAME, settings, platform)
     timeout = settings.downstream_timeout_seconds
-    customer = Downstream("customer", settings.customer_url, timeout)
-    wallet = Downstream("wallet", settings.wallet_url, timeout)
-    query = Downstream("query", settings.query_url, timeout)
+    customer = Downstream("customer", settings.customer_url, timeout, identity)
+    wallet = Downstream("wallet", settings.wallet_url, timeout, identity)
+    query = Downstream("query", settings.query_url, timeout, identity)
     keys = IdempotencyStore(db)
     throttle = AuthThrottle(db, settings.throttle_limits())
     deps = BffDeps(
@@ -47,6 +51,7 @@ def build(settings: BffSettings | None = None, platform: PlatformSettings | None
         NAME,
         settings,
         app,
+        platform=platform,
         databases=[db],
         workers={
             "idempotency-purger": key_purger(keys, retention_seconds=settings.idempotency_retention_seconds),

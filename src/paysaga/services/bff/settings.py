@@ -15,6 +15,11 @@ class BffSettings(DatabaseServiceSettings):
     jwt_previous_secrets: str = Field(
         default="", description="Former signing keys, comma separated: their tokens are still accepted (rotation)"
     )
+    identity_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key (base64url) the service signs its identity tokens with; its public key "
+        "goes into PAYSAGA_SERVICE_KEYS (`paysaga keys` makes a pair; required outside dev)",
+    )
     jwt_ttl_seconds: int = Field(default=900, gt=0, description="Access token lifetime")
     customer_url: str = Field(default="http://127.0.0.1:8001", description="Customer service base URL")
     wallet_url: str = Field(default="http://127.0.0.1:8002", description="Wallet service base URL")

@@ -20,7 +20,7 @@ def build(settings: CallbackSettings | None = None, platform: PlatformSettings |
     )
     producer = KafkaProducer(platform.kafka_bootstrap_servers, client_id=NAME, **{"linger.ms": 1})
     app = build_app(settings, producer, source="/paysaga/callback", readiness={"kafka": producer.check_connection})
-    return build_service(NAME, settings, app, producer=producer)
+    return build_service(NAME, settings, app, platform=platform, producer=producer)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import FastAPI, Path, Query, Response, status
 
+from paysaga.contracts.identities import OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.core_banking import handlers, repository
 from paysaga.services.core_banking.domain import (
@@ -37,6 +39,8 @@ from paysaga.services.core_banking.schemas import (
 )
 
 EntryId = Annotated[int, Path(alias="entryId", ge=1, description="Journal entry id")]
+
+OPERATORS = callers(OPS)
 
 
 def entry_view(e: JournalEntry) -> EntryView:
@@ -82,7 +86,13 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         readiness=readiness,
     )
 
-    @app.get("/v1/accounts", response_model=AccountsView, tags=["accounts"], summary="The chart of accounts")
+    @app.get(
+        "/v1/accounts",
+        response_model=AccountsView,
+        tags=["accounts"],
+        summary="The chart of accounts",
+        dependencies=[OPERATORS],
+    )
     async def get_accounts() -> AccountsView:
         async with db.connection() as conn:
             accounts = await repository.list_accounts(conn)
@@ -101,6 +111,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
 
     @app.get(
         "/v1/trial-balance",
+        dependencies=[OPERATORS],
         response_model=TrialBalanceView,
         tags=["ledger"],
         summary="Debit and credit totals per account and currency; balanced when they are equal",
@@ -137,6 +148,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
 
     @app.get(
         "/v1/journal",
+        dependencies=[OPERATORS],
         response_model=JournalView,
         tags=["ledger"],
         summary="Journal entries: those of one payment (oldest first), or all of them newest first, paged",
@@ -153,7 +165,13 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         next_cursor = str(entries[-1].entry_id) if len(entries) == limit else None
         return JournalView(items=[entry_view(e) for e in entries], next_cursor=next_cursor)
 
-    @app.get("/v1/journal/{entryId}", response_model=EntryView, tags=["ledger"], summary="One journal entry")
+    @app.get(
+        "/v1/journal/{entryId}",
+        response_model=EntryView,
+        tags=["ledger"],
+        summary="One journal entry",
+        dependencies=[OPERATORS],
+    )
     async def get_entry(entry_id: EntryId) -> EntryView:
         async with db.connection() as conn:
             entry = await repository.find_entry(conn, entry_id)
@@ -163,6 +181,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
 
     @app.post(
         "/v1/journal/{entryId}/reversal",
+        dependencies=[OPERATORS],
         status_code=status.HTTP_201_CREATED,
         response_model=EntryView,
         tags=["ledger"],
@@ -178,6 +197,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
 
     @app.get(
         "/v1/unposted-completions",
+        dependencies=[OPERATORS],
         response_model=UnpostedCompletionsView,
         tags=["ledger"],
         summary="PaymentCompleted events waiting for their PaymentInitiated (the amount), oldest first",

@@ -8,9 +8,11 @@ from uuid import UUID
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
+from paysaga.contracts.identities import BFF, OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app, overloaded, problem_response
 from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.customer import handlers, repository
 from paysaga.services.customer.domain import WeakPassword
@@ -34,7 +36,9 @@ def build_app(
     async def _busy(request: Request, exc: HashingBusy) -> JSONResponse:
         return problem_response(overloaded("Too many password checks in progress; retry later."), request)
 
-    @app.post("/v1/customers", status_code=status.HTTP_201_CREATED, response_model=CustomerId)
+    @app.post(
+        "/v1/customers", status_code=status.HTTP_201_CREATED, response_model=CustomerId, dependencies=[callers(BFF)]
+    )
     async def register(body: NewCustomer) -> CustomerId:
         cmd = handlers.RegisterCustomer(
             email=str(body.email),
@@ -56,14 +60,14 @@ def build_app(
             ) from exc
         return CustomerId(user_id=str(user_id))
 
-    @app.post("/v1/credentials/verify", response_model=CustomerId)
+    @app.post("/v1/credentials/verify", response_model=CustomerId, dependencies=[callers(BFF)])
     async def verify(body: Credentials) -> CustomerId:
         user_id = await handlers.authenticate(db, hashing, body.email, body.password)
         if user_id is None:
             raise Problem(401, "invalid-credentials", "Invalid credentials", "The email or password is wrong.")
         return CustomerId(user_id=str(user_id))
 
-    @app.get("/v1/customers/{user_id}", response_model=CustomerView)
+    @app.get("/v1/customers/{user_id}", response_model=CustomerView, dependencies=[callers(BFF, OPS)])
     async def get_customer(user_id: UUID) -> CustomerView:
         async with db.connection() as conn:
             row = await repository.find_by_id(conn, user_id)

@@ -6,10 +6,14 @@ import asyncio
 
 from fastapi import FastAPI
 
+from paysaga.contracts.identities import OPS
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem
+from paysaga.platform.service_auth import callers
 from paysaga.services.dwh.schemas import Summary
 from paysaga.services.dwh.store import DwhStore, DwhUnavailable
+
+OPERATORS = callers(OPS)
 
 
 def build_app(store: DwhStore, readiness: dict[str, ReadinessCheck]) -> FastAPI:
@@ -20,7 +24,9 @@ def build_app(store: DwhStore, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         readiness=readiness,
     )
 
-    @app.get("/v1/summary", response_model=Summary, summary="Headline numbers of the DWH's views")
+    @app.get(
+        "/v1/summary", response_model=Summary, summary="Headline numbers of the DWH's views", dependencies=[OPERATORS]
+    )
     async def summary() -> Summary:
         try:
             return await asyncio.to_thread(store.summary)

@@ -25,7 +25,7 @@ def build(settings: DwhSettings | None = None, platform: PlatformSettings | None
         session_timeout_ms=settings.session_timeout_ms,
     )
     app = build_app(store, readiness={"duckdb": duckdb_check(store), "kafka": ingest.check_kafka})
-    return build_service(NAME, settings, app, workers={"ingest": ingest})
+    return build_service(NAME, settings, app, platform=platform, workers={"ingest": ingest})
 
 
 if __name__ == "__main__":

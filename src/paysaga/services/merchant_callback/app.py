@@ -8,9 +8,11 @@ from uuid import UUID
 
 from fastapi import FastAPI, Query, Response, status
 
+from paysaga.contracts.identities import OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.merchant_callback import handlers, repository
 from paysaga.services.merchant_callback.domain import (
@@ -25,6 +27,8 @@ from paysaga.services.merchant_callback.domain import (
 from paysaga.services.merchant_callback.schemas import DeliveryView, SubscriptionRequest, SubscriptionView
 from paysaga.services.merchant_callback.secretbox import SecretBox
 from paysaga.services.merchant_callback.targets import TargetRefused, WebhookTargets
+
+OPERATORS = callers(OPS)
 
 
 def _problem(exc: MerchantCallbackError) -> Problem:
@@ -62,6 +66,7 @@ def build_app(
 
     @app.post(
         "/v1/subscriptions",
+        dependencies=[OPERATORS],
         status_code=status.HTTP_201_CREATED,
         response_model=SubscriptionView,
         tags=["subscriptions"],
@@ -80,7 +85,9 @@ def build_app(
         response.headers["Location"] = f"/v1/subscriptions/{created.subscription_id}"
         return SubscriptionView.of(created)
 
-    @app.get("/v1/subscriptions", response_model=list[SubscriptionView], tags=["subscriptions"])
+    @app.get(
+        "/v1/subscriptions", response_model=list[SubscriptionView], tags=["subscriptions"], dependencies=[OPERATORS]
+    )
     async def list_subscriptions(
         account_number: Annotated[str | None, Query(alias="accountNumber", pattern=ACCOUNT_NUMBER_PATTERN)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -89,7 +96,12 @@ def build_app(
             subs = await repository.list_subscriptions(conn, account_number=account_number, limit=limit)
         return [SubscriptionView.of(s) for s in subs]
 
-    @app.get("/v1/subscriptions/{subscription_id}", response_model=SubscriptionView, tags=["subscriptions"])
+    @app.get(
+        "/v1/subscriptions/{subscription_id}",
+        response_model=SubscriptionView,
+        tags=["subscriptions"],
+        dependencies=[OPERATORS],
+    )
     async def get_subscription(subscription_id: UUID) -> SubscriptionView:
         async with db.connection() as conn:
             sub = await repository.get_subscription(conn, subscription_id)
@@ -99,6 +111,7 @@ def build_app(
 
     @app.delete(
         "/v1/subscriptions/{subscription_id}",
+        dependencies=[OPERATORS],
         status_code=status.HTTP_204_NO_CONTENT,
         tags=["subscriptions"],
         summary="Unsubscribe: no new webhooks; pending ones are dead-lettered instead of sent",
@@ -112,6 +125,7 @@ def build_app(
 
     @app.get(
         "/v1/deliveries",
+        dependencies=[OPERATORS],
         response_model=list[DeliveryView],
         tags=["deliveries"],
         summary="The webhooks of a payment, each with every attempt made",
@@ -124,7 +138,7 @@ def build_app(
             attempts = await repository.attempts_of(conn, [d.delivery_id for d in found])
         return [DeliveryView.of(d, attempts[d.delivery_id]) for d in found]
 
-    @app.get("/v1/deliveries/{delivery_id}", response_model=DeliveryView, tags=["deliveries"])
+    @app.get("/v1/deliveries/{delivery_id}", response_model=DeliveryView, tags=["deliveries"], dependencies=[OPERATORS])
     async def get_delivery(delivery_id: UUID) -> DeliveryView:
         async with db.connection() as conn:
             found = await repository.get_delivery(conn, delivery_id)
@@ -135,6 +149,7 @@ def build_app(
 
     @app.post(
         "/v1/deliveries/{delivery_id}/redeliver",
+        dependencies=[OPERATORS],
         status_code=status.HTTP_202_ACCEPTED,
         response_model=DeliveryView,
         tags=["deliveries"],

@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import FastAPI, Query
 
+from paysaga.contracts.identities import OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import not_found
+from paysaga.platform.service_auth import callers
 from paysaga.services.notification import repository
 from paysaga.services.notification.domain import Channel
 from paysaga.services.notification.gateways import Behaviour, SimulatedGateway
@@ -21,6 +23,8 @@ from paysaga.services.notification.schemas import (
     NotificationView,
     SentMessageView,
 )
+
+OPERATORS = callers(OPS)
 
 
 def _view(n: Notification) -> NotificationView:
@@ -73,6 +77,7 @@ def build_app(
 
     @app.get(
         "/v1/notifications",
+        dependencies=[OPERATORS],
         response_model=NotificationList,
         tags=["notifications"],
         summary="The notifications of a payment: one per channel, with status and attempts",
@@ -84,12 +89,13 @@ def build_app(
             found = await repository.list_for_payment(conn, payment_id)
         return NotificationList(payment_id=payment_id, items=[_view(n) for n in found])
 
-    @app.get("/v1/gateways/{channel}", response_model=GatewayView, tags=["gateways"])
+    @app.get("/v1/gateways/{channel}", response_model=GatewayView, tags=["gateways"], dependencies=[OPERATORS])
     async def get_gateway(channel: str) -> GatewayView:
         return _gateway_view(gateway_of(channel))
 
     @app.put(
         "/v1/gateways/{channel}/behaviour",
+        dependencies=[OPERATORS],
         response_model=GatewayView,
         tags=["gateways"],
         summary="Make a simulated gateway slow or failing (replaces its behaviour)",
@@ -101,6 +107,7 @@ def build_app(
 
     @app.get(
         "/v1/gateways/{channel}/sent",
+        dependencies=[OPERATORS],
         response_model=list[SentMessageView],
         tags=["gateways"],
         summary="What a simulated gateway sent, oldest first",

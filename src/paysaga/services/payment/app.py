@@ -7,11 +7,15 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
+from paysaga.contracts.identities import OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import not_found
+from paysaga.platform.service_auth import callers
 from paysaga.services.payment import repository
 from paysaga.services.payment.schemas import PaymentState, ReconciliationCase
+
+OPERATORS = callers(OPS)
 
 
 def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
@@ -22,7 +26,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         readiness=readiness,
     )
 
-    @app.get("/v1/payments/{payment_id}", response_model=PaymentState, tags=["ops"])
+    @app.get("/v1/payments/{payment_id}", response_model=PaymentState, tags=["ops"], dependencies=[OPERATORS])
     async def get_payment(payment_id: UUID) -> PaymentState:
         async with db.connection() as conn:
             payment = await repository.get(conn, payment_id)
@@ -32,6 +36,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
 
     @app.get(
         "/v1/reconciliation-cases",
+        dependencies=[OPERATORS],
         response_model=list[ReconciliationCase],
         tags=["ops"],
         summary="Provider outcomes that disagree with a payment's final state (e.g. success after timeout)",

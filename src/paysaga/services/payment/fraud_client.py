@@ -11,12 +11,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
 from paysaga.platform.grpc_metrics import observe_client_call
+from paysaga.platform.identity import ServiceIdentity
 
 if TYPE_CHECKING:
     from paysaga.services.payment.domain import Payment
 
 
 CHECK_METHOD = "/" + antifraud_pb2.DESCRIPTOR.services_by_name["AntiFraud"].full_name + "/Check"
+ANTIFRAUD = "antifraud"  # the audience of Payment's identity token
 
 
 class FraudUnavailable(Exception):
@@ -37,9 +39,13 @@ class FraudCheck(Protocol):
 
 
 class FraudClient:
-    def __init__(self, target: str, *, deadline_seconds: float) -> None:
+    """Anti-Fraud's `Check`, called as Payment (`identity`: the token goes in the `authorization`
+    metadata, addressed to `antifraud`)."""
+
+    def __init__(self, target: str, *, deadline_seconds: float, identity: ServiceIdentity) -> None:
         self._target = target
         self._deadline = deadline_seconds
+        self._identity = identity
         self._channel: grpc.aio.Channel | None = None
         self._stub: antifraud_pb2_grpc.AntiFraudStub | None = None
 
@@ -68,7 +74,8 @@ class FraudClient:
         )
         started = time.perf_counter()
         try:
-            response = await self._connected().Check(request, timeout=self._deadline)
+            metadata = (("authorization", self._identity.authorization(ANTIFRAUD)),)
+            response = await self._connected().Check(request, timeout=self._deadline, metadata=metadata)
         except grpc.aio.AioRpcError as exc:
             observe_client_call(CHECK_METHOD, exc.code(), time.perf_counter() - started)
             raise FraudUnavailable(f"{exc.code().name}: {exc.details()}") from exc

@@ -2,6 +2,7 @@
 
 from paysaga.platform.assembly import service_parts
 from paysaga.platform.bootstrap import init_process
+from paysaga.platform.identity import service_identity
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.secrets import Secret, require_secrets, reveal
@@ -23,10 +24,13 @@ NAME = "payment"
 def build(settings: PaymentSettings | None = None, platform: PlatformSettings | None = None) -> Service:
     settings, platform = settings or PaymentSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
-    settings = require_secrets(settings, platform, [Secret("provider_api_key", shared=True)])
+    settings = require_secrets(settings, platform, [Secret("provider_api_key", shared=True), Secret("identity_key")])
+    identity = service_identity(NAME, reveal(settings.identity_key), "PAYMENT_IDENTITY_KEY")
     parts = service_parts(NAME, settings, platform, source="/paysaga/payment", relay=True)
     db, source = parts.db, parts.source
-    fraud = FraudClient(settings.antifraud_target, deadline_seconds=settings.antifraud_deadline_seconds)
+    fraud = FraudClient(
+        settings.antifraud_target, deadline_seconds=settings.antifraud_deadline_seconds, identity=identity
+    )
     provider = ProviderClient(
         settings.provider_url,
         api_key=reveal(settings.provider_api_key),

@@ -9,6 +9,11 @@ class PaymentSettings(OutboxSettings, InboxSettings):
 
     port: int = 8003
     consumer_group: str = Field(default="payment", description="Kafka consumer group")
+    identity_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key (base64url) the service signs its identity tokens with; its public key "
+        "goes into PAYSAGA_SERVICE_KEYS (`paysaga keys` makes a pair; required outside dev)",
+    )
     antifraud_target: str = Field(default="127.0.0.1:50051", description="gRPC address of Anti-Fraud")
     antifraud_deadline_seconds: float = Field(default=0.5, gt=0, description="gRPC deadline of a Check")
     provider_url: str = Field(default="http://127.0.0.1:8099", description="Base URL of the payout provider")

@@ -14,7 +14,7 @@ from paysaga.services.provider_sim.store import SimStore
 NAME = "provider_sim"
 
 
-def build_service(settings: ProviderSimSettings) -> Service:
+def build_service(settings: ProviderSimSettings, platform: PlatformSettings) -> Service:
     store = SimStore()
     sender = CallbackSender(
         secret=reveal(settings.callback_secret),
@@ -33,14 +33,14 @@ def build_service(settings: ProviderSimSettings) -> Service:
         default_delay_ms=settings.default_delay_ms,
         late_success_delay_ms=settings.late_success_delay_ms,
     )
-    return assemble(NAME, settings, build_app(sim), on_close=[sim.close])
+    return assemble(NAME, settings, build_app(sim), platform=platform, on_close=[sim.close])
 
 
 def build(settings: ProviderSimSettings | None = None, platform: PlatformSettings | None = None) -> Service:
     settings, platform = settings or ProviderSimSettings(), platform or PlatformSettings()
     init_process(NAME, platform)
     settings = require_secrets(settings, platform, [Secret("callback_secret", shared=True)])
-    return build_service(settings)
+    return build_service(settings, platform)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,11 @@ import asyncpg
 import orjson
 from fastapi import FastAPI, Query
 
+from paysaga.contracts.identities import BFF, OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.service_auth import callers
 from paysaga.services.query import repository
 from paysaga.services.query.schemas import PaymentPage, PaymentView
 
@@ -54,7 +56,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         readiness=readiness,
     )
 
-    @app.get("/v1/users/{user_id}/payments/{payment_id}", response_model=PaymentView)
+    @app.get("/v1/users/{user_id}/payments/{payment_id}", response_model=PaymentView, dependencies=[callers(BFF, OPS)])
     async def get_payment(user_id: UUID, payment_id: UUID) -> PaymentView:
         async with db.connection() as conn:
             row = await repository.get_for_user(conn, user_id, payment_id)
@@ -62,7 +64,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
             raise not_found(f"no payment {payment_id}")
         return _view(row)
 
-    @app.get("/v1/users/{user_id}/payments", response_model=PaymentPage)
+    @app.get("/v1/users/{user_id}/payments", response_model=PaymentPage, dependencies=[callers(BFF, OPS)])
     async def list_payments(
         user_id: UUID,
         limit: int = Query(20, ge=1, le=100),

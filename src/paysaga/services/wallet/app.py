@@ -7,9 +7,11 @@ from uuid import UUID
 
 from fastapi import FastAPI, Response, status
 
+from paysaga.contracts.identities import BFF, OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.wallet import handlers, repository
 from paysaga.services.wallet.domain import (
@@ -55,7 +57,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         readiness=readiness,
     )
 
-    @app.get("/v1/users/{user_id}/wallet", response_model=WalletView)
+    @app.get("/v1/users/{user_id}/wallet", response_model=WalletView, dependencies=[callers(BFF, OPS)])
     async def get_wallet(user_id: UUID) -> WalletView:
         async with db.connection() as conn:
             wallet = await repository.find_by_user(conn, user_id)
@@ -70,7 +72,12 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
             available=wallet.available,
         )
 
-    @app.post("/v1/users/{user_id}/top-ups", status_code=status.HTTP_201_CREATED, response_model=TopUpView)
+    @app.post(
+        "/v1/users/{user_id}/top-ups",
+        status_code=status.HTTP_201_CREATED,
+        response_model=TopUpView,
+        dependencies=[callers(BFF)],
+    )
     async def top_up(user_id: UUID, body: TopUpRequest) -> TopUpView:
         cmd = handlers.TopUp(top_up_id=UUID(body.top_up_id), user_id=user_id, amount=body.amount)
         try:
@@ -83,6 +90,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         "/v1/users/{user_id}/reservations",
         status_code=status.HTTP_201_CREATED,
         response_model=ReservationView,
+        dependencies=[callers(BFF)],
         summary="Reserve funds for a payment and publish PaymentInitiated (idempotent on paymentId)",
     )
     async def reserve(user_id: UUID, body: ReservationRequest, response: Response) -> ReservationView:
@@ -108,7 +116,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
             created_at=reservation.created_at,
         )
 
-    @app.get("/v1/users/{user_id}/wallet/ledger", response_model=list[LedgerEntry])
+    @app.get("/v1/users/{user_id}/wallet/ledger", response_model=list[LedgerEntry], dependencies=[callers(BFF, OPS)])
     async def get_ledger(user_id: UUID, limit: int = 100) -> list[LedgerEntry]:
         async with db.connection() as conn:
             wallet = await repository.find_by_user(conn, user_id)

@@ -16,9 +16,10 @@ from paysaga.platform.kafka import KafkaProducer
 from paysaga.services.antifraud.app import build_app
 from paysaga.services.antifraud.consumers import HANDLERS
 from paysaga.services.antifraud.grpc_server import AntiFraudGrpcServer
-from tests.integration.services.antifraud.helpers import LIMITS, wait_serving
+from tests.integration.services.antifraud.helpers import ANTIFRAUD_VERIFIER, LIMITS, payment_channel, wait_serving
 from tests.support.consumers import running_consumer
 from tests.support.db import connected
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 
@@ -37,7 +38,13 @@ async def db(antifraud_dsn: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def grpc_server(db: Database) -> AsyncIterator[AntiFraudGrpcServer]:
     server = AntiFraudGrpcServer(
-        host="127.0.0.1", port=0, db=db, limits=LIMITS, probe_interval_seconds=0.05, grace_seconds=2
+        host="127.0.0.1",
+        port=0,
+        db=db,
+        limits=LIMITS,
+        verifier=ANTIFRAUD_VERIFIER,
+        probe_interval_seconds=0.05,
+        grace_seconds=2,
     )
     await server.start()
     await wait_serving(server)
@@ -47,7 +54,7 @@ async def grpc_server(db: Database) -> AsyncIterator[AntiFraudGrpcServer]:
 
 @pytest.fixture
 async def channel(grpc_server: AntiFraudGrpcServer) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(grpc_server.address) as ch:
+    async with payment_channel(grpc_server.address) as ch:
         yield ch
 
 
@@ -58,8 +65,10 @@ def stub(channel: grpc.aio.Channel) -> antifraud_pb2_grpc.AntiFraudStub:
 
 @pytest.fixture
 async def http(db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(db, LIMITS, readiness={"database": db.ping})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://antifraud") as client:
+    app = TEST_KEYS.protect(build_app(db, LIMITS, readiness={"database": db.ping}), "antifraud")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://antifraud", auth=TEST_KEYS.auth("antifraud")
+    ) as client:
         yield client
 
 

@@ -8,13 +8,26 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import grpc
+
 from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import Event, PaymentCompleted, PaymentFailed, PaymentInitiated, Recipient
+from paysaga.contracts.identities import PAYMENT
 from paysaga.contracts.protos import antifraud_pb2
 from paysaga.services.antifraud.domain import Limits
 from paysaga.services.antifraud.grpc_server import AntiFraudGrpcServer
+from tests.support.identity import TEST_KEYS, grpc_identity
 from tests.support.infra import Infra
 from tests.support.kafka import produce_raw
+
+# Anti-Fraud verifies the test keyring's tokens; the tests call Check as Payment.
+ANTIFRAUD_VERIFIER = TEST_KEYS.verifier("antifraud")
+
+
+def payment_channel(address: str, caller: str = PAYMENT) -> grpc.aio.Channel:
+    """A channel to Anti-Fraud whose calls carry `caller`'s identity token (Payment's by default)."""
+    return grpc.aio.insecure_channel(address, interceptors=[grpc_identity(TEST_KEYS.identity(caller), "antifraud")])
+
 
 # Small limits, so that tests trip them with a few payments.
 LIMITS = Limits(amount_limit=1_000_000, window=timedelta(hours=1), max_count=3, max_sum=2_500_000)

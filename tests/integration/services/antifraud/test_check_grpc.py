@@ -17,11 +17,13 @@ from paysaga.platform.db import Database
 from paysaga.services.antifraud import repository
 from paysaga.services.antifraud.grpc_server import SERVICE_NAME, AntiFraudGrpcServer
 from tests.integration.services.antifraud.helpers import (
+    ANTIFRAUD_VERIFIER,
     DEADLINE,
     LIMITS,
     check_request,
     new_account,
     new_id,
+    payment_channel,
 )
 
 pytestmark = pytest.mark.integration
@@ -194,11 +196,16 @@ async def test_without_its_database_the_server_is_not_serving_and_checks_are_una
 ) -> None:
     never_connected = Database(antifraud_dsn)  # stands for a database that is out of reach
     server = AntiFraudGrpcServer(
-        host="127.0.0.1", port=0, db=never_connected, limits=LIMITS, probe_interval_seconds=0.05
+        host="127.0.0.1",
+        port=0,
+        db=never_connected,
+        limits=LIMITS,
+        verifier=ANTIFRAUD_VERIFIER,
+        probe_interval_seconds=0.05,
     )
     await server.start()
     try:
-        async with grpc.aio.insecure_channel(server.address) as ch:
+        async with payment_channel(server.address) as ch:
             health = await health_pb2_grpc.HealthStub(ch).Check(
                 health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=DEADLINE
             )
@@ -217,13 +224,15 @@ async def test_without_its_database_the_server_is_not_serving_and_checks_are_una
 async def test_a_stopped_server_is_unavailable_to_callers(grpc_server: AntiFraudGrpcServer) -> None:
     address = grpc_server.address
     await grpc_server.close()
-    async with grpc.aio.insecure_channel(address) as ch:
+    async with payment_channel(address) as ch:
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await antifraud_pb2_grpc.AntiFraudStub(ch).Check(check_request(user_id=new_id("user")), timeout=1.0)
     assert err.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 async def test_a_taken_port_fails_the_start(grpc_server: AntiFraudGrpcServer, db: Database) -> None:
-    second = AntiFraudGrpcServer(host="127.0.0.1", port=grpc_server.port or 0, db=db, limits=LIMITS)
+    second = AntiFraudGrpcServer(
+        host="127.0.0.1", port=grpc_server.port or 0, db=db, limits=LIMITS, verifier=ANTIFRAUD_VERIFIER
+    )
     with pytest.raises(OSError, match="cannot listen"):
         await second.start()

@@ -27,8 +27,10 @@ from tests.integration.services.antifraud.helpers import (
     initiated,
     new_account,
     new_id,
+    payment_channel,
     publish,
 )
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -43,6 +45,7 @@ def free_port() -> int:
 def service_env(infra: Infra, http_port: int, grpc_port: int, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
+        **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
         "PAYSAGA_POSTGRES_URL": infra.admin_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
         "PAYSAGA_LOG_FORMAT": "json",
@@ -110,7 +113,7 @@ async def test_the_process_serves_grpc_and_http_consumes_events_and_stops_gracef
     address = f"127.0.0.1:{grpc_port}"
     await wait_until_serving(address, proc)
 
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}") as http:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", auth=TEST_KEYS.auth("antifraud")) as http:
         assert (await http.get("/healthz")).status_code == 200
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
@@ -122,7 +125,7 @@ async def test_the_process_serves_grpc_and_http_consumes_events_and_stops_gracef
             i for i in blocklist if i["accountNumber"] == seeded_account
         ).items()
 
-        async with grpc.aio.insecure_channel(address) as ch:
+        async with payment_channel(address) as ch:
             stub = antifraud_pb2_grpc.AntiFraudStub(ch)
             to_seeded = await stub.Check(
                 check_request(user_id=new_id("user"), account=seeded_account), timeout=DEADLINE

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from paysaga.contracts.identities import BFF
 from paysaga.platform.db import Database
 from paysaga.platform.http_client import HttpResponse
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
@@ -22,6 +23,7 @@ from paysaga.services.bff.downstream import Downstream
 from paysaga.services.bff.idempotency import IdempotencyStore
 from paysaga.services.bff.throttle import AuthThrottle, ThrottleLimits
 from tests.support.db import connected
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -33,7 +35,7 @@ class FakeCustomer(Downstream):
     """The Customer service: every account's password is RIGHT; registration always succeeds."""
 
     def __init__(self) -> None:
-        super().__init__("customer", "http://127.0.0.1:9", timeout=1.0)
+        super().__init__("customer", "http://127.0.0.1:9", timeout=1.0, identity=TEST_KEYS.identity(BFF))
         self.calls = 0
 
     async def request(self, method: str, path: str, **kwargs: Any) -> HttpResponse:

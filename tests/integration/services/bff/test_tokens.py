@@ -18,6 +18,7 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
+from paysaga.contracts.identities import BFF
 from paysaga.platform.db import Database
 from paysaga.platform.secrets import KNOWN_DEV_VALUES, require_secrets, reveal, split_secrets
 from paysaga.platform.secrets import Secret as SecretField
@@ -29,6 +30,7 @@ from paysaga.services.bff.downstream import Downstream
 from paysaga.services.bff.idempotency import IdempotencyStore
 from paysaga.services.bff.settings import BffSettings
 from paysaga.services.bff.throttle import AuthThrottle
+from tests.support.identity import TEST_KEYS
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +62,7 @@ def test_the_process_refuses_the_former_dev_value_in_prod() -> None:
 
 def app_for(settings: BffSettings) -> httpx.AsyncClient:
     tokens = TokenIssuer(reveal(settings.jwt_secret), 900, previous=tuple(split_secrets(settings.jwt_previous_secrets)))
-    downstream = Downstream("wallet", UNREACHABLE, timeout=1.0)
+    downstream = Downstream("wallet", UNREACHABLE, timeout=1.0, identity=TEST_KEYS.identity(BFF))
     deps = BffDeps(
         tokens=tokens,
         customer=downstream,

@@ -16,6 +16,7 @@ from paysaga.services.core_banking.app import build_app
 from paysaga.services.core_banking.consumers import HANDLERS
 from tests.support.consumers import running_consumer
 from tests.support.db import connected
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 
@@ -34,7 +35,10 @@ async def db(core_banking_dsn: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def http(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     app = build_app(db, lambda: UnitOfWork(db, source="/test"), readiness={"database": db.ping})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://core-banking") as client:
+    TEST_KEYS.protect(app, "core_banking")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://core-banking", auth=TEST_KEYS.auth("core_banking")
+    ) as client:
         yield client
 
 

@@ -21,6 +21,7 @@ from tests.integration.services.core_banking.helpers import (
     new_payment_id,
     publish,
 )
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -36,6 +37,7 @@ async def test_the_process_posts_payouts_and_stops_on_sigterm(infra: Infra, core
     port = free_port()
     env = {
         **os.environ,
+        **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
         "PAYSAGA_POSTGRES_URL": infra.admin_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
         "PAYSAGA_LOG_FORMAT": "json",
@@ -53,7 +55,9 @@ async def test_the_process_posts_payouts_and_stops_on_sigterm(infra: Infra, core
         stderr=subprocess.STDOUT,
     )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=5, auth=TEST_KEYS.auth("core_banking")
+        ) as client:
 
             async def ready() -> bool:
                 try:

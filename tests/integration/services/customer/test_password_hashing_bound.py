@@ -11,11 +11,13 @@ import httpx
 import pytest
 from argon2.exceptions import VerifyMismatchError
 
+from paysaga.contracts.identities import BFF
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.customer.app import build_app
 from paysaga.services.customer.hashing import HashingBusy, PasswordHashing
 from tests.support.db import connected
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -46,8 +48,11 @@ async def test_with_the_workers_busy_and_the_queue_full_the_next_login_is_503(in
     hashing = PasswordHashing(hasher, workers=1, queue=1)
     async with connected(infra.dsns["customer"], max_size=5) as db:
         app = build_app(db, lambda: UnitOfWork(db, source="/test"), readiness={}, hashing=hashing)
+        TEST_KEYS.protect(app, "customer")
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", auth=TEST_KEYS.auth("customer", BFF)
+        ) as client:
 
             def login() -> dict[str, str]:
                 return {"email": f"{uuid.uuid4().hex}@example.org", "password": "Wrong-password-1"}

@@ -30,6 +30,7 @@ from tests.integration.services.dwh.helpers import (
     stored_of,
     wave,
 )
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -106,6 +107,7 @@ class DwhProcess:
         self.logs = logs
         self.env = {
             **os.environ,
+            **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
             "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
             "PAYSAGA_LOG_FORMAT": "json",
             "DWH_PORT": str(self.port),
@@ -129,7 +131,7 @@ class DwhProcess:
         return proc
 
     def get(self, path: str) -> httpx.Response:
-        return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=5)
+        return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=5, auth=TEST_KEYS.auth("dwh"))
 
     def wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
         def ready() -> bool:

@@ -28,6 +28,7 @@ from tests.integration.services.merchant_callback.helpers import (
     start_dispatcher,
 )
 from tests.support.db import connected
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 
@@ -97,7 +98,12 @@ async def harness(db: Database, policy: RetryPolicy) -> AsyncIterator[Harness]:
         readiness={"database": db.ping},
         box=TEST_BOX,
     )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://merchant-callback") as http:
+    TEST_KEYS.protect(app, "merchant_callback")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://merchant-callback",
+        auth=TEST_KEYS.auth("merchant_callback"),
+    ) as http:
         h = Harness(db=db, policy=policy, http=http, dispatchers=dispatchers)
         yield h
         for running in dispatchers:

@@ -22,6 +22,7 @@ from tests.integration.services.merchant_callback.helpers import (
     new_secret,
     publish_completed,
 )
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -52,6 +53,7 @@ async def test_the_process_delivers_webhooks_and_stops_gracefully(
     port = _free_port()
     env = {
         **os.environ,
+        **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
         "PAYSAGA_POSTGRES_URL": infra.admin_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
         "PAYSAGA_LOG_FORMAT": "json",
@@ -75,7 +77,9 @@ async def test_the_process_delivers_webhooks_and_stops_gracefully(
         stderr=subprocess.STDOUT,
     )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=5, auth=TEST_KEYS.auth("merchant_callback")
+        ) as http:
             ready = await _wait_ready(http, proc)
             assert set(ready.json()["checks"]) == {"database", "kafka"}
             assert "/v1/deliveries/{delivery_id}/redeliver" in (await http.get("/openapi.json")).json()["paths"]

@@ -21,6 +21,7 @@ from tests.integration.services.merchant_callback.helpers import (
     new_secret,
     publish_completed,
 )
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -40,7 +41,10 @@ async def test_a_private_webhook_url_is_refused_and_nothing_is_stored(db: Databa
         box=TEST_BOX,
     )
     account = new_account()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mc") as http:
+    TEST_KEYS.protect(app, "merchant_callback")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://mc", auth=TEST_KEYS.auth("merchant_callback")
+    ) as http:
         answer = await http.post(
             "/v1/subscriptions", json={"accountNumber": account, "url": url, "secret": new_secret()}
         )

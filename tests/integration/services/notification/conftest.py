@@ -23,6 +23,7 @@ from paysaga.services.notification.gateways import SimulatedGateway
 from paysaga.services.notification.main import build_dispatcher
 from paysaga.services.notification.settings import NotificationSettings
 from tests.support.db import connected
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 # Fast retries and short timeouts, so that tests see several attempts in a second or two.
@@ -115,5 +116,8 @@ def service(
 @pytest.fixture
 async def http(db: Database, gateways: dict[Channel, SimulatedGateway]) -> AsyncIterator[httpx.AsyncClient]:
     app = build_app(db, gateways, readiness={"database": db.ping})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notification") as client:
+    TEST_KEYS.protect(app, "notification")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notification", auth=TEST_KEYS.auth("notification")
+    ) as client:
         yield client

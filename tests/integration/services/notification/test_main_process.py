@@ -17,6 +17,7 @@ import pytest
 
 from paysaga.platform.db import Database
 from tests.integration.services.notification.helpers import completed, eventually, initiated, publish
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -34,6 +35,7 @@ async def test_the_process_consumes_delivers_serves_and_stops_gracefully(
     port = free_port()
     env = {
         **os.environ,
+        **TEST_KEYS.environment(),  # prod mode: the callers' public keys are set
         "PAYSAGA_POSTGRES_URL": infra.admin_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
         "PAYSAGA_LOG_FORMAT": "json",
@@ -49,7 +51,9 @@ async def test_the_process_consumes_delivers_serves_and_stops_gracefully(
             [sys.executable, "-m", "paysaga.services.notification.main"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=5, auth=TEST_KEYS.auth("notification")
+        ) as http:
 
             async def ready() -> bool:
                 assert proc.poll() is None, "the process exited"

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from paysaga.platform.runtime import Service
+from paysaga.platform.settings import PlatformSettings
 from paysaga.services.provider_sim.main import build_service
 from paysaga.services.provider_sim.settings import ProviderSimSettings
 
@@ -186,7 +187,7 @@ def settings(**overrides: Any) -> ProviderSimSettings:
 @contextlib.asynccontextmanager
 async def running_sim(receiver: Receiver, **overrides: Any) -> AsyncIterator[Sim]:
     sock = bound_socket()
-    service = build_service(settings(**overrides))
+    service = build_service(settings(**overrides), PlatformSettings())
     server = await serve(service.app, sock)
     client = httpx.AsyncClient(base_url=url_of(sock), timeout=5.0)
     try:

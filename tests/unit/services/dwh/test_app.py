@@ -11,6 +11,7 @@ import pytest
 from paysaga.services.dwh.app import build_app, duckdb_check
 from paysaga.services.dwh.settings import DwhSettings
 from paysaga.services.dwh.store import DwhStore
+from tests.support.identity import TEST_KEYS
 from tests.unit.services.dwh.factory import FakeLog, saga
 
 pytestmark = pytest.mark.unit
@@ -26,7 +27,8 @@ async def kafka_up() -> None:
 
 def client(store: DwhStore, kafka_ok: bool = True) -> httpx.AsyncClient:
     app = build_app(store, readiness={"duckdb": duckdb_check(store), "kafka": kafka_up if kafka_ok else kafka_down})
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dwh")
+    TEST_KEYS.protect(app, "dwh")
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dwh", auth=TEST_KEYS.auth("dwh"))
 
 
 async def test_summary_endpoint_returns_the_headline_numbers(tmp_path: Path) -> None:
