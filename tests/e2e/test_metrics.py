@@ -224,9 +224,12 @@ def test_a_prometheus_scrapes_every_service_of_the_platform(
         def targets_up() -> dict[str, str]:
             assert proc.poll() is None, log.read_text()[-3000:]
             try:
-                active = api.get("/api/v1/targets").json()["data"]["activeTargets"]
+                response = api.get("/api/v1/targets")
             except httpx.TransportError:
                 return {}
+            if response.status_code != 200:  # 503 until it has started
+                return {}
+            active = response.json()["data"]["activeTargets"]
             health = {t["labels"]["job"]: t["health"] for t in active}
             return health if health and all(h == "up" for h in health.values()) else {}
 
