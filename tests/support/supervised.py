@@ -21,6 +21,7 @@ from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES
 from paysaga.devstack.kafka_principals import ADMIN, admin_access
 from paysaga.devstack.paths import kafka_libs_dir, state_dir
 from paysaga.devstack.postgres import PostgresCluster
+from paysaga.devstack.prometheus import DEFAULT_PROMETHEUS_PORT
 from paysaga.devstack.secrets import kafka_passwords
 from paysaga.platform.settings import service_database_url
 from tests.support.infra import Infra
@@ -94,6 +95,7 @@ def start_supervised(timeout: float = 180) -> SupervisedPlatform:
             "PAYSAGA_KAFKA_PORT": str(KAFKA_PORT),
             "PAYSAGA_KAFKA_CONTROLLER_PORT": str(KAFKA_CONTROLLER_PORT),
             "ANTIFRAUD_GRPC_PORT": str(ANTIFRAUD_GRPC_PORT + PORT_OFFSET),
+            "PAYSAGA_PROMETHEUS_PORT": str(DEFAULT_PROMETHEUS_PORT + PORT_OFFSET),
             "PAYSAGA_LOG_FORMAT": "json",
             **{f"{s.env_prefix}PORT": str(s.port + PORT_OFFSET) for s in SERVICES},
         }

@@ -15,6 +15,14 @@ from paysaga.devstack.kafka_principals import ADMIN, ensure_principals, service_
 from paysaga.devstack.paths import kafka_libs_dir, state_dir
 from paysaga.devstack.postgres import PostgresCluster
 from paysaga.devstack.probes import kafka_probe, postgres_probe, service_probe
+from paysaga.devstack.prometheus import (
+    DEFAULT_PROMETHEUS_PORT,
+    PrometheusServer,
+    port_taken,
+    prometheus_binary,
+    prometheus_probe,
+    service_targets,
+)
 from paysaga.devstack.secrets import dev_environment, kafka_passwords
 from paysaga.devstack.setup import create_topics, prepare_databases
 from paysaga.devstack.supervisor import Health, ProcessSpec, Supervisor
@@ -78,6 +86,24 @@ async def _kafka(sup: Supervisor, state: Path, env: dict[str, str], admin_passwo
     return node.admin, True
 
 
+async def _prometheus(sup: Supervisor, state: Path) -> str | None:
+    """The URL of a Prometheus started here, scraping every service; None if it is not installed."""
+    binary = prometheus_binary()
+    if binary is None:
+        _say("Prometheus: not installed (Debian: apt-get install prometheus); metrics are not collected")
+        return None
+    port = int(os.environ.get("PAYSAGA_PROMETHEUS_PORT", DEFAULT_PROMETHEUS_PORT))
+    if port_taken(port):
+        _say(f"Prometheus: port {port} is taken (by Debian's own prometheus service? `systemctl disable --now")
+        _say("  prometheus`; or set PAYSAGA_PROMETHEUS_PORT); not started")
+        return None
+    server = PrometheusServer(state / "prometheus", port, service_targets(_port_of), binary=binary)
+    server.write_config()
+    # It replays its write-ahead log before it answers ready: 120 s for that.
+    await sup.start(ProcessSpec("prometheus", server.command(), health=Health(prometheus_probe(server.url), 120)))
+    return server.url
+
+
 async def run_platform() -> None:
     started = time.monotonic()
     stop = asyncio.Event()
@@ -115,11 +141,16 @@ async def run_platform() -> None:
             health = Health(service_probe(f"http://127.0.0.1:{_port_of(svc.name)}"), start_timeout=60)
             svc_env = {**env, **services_kafka.get(svc.name, {})}
             await sup.start(ProcessSpec(svc.name, [sys.executable, "-m", svc.module], env=svc_env, health=health))
+        prometheus = await _prometheus(sup, state)
         await asyncio.gather(*(sup.wait_alive(s.name, 60) for s in SERVICES))
+        if prometheus is not None:
+            await sup.wait_alive("prometheus", 120)
         _say(f"ready in {time.monotonic() - started:.1f} s")
         for svc in SERVICES:
             _say(f"  {svc.name:<12} http://127.0.0.1:{_port_of(svc.name)}   (OpenAPI: /docs)")
         _say(f"  kafka      {kafka.bootstrap_servers}")
+        if prometheus is not None:
+            _say(f"  prometheus {prometheus}   (every service's /metrics; alerts: /alerts)")
         _say("Ctrl-C stops everything.")
         await stop.wait()
     finally:

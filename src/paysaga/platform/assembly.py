@@ -14,6 +14,7 @@ from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, configure_limits
 from paysaga.platform.identity import KeyFormatError, ServiceVerifier
 from paysaga.platform.kafka import KafkaAccess, KafkaProducer, kafka_access
+from paysaga.platform.metrics import outbox_gauges
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.retention import Retention
@@ -138,8 +139,14 @@ class ServiceParts:
         on_close: Sequence[Callable[[], Awaitable[object]]] = (),
         **extra: Any,
     ) -> S:
-        """The runnable service, with the retention worker of its outbox and inbox rows."""
+        """The runnable service, with the retention worker of its outbox and inbox rows (and, for a
+        service that publishes, the gauges of its outbox backlog)."""
         databases = [self.db] if self.relay_db is None else [self.db, self.relay_db]
+        own = {"retention": retention(self.db, self.settings)}
+        if self.relay_db is not None:
+            own["outbox-metrics"] = outbox_gauges(
+                self.relay_db, every_seconds=self.platform.paysaga_metrics_interval_seconds
+            )
         return build_service(
             self.name,
             self.settings,
@@ -150,7 +157,7 @@ class ServiceParts:
             producer=self.producer,
             relay=self.relay,
             consumers=list(consumers),
-            workers={**(workers or {}), "retention": retention(self.db, self.settings)},
+            workers={**(workers or {}), **own},
             on_close=list(on_close),
             **extra,
         )

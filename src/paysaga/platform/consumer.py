@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
 import traceback
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
@@ -35,6 +36,7 @@ from paysaga.platform import inbox
 from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import DeliveryFailed, KafkaAccess, KafkaProducer, consumer_config
+from paysaga.platform.metrics import ConsumerLag, ConsumerMetrics
 from paysaga.platform.tracing import span
 from paysaga.platform.unit_of_work import HandlerTransaction, Transaction, UnitOfWork
 
@@ -179,12 +181,14 @@ class EventConsumer:
         self.dead_lettered = 0
         self.assigned = asyncio.Event()
         self._in_hand: _Prepared | None = None  # the record whose handler runs in the batch
+        self.metrics = ConsumerMetrics(group_id)
+        self._lag = ConsumerLag(group_id)
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
-        consumer = AIOConsumer(self._conf, max_workers=2)
+        consumer = AIOConsumer({**self._conf, **self._lag.async_config()}, max_workers=2)
         await consumer.subscribe(self.topics, on_assign=self._on_assign)
         log.info("consumer.started", group=self.group_id, topics=self.topics)
         try:
@@ -214,6 +218,7 @@ class EventConsumer:
                         log.warning("consumer.offsets_not_stored", group=self.group_id, error=str(exc))
         finally:
             await consumer.close()  # commits the stored offsets and leaves the group
+            self._lag.clear()
             log.info("consumer.stopped", group=self.group_id, processed=self.processed)
 
     async def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
@@ -241,6 +246,7 @@ class EventConsumer:
             try:
                 await self._apply_batch(prepared)
             except Exception as exc:
+                self.metrics.rollbacks.inc()
                 failed = self._in_hand
                 log.warning(
                     "consumer.batch_rolled_back",
@@ -292,10 +298,14 @@ class EventConsumer:
                 fresh.discard((meta.source, meta.id))  # an id twice in one batch is applied once
                 self._in_hand = item
                 with span(f"consume {meta.type}", meta.traceparent, **{"messaging.consumer.group": self.group_id}):
+                    started = time.perf_counter()
                     await item.handler(item.event, tx, item.delivery)
+                    self.metrics.handler_took(meta.type, time.perf_counter() - started)
             self._in_hand = None
             await uow.commit()
         self.processed += len(prepared)
+        self.metrics.applied.inc(len(prepared) - len(skipped))
+        self.metrics.duplicates.inc(len(skipped))
         for item in skipped:
             log.info(
                 "consumer.duplicate_skipped",
@@ -357,12 +367,14 @@ class EventConsumer:
                 with span(f"consume {meta.type}", meta.traceparent, **{"messaging.consumer.group": self.group_id}):
                     applied = await self._apply(event, handler, delivery)
                 self.processed += 1
+                (self.metrics.applied if applied else self.metrics.duplicates).inc()
                 if not applied:
                     log.info("consumer.duplicate_skipped", group=self.group_id, event_id=meta.id, type=meta.type)
                 return
             except Exception as exc:
                 if is_outage(exc):
                     log.warning("consumer.outage_retry", group=self.group_id, event_id=meta.id, error=repr(exc))
+                    self.metrics.retried_outage.inc()
                     await self._backoff(attempt)
                     continue
                 if attempt >= self._max_attempts:
@@ -382,6 +394,7 @@ class EventConsumer:
                     attempt=attempt,
                     error=repr(exc),
                 )
+                self.metrics.retried_error.inc()
                 await self._backoff(attempt)
 
     async def _apply(self, event: Event, handler: Handler, delivery: Delivery) -> bool:
@@ -397,7 +410,9 @@ class EventConsumer:
             )
             if not claimed:
                 return False
+            started = time.perf_counter()
             await handler(event, HandlerTransaction(uow), delivery)
+            self.metrics.handler_took(delivery.meta.type, time.perf_counter() - started)
             await uow.commit()
             return True
 
@@ -430,6 +445,7 @@ class EventConsumer:
             dead_letter_topic(topic), key=_raw_key(msg), value=msg.value() or b"", headers=headers
         )
         self.dead_lettered += 1
+        self.metrics.dead_lettered(reason)
         log.error(
             "consumer.dead_lettered",
             group=self.group_id,

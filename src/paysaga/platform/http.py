@@ -1,5 +1,5 @@
-"""What every HTTP service has: problem details for every error, /healthz and /readyz,
-request logs with the trace id, and its OpenAPI document at /openapi.json."""
+"""What every HTTP service has: problem details for every error, /healthz and /readyz, /metrics
+(Prometheus), request logs with the trace id, and its OpenAPI document at /openapi.json."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paysaga.platform.db import PoolExhausted
+from paysaga.platform.metrics import METRICS_PATH, HttpMetrics, metrics_response
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
 from paysaga.platform.tracing import continued, current_trace_id
 
@@ -76,7 +77,7 @@ class RequestLog:
 
     @staticmethod
     def _log(scope: Scope, status: int, started: float, trace_id: str | None) -> None:
-        if scope["path"] in ("/healthz", "/readyz"):
+        if scope["path"] in ("/healthz", "/readyz", METRICS_PATH):
             return
         ms = round((time.perf_counter() - started) * 1000, 1)
         log.info("http.request", method=scope["method"], path=scope["path"], status=status, ms=ms, trace_id=trace_id)
@@ -100,7 +101,7 @@ class HttpLimits:
     max_concurrent_requests: int = 256
 
 
-_NEVER_SHED = ("/healthz", "/readyz")
+_NEVER_SHED = ("/healthz", "/readyz", METRICS_PATH)
 
 
 class _BodyTooLarge(Exception):
@@ -111,7 +112,7 @@ class Guard:
     """Raw ASGI, outside everything that reads a body: refuses a request body over the limit with
     413 (at once on its `Content-Length`; when streamed, as soon as the bytes counted pass it,
     without reading on), and sheds the requests over the in-flight limit with 503 + `Retry-After`
-    instead of queueing them without bound. `/healthz` and `/readyz` are never shed."""
+    instead of queueing them without bound. `/healthz`, `/readyz` and `/metrics` are never shed."""
 
     def __init__(self, app: ASGIApp, limits: HttpLimits) -> None:
         self.app = app
@@ -238,6 +239,9 @@ def create_app(
 
     app.add_middleware(Guard, limits=app.state.http_limits)
     app.add_middleware(RequestLog)  # outside the guard: its 413 and 503 answers are logged too
+    app.add_middleware(HttpMetrics)  # outermost: every request is timed, refused ones too
+    # Not authenticated, like the health endpoints: it carries no customer data.
+    app.add_api_route(METRICS_PATH, metrics_response, methods=["GET"], include_in_schema=False)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process serves requests")
     async def healthz() -> dict[str, str]:

@@ -73,3 +73,12 @@ async def write_outbox(
         " VALUES ($1, $2, $3, $4, $5, $6, $7)",
         rows,
     )
+
+
+async def pending_backlog(conn: asyncpg.Connection) -> tuple[int, float]:
+    """How many rows wait to be published, and the age in seconds of the oldest (0 when none wait)."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age"
+        " FROM outbox WHERE published_at IS NULL"
+    )
+    return int(row["n"]), max(0.0, float(row["age"]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import asyncpg
 import structlog
@@ -19,6 +20,7 @@ from confluent_kafka import KafkaException, Message
 from paysaga.platform.db import Database
 from paysaga.platform.failpoints import failpoint
 from paysaga.platform.kafka import DeliveryFailed, KafkaProducer, kafka_access
+from paysaga.platform.metrics import outbox_metrics
 from paysaga.platform.outbox import LANES, NOTIFY_CHANNEL
 
 log = structlog.get_logger("paysaga.relay")
@@ -73,6 +75,7 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._stopping = asyncio.Event()
         self.published = 0
+        self._metrics = outbox_metrics()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -96,6 +99,7 @@ class OutboxRelay:
                     KafkaException,
                 ) as exc:
                     log.warning("relay.retry", error=repr(exc), backoff=self._retry_backoff)
+                    self._metrics.errors.inc()
                     await self._sleep(self._retry_backoff)
                     continue
                 if more:
@@ -126,6 +130,7 @@ class OutboxRelay:
         after the acknowledged rows are marked and committed), so one bad row holds back only the
         rest of its lane."""
         self._wakeup.clear()
+        started = time.perf_counter()
         async with self._db.transaction() as conn:
             lanes = await lock_lanes(conn, self._max_lanes)
             if not lanes:
@@ -145,6 +150,8 @@ class OutboxRelay:
             if sent:
                 await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
         self.published += len(sent)
+        if sent:
+            self._metrics.relay_published(len(sent), time.perf_counter() - started)
         failure = next((e for _, e in results if e is not None), None)
         if failure is not None:
             raise failure

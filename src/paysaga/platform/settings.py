@@ -50,6 +50,12 @@ class PlatformSettings(BaseSettings):
         description="`dev` (what `make run` and the tests set): a missing secret is replaced by a random one; "
         "`prod`: a service refuses to start without its secrets",
     )
+    paysaga_metrics_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the gauges that need a query (outbox backlog, Payment's stuck payments and open "
+        "cases) are read; consumer lag comes from the Kafka client every 5 s",
+    )
     paysaga_service_keys: str = Field(
         default="",
         description="Public keys of the services that call internal APIs: `name=<base64url Ed25519 key>`, comma "

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import REGISTRY
 
 from paysaga.contracts.bus import event_source
 from paysaga.contracts.cloudevents import EventMeta
@@ -78,6 +79,11 @@ def make_consumer(
         backoff_initial=0.02,
         **kw,
     )
+
+
+def counted(name: str, consumer: EventConsumer, **labels: str) -> float:
+    """A consumer metric of this test's group (each test has a group of its own)."""
+    return REGISTRY.get_sample_value(name, {"group": consumer.group_id, **labels}) or 0.0
 
 
 def mine(key: str, consumer: EventConsumer) -> Callable[[Record], bool]:
@@ -190,6 +196,9 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
     assert dead[0].headers["dlq_reason"] == "handler-failed"
     assert "a bug in the handler" in dead[0].headers["dlq_error"]
     assert await applied_count(db, key) == 0  # each failed attempt rolled back
+    # Retried (once or twice: its try in a batch counts as the first when the batch had one), then the dead letter.
+    assert counted("paysaga_consumer_records_retried_total", consumer, cause="error") in (1, 2)
+    assert counted("paysaga_consumer_records_dead_lettered_total", consumer, reason="handler-failed") == 1
 
 
 async def test_transient_errors_are_retried_without_dead_lettering(
@@ -222,6 +231,10 @@ async def test_transient_errors_are_retried_without_dead_lettering(
     )
     assert dead == []
     assert await applied_count(db, key) == 1
+    # Outage retries (the first failure may have been its batch's, rolled back), none an error retry.
+    assert counted("paysaga_consumer_records_retried_total", consumer, cause="outage") in (5, 6)
+    assert counted("paysaga_consumer_records_retried_total", consumer, cause="error") == 0
+    assert counted("paysaga_consumer_records_dead_lettered_total", consumer, reason="handler-failed") == 0
 
 
 async def test_stop_finishes_the_event_in_hand_and_commits_its_offset(

@@ -140,7 +140,7 @@ ALLOWED = {
     "callback": {},  # public: the provider's signature is checked
     "provider_sim": {},  # the external bank's stand-in
 }
-ALWAYS_OPEN = {"GET /healthz", "GET /readyz"}
+ALWAYS_OPEN = {"GET /healthz", "GET /readyz", "GET /metrics"}  # /metrics: Prometheus, no customer data
 
 
 def test_every_internal_route_names_the_callers_it_lets_in(built: dict[str, dict[str, Any]]) -> None:

@@ -7,12 +7,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
+from prometheus_client import Counter
 
 from paysaga.platform.db import Database
 from paysaga.services.antifraud import domain, repository
 from paysaga.services.antifraud.domain import CheckRecord, Limits, PaymentToCheck
 
 log = structlog.get_logger("paysaga.antifraud")
+
+FRAUD_DECISIONS = Counter(
+    "paysaga_fraud_decisions_total",
+    "Decisions made (a replayed Check of the same payment is not a new one), by decision and first rule tripped",
+    ["decision", "reason"],
+)
 
 
 class ConflictingCheck(Exception):
@@ -92,6 +99,7 @@ async def check_payment(
         if stored is None:
             raise RuntimeError(f"the check of {payment.payment_id} vanished") from None
         return _replay(stored, payment)
+    FRAUD_DECISIONS.labels(verdict.decision.value, verdict.reason).inc()
     log.info(
         "antifraud.checked",
         payment_id=payment.payment_id,

@@ -22,6 +22,7 @@ from confluent_kafka.admin import AdminClient
 from paysaga.contracts.topics import ALL_TOPICS
 from paysaga.platform.assembly import batching_fetch
 from paysaga.platform.kafka import KafkaAccess
+from paysaga.platform.metrics import ConsumerLag, ConsumerMetrics
 from paysaga.services.dwh.store import DwhStore, RawRecord
 
 log = structlog.get_logger("paysaga.dwh")
@@ -86,6 +87,8 @@ class IngestWorker:
             **batching_fetch(min(1000, max(1, int(poll_timeout_seconds * 1000)))),
         }
         self.conf.update(overrides)
+        self.metrics = ConsumerMetrics(group_id)
+        self._lag = ConsumerLag(group_id)
         self._admin = AdminClient(kafka.client_config())
         self._stop = threading.Event()
         self.batches = 0
@@ -133,7 +136,7 @@ class IngestWorker:
 
     def _session(self) -> None:
         """One membership in the group, until stopped or failing."""
-        consumer = Consumer(self.conf)
+        consumer = Consumer({**self.conf, **self._lag.config()})
         try:
             consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=_on_revoke, on_lost=_on_revoke)
             while not self._stop.is_set():
@@ -154,6 +157,7 @@ class IngestWorker:
                 consumer.close()  # leaves the group; commits nothing (positions are in DuckDB)
             except Exception as exc:
                 log.warning("dwh.consumer_close_failed", error=repr(exc))
+            self._lag.clear()
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         stored = self.store.stored_offsets()
@@ -169,6 +173,8 @@ class IngestWorker:
         result = self.store.ingest(records)
         self.batches += 1
         self.records += result.inserted
+        self.metrics.applied.inc(result.inserted)
+        self.metrics.duplicates.inc(result.skipped)
         log.debug("dwh.batch_ingested", inserted=result.inserted, skipped=result.skipped)
         if result.skipped:
             log.info("dwh.redelivery_skipped", skipped=result.skipped)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import httpx
 import structlog
+from prometheus_client import Counter
 
 from paysaga.contracts.signatures import signature_header
 from paysaga.platform.db import Database
@@ -36,6 +37,15 @@ from paysaga.services.merchant_callback.targets import TargetRefused, WebhookTar
 log = structlog.get_logger("paysaga.merchant_callback.dispatcher")
 
 _ERROR_SNIPPET_BYTES = 300
+
+WEBHOOK_ATTEMPTS = Counter(
+    "paysaga_webhook_attempts_total",
+    "Webhook POSTs to merchants by outcome: delivered (2xx), retry (failed, scheduled again), dead_lettered "
+    "(failed, no retry left), lease_lost (the result came too late to be recorded)",
+    ["outcome"],
+)
+for _outcome in ("delivered", "retry", "dead_lettered", "lease_lost"):
+    WEBHOOK_ATTEMPTS.labels(_outcome)  # from 0: `increase()` then sees the first dead letter
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +237,8 @@ class WebhookDispatcher:
             "status_code": result.status_code,
             "ms": result.duration_ms,
         }
+        outcome = {DeliveryStatus.DELIVERED: "delivered", DeliveryStatus.PENDING: "retry"}.get(status, "dead_lettered")
+        WEBHOOK_ATTEMPTS.labels(outcome if kept_lease else "lease_lost").inc()
         if not kept_lease:
             log.warning("merchant_callback.lease_lost", **fields, error=result.error)
         elif status is DeliveryStatus.DELIVERED:

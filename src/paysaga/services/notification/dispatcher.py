@@ -13,6 +13,7 @@ import functools
 from collections.abc import Mapping
 
 import structlog
+from prometheus_client import Counter
 
 from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.db import Database
@@ -23,6 +24,13 @@ from paysaga.services.notification.gateways import ChannelGateway, GatewayError
 from paysaga.services.notification.repository import Notification
 
 log = structlog.get_logger("paysaga.notification.dispatcher")
+
+NOTIFICATION_ATTEMPTS = Counter(
+    "paysaga_notification_attempts_total",
+    "Delivery attempts by channel and outcome: sent, retry (failed, tried again later), failed (given up), "
+    "lease_lost (the result came too late to be recorded)",
+    ["channel", "outcome"],
+)
 
 
 class Dispatcher:
@@ -99,6 +107,7 @@ class Dispatcher:
             else:
                 async with self._db.connection() as conn:
                     recorded = await repository.mark_sent(conn, n, message_id)
+                NOTIFICATION_ATTEMPTS.labels(n.channel, "sent" if recorded else "lease_lost").inc()
                 if recorded:
                     bound.info("notification.sent", attempts=n.attempts, gateway_message_id=message_id)
                 else:
@@ -115,6 +124,8 @@ class Dispatcher:
         async with self._db.connection() as conn:
             recorded = await repository.mark_attempt_failed(conn, n, status=status, error=error, retry_in=delay)
         bound = log.bind(notification_id=n.notification_id, payment_id=n.payment_id, channel=n.channel)
+        outcome = "lease_lost" if not recorded else "failed" if status is Status.FAILED else "retry"
+        NOTIFICATION_ATTEMPTS.labels(n.channel, outcome).inc()
         if not recorded:
             bound.warning("notification.lease_lost", attempts=n.attempts, error=error)
         elif status is Status.FAILED:

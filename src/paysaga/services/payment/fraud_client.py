@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -9,12 +10,14 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
+from paysaga.platform.grpc_metrics import observe_client_call
 from paysaga.platform.identity import ServiceIdentity
 
 if TYPE_CHECKING:
     from paysaga.services.payment.domain import Payment
 
 
+CHECK_METHOD = "/" + antifraud_pb2.DESCRIPTOR.services_by_name["AntiFraud"].full_name + "/Check"
 ANTIFRAUD = "antifraud"  # the audience of Payment's identity token
 
 
@@ -69,11 +72,14 @@ class FraudClient:
             ),
             created_at=created_at,
         )
+        started = time.perf_counter()
         try:
             metadata = (("authorization", self._identity.authorization(ANTIFRAUD)),)
             response = await self._connected().Check(request, timeout=self._deadline, metadata=metadata)
         except grpc.aio.AioRpcError as exc:
+            observe_client_call(CHECK_METHOD, exc.code(), time.perf_counter() - started)
             raise FraudUnavailable(f"{exc.code().name}: {exc.details()}") from exc
+        observe_client_call(CHECK_METHOD, grpc.StatusCode.OK, time.perf_counter() - started)
         if response.decision == antifraud_pb2.ALLOW:
             return FraudVerdict(allowed=True, reason="", score=response.score)
         if response.decision == antifraud_pb2.DENY:

@@ -7,6 +7,7 @@ from paysaga.platform.periodic import Periodic
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.secrets import Secret, require_secrets, reveal
 from paysaga.platform.settings import PlatformSettings
+from paysaga.services.payment import metrics
 from paysaga.services.payment.app import build_app
 from paysaga.services.payment.consumers import build_handlers
 from paysaga.services.payment.fraud_client import FraudClient
@@ -62,6 +63,11 @@ def build(settings: PaymentSettings | None = None, platform: PlatformSettings | 
             ),
             "late-inquiries": Periodic(
                 "late-inquiries", late_inquiries.sweep, every_seconds=settings.late_inquiry_sweep_interval_seconds
+            ),
+            "payment-metrics": metrics.gauges(
+                db,
+                stuck_after_seconds=settings.stuck_after_seconds,
+                every_seconds=platform.paysaga_metrics_interval_seconds,
             ),
         },
         on_close=[fraud.close, provider.close],

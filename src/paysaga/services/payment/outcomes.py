@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import structlog
 
 from paysaga.platform.unit_of_work import Transaction
-from paysaga.services.payment import repository
+from paysaga.services.payment import metrics, repository
 from paysaga.services.payment.domain import Answer, IllegalTransition, Payment, Status
 
 log = structlog.get_logger("paysaga.payment")
@@ -27,6 +27,7 @@ async def save(uow: Transaction, payment: Payment, *, keep_lease: bool = False) 
     await repository.save(uow.conn, payment, keep_lease=keep_lease)
     for event in payment.take_events():
         uow.publish(event)
+        uow.after_commit(metrics.finished(payment))
         (log.info if payment.status is Status.COMPLETED else log.warning)(
             "payment.final",
             payment_id=str(payment.payment_id),

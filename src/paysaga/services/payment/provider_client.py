@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from paysaga.platform.http_client import HttpClient, HttpTransportError
+from paysaga.services.payment.metrics import provider_request
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,12 @@ class PayoutDeclined(Exception):
 DECLINED = (400, 422)
 
 
+def _outcome(status_code: int, *, declined: tuple[int, ...] = ()) -> str:
+    if 200 <= status_code < 300:
+        return "success"
+    return "declined" if status_code in declined else "error"
+
+
 class ProviderClient:
     def __init__(self, base_url: str, *, api_key: str, callback_url: str, timeout: float) -> None:
         self._callback_url = callback_url
@@ -46,10 +54,13 @@ class ProviderClient:
             "recipient": recipient,
             "callbackUrl": self._callback_url,
         }
+        started = time.perf_counter()
         try:
             response = await self._client.post("/v1/payouts", json=body, headers={"Idempotency-Key": payment_id})
         except HttpTransportError as exc:
+            provider_request("submit", "unreachable", started)
             raise ProviderUnavailable(repr(exc)) from exc
+        provider_request("submit", _outcome(response.status_code, declined=DECLINED), started)
         if response.is_success:
             return str(response.json()["providerTxnId"])
         if response.status_code in DECLINED:
@@ -66,17 +77,23 @@ class ProviderClient:
 
     async def payout(self, provider_txn_id: str) -> PayoutState:
         """The status inquiry, with the paymentId the provider holds the payout under."""
+        started = time.perf_counter()
         try:
             response = await self._client.get(f"/v1/payouts/{provider_txn_id}")
         except HttpTransportError as exc:
+            provider_request("inquiry", "unreachable", started)
             raise ProviderUnavailable(repr(exc)) from exc
         if not response.is_success:
+            provider_request("inquiry", "error", started)
             raise ProviderUnavailable(f"HTTP {response.status_code}")
         try:
             body = response.json()
-            return PayoutState(payment_id=str(body["paymentId"]), status=str(body["status"]))
+            state = PayoutState(payment_id=str(body["paymentId"]), status=str(body["status"]))
         except (ValueError, TypeError, KeyError) as exc:
+            provider_request("inquiry", "error", started)
             raise ProviderUnavailable(f"unreadable status answer: {response.text[:300]!r}") from exc
+        provider_request("inquiry", "success", started)
+        return state
 
     async def healthy(self) -> None:
         (await self._client.get("/healthz")).raise_for_status()

@@ -184,3 +184,22 @@ async def list_cases(conn: asyncpg.Connection, *, open_only: bool) -> list[async
         + (" WHERE resolved_at IS NULL" if open_only else "")
         + " ORDER BY case_id DESC LIMIT 500"
     )
+
+
+async def count_stuck(conn: asyncpg.Connection, *, older_than_seconds: float) -> int:
+    """Payments not final this long after they were initiated (the `payments_open` index)."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM payments WHERE status NOT IN ('COMPLETED', 'FAILED')"
+            " AND created_at < now() - make_interval(secs => $1)",
+            older_than_seconds,
+        )
+    )
+
+
+async def count_open_cases(conn: asyncpg.Connection) -> dict[str, int]:
+    """Unresolved reconciliation cases per kind."""
+    rows = await conn.fetch(
+        "SELECT kind, count(*) AS n FROM reconciliation_cases WHERE resolved_at IS NULL GROUP BY kind"
+    )
+    return {r["kind"]: int(r["n"]) for r in rows}

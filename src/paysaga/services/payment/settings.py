@@ -28,6 +28,12 @@ class PaymentSettings(OutboxSettings, InboxSettings):
     inquiry_after_seconds: float = Field(default=30.0, gt=0, description="Ask the provider after this long")
     inquiry_interval_seconds: float = Field(default=10.0, gt=0, description="Ask again this often")
     deadline_seconds: float = Field(default=300.0, gt=0, description="Hard deadline: then FAILED(TIMEOUT)")
+    stuck_after_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A payment not final this long after it was initiated counts as stuck "
+        "(the `paysaga_payments_stuck` gauge, and its alert)",
+    )
     orphan_callback_after_seconds: float = Field(
         default=120.0,
         gt=0,

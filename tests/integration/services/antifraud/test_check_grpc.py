@@ -10,6 +10,7 @@ import grpc
 import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import REGISTRY
 
 from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
 from paysaga.platform.db import Database
@@ -155,12 +156,32 @@ async def test_the_same_payment_id_with_other_data_is_refused(stub: antifraud_pb
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
+def served(code: str) -> float:
+    """Check calls the server timed with this status code (paysaga_grpc_server_request_duration_seconds)."""
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        for sample in family.samples
+        if sample.name == "paysaga_grpc_server_request_duration_seconds_count"
+        and sample.labels["method"] == f"/{SERVICE_NAME}/Check"
+        and sample.labels["code"] == code
+    )
+
+
 async def test_a_malformed_request_is_invalid_argument(stub: antifraud_pb2_grpc.AntiFraudStub) -> None:
+    before = served("INVALID_ARGUMENT")
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.Check(check_request(user_id="", amount=0), timeout=DEADLINE)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "user_id is required" in (err.value.details() or "")
     assert "amount" in (err.value.details() or "")
+    assert served("INVALID_ARGUMENT") == before + 1  # timed, with the code it was aborted with
+
+
+async def test_every_answered_check_is_timed_with_its_code(stub: antifraud_pb2_grpc.AntiFraudStub) -> None:
+    before = served("OK")
+    await stub.Check(check_request(user_id=new_id("user"), amount=1_000), timeout=DEADLINE)
+    assert served("OK") == before + 1
 
 
 async def test_health_service_reports_serving(channel: grpc.aio.Channel) -> None:
