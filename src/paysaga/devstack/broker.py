@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass
@@ -12,39 +11,14 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
+from paysaga.devstack.maven import copy_dependencies
+
 FILES = Path(__file__).parent / "broker_files"
-
-
-class MissingJava(RuntimeError):
-    pass
 
 
 def ensure_jars(libs_dir: Path) -> bool:
     """Resolve the broker's classpath with Maven once; True if it downloaded now."""
-    marker = libs_dir / ".complete"
-    if marker.exists() and marker.read_text() == (FILES / "pom.xml").read_text():
-        return False
-    for tool, pkg in (("java", "openjdk-17-jre-headless"), ("mvn", "maven")):
-        if shutil.which(tool) is None:
-            raise MissingJava(f"`{tool}` not found: install Java 17+ and Maven (e.g. `apt-get install {pkg}`)")
-    if libs_dir.exists():
-        shutil.rmtree(libs_dir)
-    libs_dir.mkdir(parents=True)
-    subprocess.run(
-        [
-            "mvn",
-            "-q",
-            "-B",
-            "-f",
-            str(FILES / "pom.xml"),
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={libs_dir}",
-        ],
-        check=True,
-    )
-    marker.write_text((FILES / "pom.xml").read_text())
-    return True
+    return copy_dependencies(FILES / "pom.xml", libs_dir)
 
 
 def new_cluster_id() -> str:
