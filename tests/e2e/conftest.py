@@ -5,15 +5,28 @@ from collections.abc import Iterator
 import pytest
 
 from paysaga.devstack.catalog import SERVICES
+from paysaga.devstack.zipkin import ZipkinServer
+from tests.support import zipkin as zipkin_process
 from tests.support.infra import Infra
 from tests.support.platform import RunningPlatform, platform_env
+
+
+@pytest.fixture(scope="session")
+def zipkin(infra: Infra) -> Iterator[ZipkinServer]:
+    """The session's Zipkin, started in the background: the tests that read traces wait for it."""
+    server, proc = zipkin_process.start_zipkin(infra.root / "logs")
+    try:
+        yield server
+    finally:
+        zipkin_process.stop(proc)
 
 
 # Package scope: the platform stops when the end-to-end tests are done, so its consumers do not
 # share databases and topics with the integration tests that run after them.
 @pytest.fixture(scope="package")
-def platform(infra: Infra) -> Iterator[RunningPlatform]:
-    running = RunningPlatform(env=platform_env(infra.admin_url, infra.bootstrap, infra.root), logs=infra.root / "logs")
+def platform(infra: Infra, zipkin: ZipkinServer) -> Iterator[RunningPlatform]:
+    env = platform_env(infra.admin_url, infra.bootstrap, infra.root, zipkin_url=zipkin.url)
+    running = RunningPlatform(env=env, logs=infra.root / "logs")
     try:
         for entry in SERVICES:
             running.start(entry)

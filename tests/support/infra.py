@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paysaga.devstack.broker import KafkaNode, ensure_jars
-from paysaga.devstack.paths import kafka_libs_dir, state_dir
+from paysaga.devstack.paths import kafka_libs_dir, state_dir, zipkin_libs_dir
 from paysaga.devstack.postgres import PostgresCluster
 from paysaga.devstack.supervisor import die_with_parent
+from paysaga.devstack.zipkin import ensure_jar as ensure_zipkin_jar
 
 TEST_PG_PORT = int(os.environ.get("PAYSAGA_TEST_PG_PORT", "55433"))
 TEST_KAFKA_PORT = int(os.environ.get("PAYSAGA_TEST_KAFKA_PORT", "19092"))
@@ -56,6 +57,7 @@ class TestInfra:
         self._spawn("postgres", cluster.command(), user=cluster.run_as)
         libs = kafka_libs_dir()
         ensure_jars(libs)
+        ensure_zipkin_jar(zipkin_libs_dir())  # the end-to-end tests start it (tests/e2e/conftest.py)
         node = KafkaNode(self.root / "kafka", libs, port=TEST_KAFKA_PORT, controller_port=TEST_KAFKA_CONTROLLER_PORT)
         node.ensure_formatted()
         self._spawn("kafka", node.command())

@@ -92,6 +92,7 @@ def start_supervised(timeout: float = 180) -> SupervisedPlatform:
             "PAYSAGA_KAFKA_CONTROLLER_PORT": str(KAFKA_CONTROLLER_PORT),
             "ANTIFRAUD_GRPC_PORT": str(ANTIFRAUD_GRPC_PORT + PORT_OFFSET),
             "PAYSAGA_LOG_FORMAT": "json",
+            "PAYSAGA_ZIPKIN_URL": "",  # no Zipkin: the healing measured here is that of Kafka and PostgreSQL
             **{f"{s.env_prefix}PORT": str(s.port + PORT_OFFSET) for s in SERVICES},
         }
     )
