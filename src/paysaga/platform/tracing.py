@@ -28,24 +28,27 @@ trace id into every request log line), at a fraction of the CPU.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Link, Span, SpanKind, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from paysaga.contracts.cloudevents import EventMeta
 
+log = structlog.get_logger("paysaga.tracing")
 _propagator = TraceContextTextMapPropagator()
 
 
@@ -63,7 +66,10 @@ ZIPKIN_SPANS_PATH = "/api/v2/spans"
 def tracer_provider(service: str, *, zipkin_url: str = "", sample_ratio: float = 1.0) -> TracerProvider:
     """The process's provider: exporting to Zipkin with a parent-based ratio sampler, or recording
     nothing. `OTEL_TRACES_SAMPLER` (and `_ARG`), when set, choose the sampler instead."""
-    resource = Resource.create({"service.name": service})
+    # Zipkin keeps every resource attribute as a tag of every span: the service's name and instance (and
+    # what OTEL_RESOURCE_ATTRIBUTES adds), not the SDK's name and version.
+    created = Resource.create({"service.name": service}).attributes
+    resource = Resource({k: v for k, v in created.items() if not k.startswith("telemetry.sdk.")})
     sampler_from_env = bool(os.environ.get("OTEL_TRACES_SAMPLER"))  # the SDK reads it when sampler is None
     if not zipkin_url:
         return TracerProvider(resource=resource, sampler=None if sampler_from_env else ALWAYS_OFF)
@@ -72,8 +78,33 @@ def tracer_provider(service: str, *, zipkin_url: str = "", sample_ratio: float =
     sampler = None if sampler_from_env else ParentBased(TraceIdRatioBased(sample_ratio))
     provider = TracerProvider(resource=resource, sampler=sampler)
     exporter = ZipkinExporter(endpoint=zipkin_url.rstrip("/") + ZIPKIN_SPANS_PATH, timeout=5)
-    provider.add_span_processor(BatchSpanProcessor(exporter))  # OTEL_BSP_* tune it (queue, delay, batch)
+    provider.add_span_processor(BatchSpanProcessor(_Quiet(exporter)))  # OTEL_BSP_* tune it (queue, delay, batch)
     return provider
+
+
+class _Quiet(SpanExporter):
+    """Zipkin unreachable: a warning a minute, not a traceback per batch (the SDK's), and the batch is
+    dropped; the services go on."""
+
+    def __init__(self, exporter: SpanExporter, quiet_seconds: float = 60.0) -> None:
+        self.exporter = exporter
+        self._quiet_seconds = quiet_seconds
+        self._quiet_until = 0.0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        try:
+            return self.exporter.export(spans)
+        except OSError as exc:  # requests' connection errors and timeouts are OSErrors
+            if (now := time.monotonic()) >= self._quiet_until:
+                self._quiet_until = now + self._quiet_seconds
+                log.warning("tracing.export_failed", spans=len(spans), error=repr(exc)[:300])
+            return SpanExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
 
 
 def configure_tracing(service: str, *, zipkin_url: str = "", sample_ratio: float = 1.0) -> None:

@@ -3,14 +3,16 @@ on, the semantic-convention attributes; and that nothing is started while spans 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from structlog.testing import capture_logs
 
 from paysaga.contracts.cloudevents import EventMeta
 from paysaga.platform import tracing
@@ -58,7 +60,10 @@ def test_the_provider_exports_to_zipkin_with_a_parent_based_ratio_or_records_not
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("OTEL_TRACES_SAMPLER", raising=False)
+    monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
     exporting = tracing.tracer_provider("wallet", zipkin_url="http://127.0.0.1:9411", sample_ratio=0.25)
+    # Each is a tag on every span in Zipkin: the service and its instance (several may run), no more.
+    assert set(exporting.resource.attributes) == {"service.name", "service.instance.id"}
     assert exporting.resource.attributes["service.name"] == "wallet"
     assert exporting.sampler.get_description() == (
         "ParentBased{root:TraceIdRatioBased{0.25},remoteParentSampled:AlwaysOnSampler,"
@@ -67,7 +72,8 @@ def test_the_provider_exports_to_zipkin_with_a_parent_based_ratio_or_records_not
     )
     processors = exporting._active_span_processor._span_processors
     (batch,) = processors
-    assert batch._batch_processor._exporter.endpoint == "http://127.0.0.1:9411/api/v2/spans"  # type: ignore[attr-defined]
+    exporter = batch._batch_processor._exporter.exporter  # type: ignore[attr-defined]
+    assert exporter.endpoint == "http://127.0.0.1:9411/api/v2/spans"
     silent = tracing.tracer_provider("wallet")
     assert silent.sampler.get_description() == "AlwaysOffSampler"
     assert silent._active_span_processor._span_processors == ()
@@ -192,3 +198,15 @@ def test_without_export_no_span_is_started_and_the_context_still_flows(not_expor
         pass
     assert given == {"traceparent": NOT_SAMPLED}
     assert not_exporting.get_finished_spans() == ()
+
+
+def test_an_unreachable_zipkin_costs_a_warning_a_minute_not_a_traceback_a_batch() -> None:
+    class Unreachable(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    quiet = tracing._Quiet(Unreachable())
+    with capture_logs() as logs:
+        assert quiet.export([]) is SpanExportResult.FAILURE
+        assert quiet.export([]) is SpanExportResult.FAILURE
+    assert [entry["event"] for entry in logs] == ["tracing.export_failed"]
