@@ -95,7 +95,7 @@ class Trace:
 
 
 def test_one_payment_is_one_trace_from_the_bff_to_the_read_model(
-    client: httpx.Client, zipkin: ZipkinServer, infra: Infra
+    client: httpx.Client, zipkin: ZipkinServer, infra: Infra, platform: RunningPlatform
 ) -> None:
     zipkin_api.wait_healthy(zipkin.url)
     customer = register(client, top_up=1_000_000)
@@ -122,9 +122,14 @@ def test_one_payment_is_one_trace_from_the_bff_to_the_read_model(
     check_consumers(trace)
     check_worker(trace)
     check_callback(trace)
-    # The trace id is also in the records' headers: Kafka tools and the DWH find the trace from there.
+    # Found from the payment alone: its records' headers, Payment's ops view, Zipkin's search by key.
     records = [r for r in read_topic(infra.bootstrap, PAYMENT_EVENTS) if r.key == payment_id]
     assert {r.headers["traceparent"].split("-")[1] for r in records} == {trace_id}
+    assert httpx.get(f"{platform.url('payment')}/v1/payments/{payment_id}").json()["traceId"] == trace_id
+    found = httpx.get(
+        f"{zipkin.url}/api/v2/traces", params={"annotationQuery": f"messaging.kafka.message.key={payment_id}"}
+    ).json()
+    assert [t[0]["traceId"] for t in found] == [trace_id]
 
 
 def check_reservation(trace: Trace, root: Span) -> None:

@@ -140,6 +140,12 @@ def current_trace_id() -> str | None:
     return format(ctx.trace_id, "032x") if ctx.is_valid else None
 
 
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`) names."""
+    parts = (traceparent or "").split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
+
 def context_of(traceparent: str | None) -> Context:
     """The context a `traceparent` names; an empty one (a new trace) for none or a garbled one,
     never the ambient context."""
