@@ -86,7 +86,8 @@ async def _zipkin(sup: Supervisor, env: dict[str, str]) -> tuple[str | None, boo
     if ensure_jar(libs):
         _say(f"Zipkin: server resolved from Maven Central into {libs}")
     server = ZipkinServer(libs, port=int(os.environ.get("PAYSAGA_ZIPKIN_PORT", DEFAULT_ZIPKIN_PORT)))
-    health = Health(zipkin_probe(server.url), start_timeout=90)
+    # Its traces live in its memory and die with it: more patience (5 failed probes) than a stateless process.
+    health = Health(zipkin_probe(server.url), start_timeout=90, failures=5)
     await sup.start(ProcessSpec("zipkin", server.command(), stop_timeout=15, health=health))
     env["PAYSAGA_ZIPKIN_URL"] = server.url
     # Spans reach Zipkin about a second after the request (the SDK's default batches every 5 s).
