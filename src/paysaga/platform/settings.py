@@ -32,7 +32,8 @@ class PlatformSettings(BaseSettings):
     paysaga_zipkin_url: str = Field(
         default="",
         description="Zipkin's base URL (e.g. `http://127.0.0.1:9411`): spans are exported to `<url>/api/v2/spans`; "
-        "empty: no export, spans are not recorded (the W3C trace context still flows)",
+        "empty: no export, spans are not recorded (the W3C trace context still flows). `make run` sets it to the "
+        "Zipkin it starts, unless it is set (empty: no Zipkin)",
     )
     paysaga_trace_sample_ratio: float = Field(
         default=1.0,
