@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Checks what the platform needs from the machine: Python 3.11+, Java 17+ with Maven (for the
-# Kafka broker), PostgreSQL 15+ server binaries and Prometheus (Debian's package: `prometheus` and
-# `promtool`). On CI (CI=true) missing pieces are installed with apt-get; elsewhere the script names
-# what to install and stops. The platform runs its own processes of these (own config, data under
-# the state folder, own ports): the packages' own services are never started here.
+# Kafka broker and Zipkin), PostgreSQL 15+ server binaries and Prometheus (Debian's package:
+# `prometheus` and `promtool`). On CI (CI=true) missing pieces are installed with apt-get; elsewhere
+# the script names what to install and stops. The platform runs its own processes of these (own
+# config, data under the state folder, own ports): the packages' own services are never started here.
 set -euo pipefail
 
 missing=()
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || missing+=(python3)
-if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ] || [ -z "${PAYSAGA_ZIPKIN_URL+set}" ]; then
   command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
 fi
@@ -48,5 +48,5 @@ echo "  Debian/Ubuntu: sudo apt-get install ${missing[*]}" >&2
 if [[ " ${missing[*]} " == *" prometheus "* ]]; then
   echo "  then: sudo systemctl disable --now prometheus   (the platform runs its own on :9090)" >&2
 fi
-echo "  (or point KAFKA_BOOTSTRAP_SERVERS / PAYSAGA_POSTGRES_URL at existing servers)" >&2
+echo "  (or point KAFKA_BOOTSTRAP_SERVERS / PAYSAGA_ZIPKIN_URL / PAYSAGA_POSTGRES_URL at existing servers)" >&2
 exit 1

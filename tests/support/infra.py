@@ -12,10 +12,11 @@ from pathlib import Path
 
 from paysaga.devstack.broker import KafkaNode, ensure_jars
 from paysaga.devstack.kafka_principals import ADMIN
-from paysaga.devstack.paths import kafka_libs_dir, state_dir
+from paysaga.devstack.paths import kafka_libs_dir, state_dir, zipkin_libs_dir
 from paysaga.devstack.postgres import PostgresCluster
 from paysaga.devstack.secrets import kafka_passwords
 from paysaga.devstack.supervisor import die_with_parent
+from paysaga.devstack.zipkin import ensure_jar as ensure_zipkin_jar
 from paysaga.platform.kafka import KafkaAccess
 
 TEST_PG_PORT = int(os.environ.get("PAYSAGA_TEST_PG_PORT", "55433"))
@@ -64,6 +65,7 @@ class TestInfra:
         self._spawn("postgres", cluster.command(), user=cluster.run_as)
         libs = kafka_libs_dir()
         ensure_jars(libs)
+        ensure_zipkin_jar(zipkin_libs_dir())  # the end-to-end tests start it (tests/e2e/conftest.py)
         node = KafkaNode(
             self.root / "kafka",
             libs,

@@ -88,7 +88,7 @@ TEST_TIMINGS = {
 }
 
 
-def platform_env(admin_url: str, bootstrap: str, root: Path) -> dict[str, str]:
+def platform_env(admin_url: str, bootstrap: str, root: Path, *, zipkin_url: str = "") -> dict[str, str]:
     return {
         **os.environ,
         "PAYSAGA_POSTGRES_URL": admin_url,
@@ -101,6 +101,9 @@ def platform_env(admin_url: str, bootstrap: str, root: Path) -> dict[str, str]:
         # Every test client is 127.0.0.1: the per-address login limit would throttle the suite itself.
         "BFF_AUTH_ADDRESS_LIMIT": "1000000",
         **dev_secrets(root),
+        # Spans to the session's Zipkin, sent every 200 ms so a test finds a trace soon after the payment.
+        "PAYSAGA_ZIPKIN_URL": zipkin_url,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
     }
 
 

@@ -97,6 +97,7 @@ def start_supervised(timeout: float = 180) -> SupervisedPlatform:
             "ANTIFRAUD_GRPC_PORT": str(ANTIFRAUD_GRPC_PORT + PORT_OFFSET),
             "PAYSAGA_PROMETHEUS_PORT": str(DEFAULT_PROMETHEUS_PORT + PORT_OFFSET),
             "PAYSAGA_LOG_FORMAT": "json",
+            "PAYSAGA_ZIPKIN_URL": "",  # no Zipkin: the healing measured here is that of Kafka and PostgreSQL
             **{f"{s.env_prefix}PORT": str(s.port + PORT_OFFSET) for s in SERVICES},
         }
     )

@@ -8,7 +8,6 @@ import asyncio
 import base64
 import hashlib
 import os
-import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 
 from paysaga.devstack.kafka_principals import ADMIN, SASL_MECHANISM, admin_access
+from paysaga.devstack.maven import copy_dependencies
 from paysaga.platform.kafka import KafkaAccess
 
 FILES = Path(__file__).parent / "broker_files"
@@ -32,30 +32,7 @@ class StorageOfAnotherAdmin(RuntimeError):
 
 def ensure_jars(libs_dir: Path) -> bool:
     """Resolve the broker's classpath with Maven once; True if it downloaded now."""
-    marker = libs_dir / ".complete"
-    if marker.exists() and marker.read_text() == (FILES / "pom.xml").read_text():
-        return False
-    for tool, pkg in (("java", "openjdk-17-jre-headless"), ("mvn", "maven")):
-        if shutil.which(tool) is None:
-            raise MissingJava(f"`{tool}` not found: install Java 17+ and Maven (e.g. `apt-get install {pkg}`)")
-    if libs_dir.exists():
-        shutil.rmtree(libs_dir)
-    libs_dir.mkdir(parents=True)
-    subprocess.run(
-        [
-            "mvn",
-            "-q",
-            "-B",
-            "-f",
-            str(FILES / "pom.xml"),
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={libs_dir}",
-        ],
-        check=True,
-    )
-    marker.write_text((FILES / "pom.xml").read_text())
-    return True
+    return copy_dependencies(FILES / "pom.xml", libs_dir)
 
 
 def new_cluster_id() -> str:

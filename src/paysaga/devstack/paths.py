@@ -11,3 +11,8 @@ def state_dir() -> Path:
 def kafka_libs_dir() -> Path:
     """The broker's jars, shared by `make run` and the tests."""
     return state_dir() / "kafka-libs"
+
+
+def zipkin_libs_dir() -> Path:
+    """The Zipkin server's jar, shared by `make run` and the tests."""
+    return state_dir() / "zipkin-libs"

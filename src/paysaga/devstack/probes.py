@@ -57,3 +57,16 @@ def service_probe(base_url: str, timeout: float = 3.0) -> Probe:
         raise RuntimeError(f"/readyz answered {response.status_code}")
 
     return probe
+
+
+def zipkin_probe(url: str, timeout: float = 3.0) -> Probe:
+    """Zipkin answers `GET /health` with 200 (its storage is up)."""
+
+    async def probe() -> str | None:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            response = await client.get(f"{url}/health")
+        if response.status_code != 200:
+            raise RuntimeError(f"/health answered {response.status_code}")
+        return None
+
+    return probe

@@ -12,9 +12,9 @@ from pathlib import Path
 from paysaga.devstack.broker import KafkaNode, ensure_jars, wait_for_kafka
 from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, wiring
 from paysaga.devstack.kafka_principals import ADMIN, ensure_principals, service_environments
-from paysaga.devstack.paths import kafka_libs_dir, state_dir
+from paysaga.devstack.paths import kafka_libs_dir, state_dir, zipkin_libs_dir
 from paysaga.devstack.postgres import PostgresCluster
-from paysaga.devstack.probes import kafka_probe, postgres_probe, service_probe
+from paysaga.devstack.probes import kafka_probe, postgres_probe, service_probe, zipkin_probe
 from paysaga.devstack.prometheus import (
     DEFAULT_PROMETHEUS_PORT,
     PrometheusServer,
@@ -26,12 +26,14 @@ from paysaga.devstack.prometheus import (
 from paysaga.devstack.secrets import dev_environment, kafka_passwords
 from paysaga.devstack.setup import create_topics, prepare_databases
 from paysaga.devstack.supervisor import Health, ProcessSpec, Supervisor
+from paysaga.devstack.zipkin import ZipkinServer, ensure_jar
 from paysaga.platform.kafka import KafkaAccess, kafka_access
 from paysaga.platform.settings import PlatformSettings
 
 DEFAULT_PG_PORT = 55432
 DEFAULT_KAFKA_PORT = 9092
 DEFAULT_KAFKA_CONTROLLER_PORT = 9093
+DEFAULT_ZIPKIN_PORT = 9411
 
 
 def _say(message: str) -> None:
@@ -104,6 +106,26 @@ async def _prometheus(sup: Supervisor, state: Path) -> str | None:
     return server.url
 
 
+async def _zipkin(sup: Supervisor, env: dict[str, str]) -> tuple[str | None, bool]:
+    """Where the services export spans: PAYSAGA_ZIPKIN_URL, or a Zipkin started here (then True);
+    None when PAYSAGA_ZIPKIN_URL is set empty (no export)."""
+    if "PAYSAGA_ZIPKIN_URL" in os.environ:
+        url = os.environ["PAYSAGA_ZIPKIN_URL"]
+        _say(f"Zipkin: using {url}" if url else "Zipkin: none (PAYSAGA_ZIPKIN_URL is empty): spans are not exported")
+        return url or None, False
+    libs = zipkin_libs_dir()
+    if ensure_jar(libs):
+        _say(f"Zipkin: server resolved from Maven Central into {libs}")
+    server = ZipkinServer(libs, port=int(os.environ.get("PAYSAGA_ZIPKIN_PORT", DEFAULT_ZIPKIN_PORT)))
+    # Its traces live in its memory and die with it: more patience (5 failed probes) than a stateless process.
+    health = Health(zipkin_probe(server.url), start_timeout=90, failures=5)
+    await sup.start(ProcessSpec("zipkin", server.command(), stop_timeout=15, health=health))
+    env["PAYSAGA_ZIPKIN_URL"] = server.url
+    # Spans reach Zipkin about a second after the request (the SDK's default batches every 5 s).
+    env["OTEL_BSP_SCHEDULE_DELAY"] = os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "1000")
+    return server.url, True
+
+
 async def run_platform() -> None:
     started = time.monotonic()
     stop = asyncio.Event()
@@ -125,6 +147,7 @@ async def run_platform() -> None:
         admin_url = await _postgres(sup, state, env)
         kafka, ours = await _kafka(sup, state, env, passwords[ADMIN])
         await wait_for_kafka(kafka)
+        zipkin, zipkin_here = await _zipkin(sup, env)  # its JVM starts while topics and databases are made
 
         created = await create_topics(kafka)
         _say(f"Kafka: topics ready ({'created ' + ', '.join(created) if created else 'all existed'})")
@@ -142,7 +165,8 @@ async def run_platform() -> None:
             svc_env = {**env, **services_kafka.get(svc.name, {})}
             await sup.start(ProcessSpec(svc.name, [sys.executable, "-m", svc.module], env=svc_env, health=health))
         prometheus = await _prometheus(sup, state)
-        await asyncio.gather(*(sup.wait_alive(s.name, 60) for s in SERVICES))
+        waits = [sup.wait_alive(s.name, 60) for s in SERVICES] + ([sup.wait_alive("zipkin", 90)] if zipkin_here else [])
+        await asyncio.gather(*waits)
         if prometheus is not None:
             await sup.wait_alive("prometheus", 120)
         _say(f"ready in {time.monotonic() - started:.1f} s")
@@ -151,6 +175,8 @@ async def run_platform() -> None:
         _say(f"  kafka      {kafka.bootstrap_servers}")
         if prometheus is not None:
             _say(f"  prometheus {prometheus}   (every service's /metrics; alerts: /alerts)")
+        if zipkin:
+            _say(f"  zipkin     {zipkin}/zipkin/   (traces; a payment's: X-Trace-Id of its POST)")
         _say("Ctrl-C stops everything.")
         await stop.wait()
     finally:

@@ -37,7 +37,7 @@ from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.db import Database
 from paysaga.platform.kafka import DeliveryFailed, KafkaAccess, KafkaProducer, consumer_config
 from paysaga.platform.metrics import ConsumerLag, ConsumerMetrics
-from paysaga.platform.tracing import span
+from paysaga.platform.tracing import processing
 from paysaga.platform.unit_of_work import HandlerTransaction, Transaction, UnitOfWork
 
 log = structlog.get_logger("paysaga.consumer")
@@ -297,7 +297,7 @@ class EventConsumer:
                     continue
                 fresh.discard((meta.source, meta.id))  # an id twice in one batch is applied once
                 self._in_hand = item
-                with span(f"consume {meta.type}", meta.traceparent, **{"messaging.consumer.group": self.group_id}):
+                with self._processing(item.delivery):
                     started = time.perf_counter()
                     await item.handler(item.event, tx, item.delivery)
                     self.metrics.handler_took(meta.type, time.perf_counter() - started)
@@ -364,7 +364,7 @@ class EventConsumer:
         while True:
             attempt += 1
             try:
-                with span(f"consume {meta.type}", meta.traceparent, **{"messaging.consumer.group": self.group_id}):
+                with self._processing(delivery):
                     applied = await self._apply(event, handler, delivery)
                 self.processed += 1
                 (self.metrics.applied if applied else self.metrics.duplicates).inc()
@@ -396,6 +396,10 @@ class EventConsumer:
                 )
                 self.metrics.retried_error.inc()
                 await self._backoff(attempt)
+
+    def _processing(self, d: Delivery) -> contextlib.AbstractContextManager[None]:
+        """The record's processing span, in the trace its headers carry (one span per record, also in a batch)."""
+        return processing(d.meta, topic=d.topic, partition=d.partition, offset=d.offset, key=d.key, group=self.group_id)
 
     async def _apply(self, event: Event, handler: Handler, delivery: Delivery) -> bool:
         async with UnitOfWork(self._db, source=self.source) as uow:

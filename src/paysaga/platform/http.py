@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -195,6 +196,13 @@ def configure_limits(app: FastAPI, *, max_body_bytes: int, max_concurrent_reques
     limits.max_concurrent_requests = max_concurrent_requests
 
 
+# FastAPI's native server span per request (`POST /api/v1/payments`, semantic-convention attributes,
+# the incoming `traceparent` continued): not for probes and scrapes (every few seconds, no payment in
+# them), and no inner spans per request (dependencies, endpoint, serialization: cost, no question answered).
+_UNTRACED = ("/healthz", "/readyz", "/metrics")
+SERVER_SPANS: TelemetryConfig = {"operation_spans": False, "exclude": lambda scope: scope.get("path") in _UNTRACED}
+
+
 def create_app(
     *,
     title: str,
@@ -203,7 +211,9 @@ def create_app(
     version: str = "1.0.0",
     limits: HttpLimits | None = None,
 ) -> FastAPI:
-    app = FastAPI(title=title, description=description, version=version, responses=PROBLEM_RESPONSES)
+    app = FastAPI(
+        title=title, description=description, version=version, responses=PROBLEM_RESPONSES, telemetry=SERVER_SPANS
+    )
     checks = readiness or {}
     app.state.http_limits = limits or HttpLimits()
 

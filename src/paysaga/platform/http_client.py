@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 from multidict import CIMultiDictProxy
 
-from paysaga.platform.tracing import current_traceparent
+from paysaga.platform.tracing import answered, outgoing_request
 
 
 class HttpTransportError(Exception):
@@ -86,21 +86,21 @@ class HttpClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> HttpResponse:
-        """Send one request, the W3C `traceparent` of the current span along; the whole response."""
+        """Send one request in a CLIENT span, its W3C `traceparent` along; the whole response."""
         sent = dict(headers or {})
-        if "traceparent" not in sent and (traceparent := current_traceparent()):
-            sent["traceparent"] = traceparent
         body: bytes | None = content
         if json is not None:
             body = orjson.dumps(json)
             sent.setdefault("Content-Type", "application/json")
-        try:
-            async with self._open().request(
-                method, url, data=body, params=params, headers=sent, allow_redirects=False
-            ) as response:
-                return HttpResponse(response.status, response.headers, await response.read())
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise HttpTransportError(f"{type(exc).__name__}: {exc}") from exc
+        with outgoing_request(method, f"{self._base_url or ''}{url}", sent) as span:
+            try:
+                async with self._open().request(
+                    method, url, data=body, params=params, headers=sent, allow_redirects=False
+                ) as response:
+                    answered(span, response.status)
+                    return HttpResponse(response.status, response.headers, await response.read())
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                raise HttpTransportError(f"{type(exc).__name__}: {exc}") from exc
 
     async def get(self, url: str, **kwargs: Any) -> HttpResponse:
         return await self.request("GET", url, **kwargs)

@@ -16,12 +16,15 @@ import time
 import asyncpg
 import structlog
 from confluent_kafka import KafkaException, Message
+from opentelemetry.trace import Span
 
+from paysaga.contracts.cloudevents import H_ID, H_TRACEPARENT, H_TYPE
 from paysaga.platform.db import Database
 from paysaga.platform.failpoints import failpoint
 from paysaga.platform.kafka import DeliveryFailed, KafkaProducer, kafka_access
 from paysaga.platform.metrics import outbox_metrics
 from paysaga.platform.outbox import LANES, NOTIFY_CHANNEL
+from paysaga.platform.tracing import end_send, start_send
 
 log = structlog.get_logger("paysaga.relay")
 
@@ -163,26 +166,47 @@ class OutboxRelay:
         broker acknowledged, and the first error, if any. Only that run is marked published; the
         rest of the lane waits (and is sent again), so no row is marked ahead of one that failed."""
         deliveries: list[asyncio.Future[Message]] = []
+        sends: list[Span | None] = []  # each record's send span (tracing)
         refused: BaseException | None = None
         try:
             for r in rows:
+                headers = _traced_headers(r, sends)
                 deliveries.append(
                     self._producer.send(
                         r["topic"],
                         key=r["key"],
                         value=bytes(r["payload"]),
-                        headers=[(k, v.encode()) for k, v in r["headers"].items()],
+                        headers=[(k, v.encode()) for k, v in headers.items()],
                     )
                 )
         except Exception as exc:  # refused before it was queued (too large, say): the lane waits
             refused = exc
         results = await asyncio.gather(*deliveries, return_exceptions=True)
+        for i, span in enumerate(sends):  # one more than `results` when the last was refused
+            end_send(span, results[i] if i < len(results) else refused)
         failed = next((i for i, r in enumerate(results) if isinstance(r, BaseException)), None)
         if failed is None:
             return len(results), refused
         error = results[failed]
         assert isinstance(error, BaseException)
         return failed, error
+
+
+def _traced_headers(row: asyncpg.Record, sends: list[Span | None]) -> dict[str, str]:
+    """The row's headers, its `traceparent` replaced by that of the record's send span (appended to
+    `sends`), whose parent is the stored one: consumers continue the trace from this send."""
+    headers: dict[str, str] = row["headers"]
+    span, traceparent = start_send(
+        row["topic"],
+        key=row["key"],
+        event_id=headers.get(H_ID, ""),
+        event_type=headers.get(H_TYPE, ""),
+        traceparent=headers.get(H_TRACEPARENT),
+    )
+    sends.append(span)
+    if span is None or traceparent is None:
+        return headers
+    return {**headers, H_TRACEPARENT: traceparent}
 
 
 async def run_standalone(dsn: str) -> None:

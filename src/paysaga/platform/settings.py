@@ -50,6 +50,19 @@ class PlatformSettings(BaseSettings):
         description="`dev` (what `make run` and the tests set): a missing secret is replaced by a random one; "
         "`prod`: a service refuses to start without its secrets",
     )
+    paysaga_zipkin_url: str = Field(
+        default="",
+        description="Zipkin's base URL (e.g. `http://127.0.0.1:9411`): spans are exported to `<url>/api/v2/spans`; "
+        "empty: no export, spans are not recorded (the W3C trace context still flows). `make run` sets it to the "
+        "Zipkin it starts, unless it is set (empty: no Zipkin)",
+    )
+    paysaga_trace_sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded while exporting; parent-based, so a payment's trace is kept or "
+        "dropped whole (`OTEL_TRACES_SAMPLER`/`_ARG`, if set, win)",
+    )
     paysaga_metrics_interval_seconds: float = Field(
         default=5.0,
         gt=0,

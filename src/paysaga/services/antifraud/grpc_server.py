@@ -26,6 +26,7 @@ from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
 from paysaga.platform.consumer import is_outage
 from paysaga.platform.db import Database
 from paysaga.platform.grpc_metrics import GrpcServerMetrics
+from paysaga.platform.grpc_tracing import server_interceptors
 from paysaga.platform.identity import IdentityError, ServiceVerifier, bearer_token
 from paysaga.services.antifraud import checks
 from paysaga.services.antifraud.domain import Decision, Limits, PaymentToCheck
@@ -198,7 +199,9 @@ class AntiFraudGrpcServer:
 
     async def start(self) -> int:
         """Bind and serve; returns the bound port (useful with port 0). Fails if the port is taken."""
-        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)], interceptors=[GrpcServerMetrics()])
+        server = grpc.aio.server(
+            interceptors=[*server_interceptors(), GrpcServerMetrics()], options=[("grpc.so_reuseport", 0)]
+        )
         antifraud_pb2_grpc.add_AntiFraudServicer_to_server(self.servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         for service in (health.OVERALL_HEALTH, SERVICE_NAME):

@@ -16,7 +16,7 @@ import structlog
 from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.events import ProviderCallbackReceived
 from paysaga.platform.kafka import KafkaProducer
-from paysaga.platform.tracing import current_traceparent
+from paysaga.platform.tracing import current_traceparent, end_send, start_send
 from paysaga.services.callback.schemas import ProviderCallback
 
 log = structlog.get_logger("paysaga.callback")
@@ -32,14 +32,16 @@ async def publish_callback(callback: ProviderCallback, producer: KafkaProducer, 
     """Publish and wait for the broker's ack; the event id. Raises on failure or timeout."""
     now = datetime.now(UTC)
     event = ProviderCallbackReceived(provider_txn_id=callback.provider_txn_id, status=callback.status, received_at=now)
-    meta = EventMeta(
-        id=event_id_for(callback.callback_id),
-        type=event.type_name(),
-        source=source,
-        time=now,
-        traceparent=current_traceparent(),
+    event_id = event_id_for(callback.callback_id)
+    send, traceparent = start_send(
+        event.topic, key=event.key, event_id=event_id, event_type=event.type_name(), traceparent=current_traceparent()
     )
-    delivery = producer.send(event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
-    await asyncio.wait_for(delivery, timeout)
+    meta = EventMeta(id=event_id, type=event.type_name(), source=source, time=now, traceparent=traceparent)
+    try:
+        delivery = producer.send(event.topic, key=event.key, value=event.to_json(), headers=meta.to_headers())
+        end_send(send, await asyncio.wait_for(delivery, timeout))
+    except BaseException as exc:
+        end_send(send, exc)
+        raise
     log.info("callback.published", provider_txn_id=callback.provider_txn_id, status=callback.status, event_id=meta.id)
     return meta.id

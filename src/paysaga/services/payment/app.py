@@ -12,6 +12,7 @@ from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import not_found
 from paysaga.platform.service_auth import callers
+from paysaga.platform.tracing import trace_id_of
 from paysaga.services.payment import repository
 from paysaga.services.payment.schemas import PaymentState, ReconciliationCase
 
@@ -32,7 +33,9 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
             payment = await repository.get(conn, payment_id)
         if payment is None:
             raise not_found(f"no payment {payment_id}")
-        return PaymentState.model_validate({**asdict(payment), "payment_id": str(payment.payment_id)})
+        return PaymentState.model_validate(
+            {**asdict(payment), "payment_id": str(payment.payment_id), "trace_id": trace_id_of(payment.traceparent)}
+        )
 
     @app.get(
         "/v1/reconciliation-cases",

@@ -130,6 +130,7 @@ class Payment:
     late_inquiry_at: datetime | None = None  # a timed-out payout the provider is still asked about
     late_inquiry_until: datetime | None = None
     failure_reported_at: datetime | None = None  # a FAILED callback not confirmed by the provider yet
+    traceparent: str | None = None  # W3C context of the event that created it: its steps continue that trace
     events: list[Event] = field(default_factory=list, repr=False)
     cases: list[Case] = field(default_factory=list, repr=False)
 
@@ -146,6 +147,7 @@ class Payment:
         created_at: datetime,
         now: datetime,
         deadline_seconds: float,
+        traceparent: str | None = None,
     ) -> Payment:
         """A new payment, due for its first step now; it must end by the hard deadline."""
         return cls(
@@ -165,6 +167,7 @@ class Payment:
             submitted_at=None,
             deadline_at=_after(now, deadline_seconds),
             completed_at=None,
+            traceparent=traceparent,
         )
 
     def past_deadline(self, now: datetime) -> bool:

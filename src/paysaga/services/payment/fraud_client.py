@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from paysaga.contracts.protos import antifraud_pb2, antifraud_pb2_grpc
 from paysaga.platform.grpc_metrics import observe_client_call
+from paysaga.platform.grpc_tracing import client_interceptors
 from paysaga.platform.identity import ServiceIdentity
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class FraudClient:
     def _connected(self) -> antifraud_pb2_grpc.AntiFraudStub:
         # A grpc.aio channel belongs to the event loop it is made in: make it on first use.
         if self._stub is None:
-            self._channel = grpc.aio.insecure_channel(self._target)
+            self._channel = grpc.aio.insecure_channel(self._target, interceptors=client_interceptors(self._target))
             self._stub = antifraud_pb2_grpc.AntiFraudStub(self._channel)
         return self._stub
 

@@ -16,6 +16,7 @@ from paysaga.contracts.events import PaymentInitiated, ProviderCallbackReceived
 from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.db import Database
+from paysaga.platform.tracing import current_traceparent, resumed
 from paysaga.platform.unit_of_work import Transaction, UnitOfWork
 from paysaga.services.payment import outcomes, repository
 from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES, Payment, Status
@@ -51,6 +52,7 @@ def record_payment_handler(settings: PaymentSettings, wake: Callable[[], None]):
             created_at=event.created_at,
             now=now(),
             deadline_seconds=settings.deadline_seconds,
+            traceparent=current_traceparent(),  # this record's processing: the worker's steps continue it
         )
         if await repository.add(uow.conn, payment):
             uow.after_commit(wake)
@@ -94,13 +96,14 @@ class Steps:
         self.settings = settings
 
     async def advance(self, payment: Payment) -> None:
-        """Take the payment as far as it can go now."""
-        if payment.status is Status.RECEIVED:
-            payment = await self.check_fraud(payment) or payment
-        if payment.status is Status.CHECKED:
-            await self.submit(payment)
-        elif payment.status is Status.SUBMITTED:
-            await self.inquire(payment)
+        """Take the payment as far as it can go now (a span in the payment's trace)."""
+        with resumed("advance payment", payment.traceparent, **{"payment.status": payment.status.value}):
+            if payment.status is Status.RECEIVED:
+                payment = await self.check_fraud(payment) or payment
+            if payment.status is Status.CHECKED:
+                await self.submit(payment)
+            elif payment.status is Status.SUBMITTED:
+                await self.inquire(payment)
 
     async def _locked_step(self, payment: Payment, step: Step, *, txn: str | None = None) -> Payment | None:
         """Lock the payment and run `step` on it, if it is still in the state it was claimed in: a

@@ -16,9 +16,11 @@ from paysaga.services.payment.domain import Case, Payment, Status
 _FIELDS = (
     "payment_id", "user_id", "wallet_id", "amount", "currency", "recipient", "status", "provider_txn_id",
     "error_code", "attempts", "last_error", "next_attempt_at", "created_at", "submitted_at", "deadline_at",
-    "completed_at", "late_inquiry_at", "late_inquiry_until", "failure_reported_at",
+    "completed_at", "late_inquiry_at", "late_inquiry_until", "failure_reported_at", "traceparent",
 )  # fmt: skip
-_FIXED = ("payment_id", "user_id", "wallet_id", "amount", "currency", "recipient", "created_at", "deadline_at")
+_FIXED = (
+    "payment_id", "user_id", "wallet_id", "amount", "currency", "recipient", "created_at", "deadline_at", "traceparent",
+)  # fmt: skip
 _MUTABLE = tuple(f for f in _FIELDS if f not in _FIXED)
 _COLUMNS = ", ".join(_FIELDS)
 

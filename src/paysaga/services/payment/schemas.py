@@ -29,6 +29,9 @@ class PaymentState(_Body):
     late_inquiry_at: datetime | None = Field(
         description="A timed-out payout the provider had not settled: when it is next asked about"
     )
+    trace_id: str | None = Field(
+        default=None, description="The payment's trace (W3C trace id), e.g. `<zipkin>/zipkin/traces/<traceId>`"
+    )
 
 
 class ReconciliationCase(_Body):
