@@ -19,13 +19,14 @@ HERE = Path(__file__).parent
 SCHEMA_DIR = HERE / "schemas"
 ASYNCAPI_FILE = HERE / "asyncapi.yaml"
 
-# Who publishes and who consumes, per the seeds' Messaging document.
+# Who publishes and who consumes, per the seeds' Messaging document (wallet-events: PaySaga's own).
 PUBLISHERS = {
     "PaymentInitiated": "wallet",
     "PaymentCompleted": "payment",
     "PaymentFailed": "payment",
     "ProviderCallbackReceived": "callback",
     "CustomerCreated": "customer",
+    "WalletToppedUp": "wallet",
 }
 CONSUMERS = {
     "payment-events": [
@@ -40,8 +41,14 @@ CONSUMERS = {
     ],
     "callback-events": ["payment", "dwh"],
     "customer-events": ["wallet", "dwh"],
+    "wallet-events": ["core-banking", "dwh"],
 }
-KEYS = {"payment-events": "paymentId", "callback-events": "providerTxnId", "customer-events": "userId"}
+KEYS = {
+    "payment-events": "paymentId",
+    "callback-events": "providerTxnId",
+    "customer-events": "userId",
+    "wallet-events": "walletId",
+}
 
 
 def event_schema(event: type[Event]) -> dict[str, Any]:
