@@ -184,3 +184,26 @@ async def list_cases(conn: asyncpg.Connection, *, open_only: bool) -> list[async
         + (" WHERE resolved_at IS NULL" if open_only else "")
         + " ORDER BY case_id DESC LIMIT 500"
     )
+
+
+async def finals(
+    conn: asyncpg.Connection,
+    *,
+    completed_from: datetime,
+    completed_to: datetime,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+) -> list[asyncpg.Record]:
+    """Payments that became final (COMPLETED or FAILED) in [completed_from, completed_to), by completion
+    time then payment id, starting after the keyset position `after`."""
+    return await conn.fetch(
+        "SELECT payment_id, status, error_code, amount, currency, completed_at FROM payments"
+        " WHERE completed_at >= $1 AND completed_at < $2"
+        " AND ($3::timestamptz IS NULL OR (completed_at, payment_id) > ($3, $4::uuid))"
+        " ORDER BY completed_at, payment_id LIMIT $5",
+        completed_from,
+        completed_to,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
