@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 import pytest
 
 from paysaga.services.dwh.store import DwhStore, DwhUnavailable
+from paysaga.services.ops.reconciliation import (
+    FundsDifference,
+    PaymentDifference,
+    PaymentDifferenceKind,
+    PaymentFinal,
+    PaymentStatus,
+    Report,
+    Settlement,
+    SettlementStatus,
+    Window,
+    customer_funds_from,
+    reconcile,
+    wallet_balances_from,
+)
 from tests.support.infra import Infra
 from tests.support.platform import RunningPlatform
 from tests.support.saga import check_invariants, new_account, register
@@ -86,6 +101,132 @@ async def test_the_ledger_balances_and_matches_the_wallets_payouts(platform: Run
         assert debits == {("2100", committed[pid])} and credits == {("1100", committed[pid])}
     balance = httpx.get(platform.url("core_banking") + "/v1/trial-balance", auth=platform.auth("core_banking")).json()
     assert balance["balanced"] is True
+    await check_invariants(infra, platform.url("provider_sim"), ids)
+
+
+def _all_pages(url: str, start: datetime, end: datetime) -> list[dict]:
+    """Every item of a paged ops list (Payment's finals, Wallet's settlements) in [start, end)."""
+    items: list[dict] = []
+    cursor = None
+    while True:
+        params = {"from": start.isoformat(), "to": end.isoformat(), "limit": "1000"}
+        response = httpx.get(url, params={**params, **({"cursor": cursor} if cursor else {})}, timeout=10)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items += body["items"]
+        if (cursor := body["nextCursor"]) is None:
+            return items
+
+
+def _reconciliation(platform: RunningPlatform, window: Window) -> Report:
+    """What a reconciliation job does: read the four ops APIs, compare with the pure rules. The lists
+    are read for the window widened by a margin, as the rules expect."""
+    balances = httpx.get(platform.url("wallet") + "/v1/balances", timeout=10)
+    funds = httpx.get(platform.url("core_banking") + "/v1/accounts/2100/balances", timeout=10)
+    assert balances.status_code == funds.status_code == 200, (balances.text, funds.text)
+    start, end = window.start - timedelta(minutes=1), window.end + timedelta(minutes=1)
+    return reconcile(
+        wallet_balances=wallet_balances_from(balances.json()),
+        customer_funds=customer_funds_from(funds.json()),
+        finals=[PaymentFinal.from_json(i) for i in _all_pages(platform.url("payment") + "/v1/finals", start, end)],
+        settlements=[
+            Settlement.from_json(i) for i in _all_pages(platform.url("wallet") + "/v1/settlements", start, end)
+        ],
+        window=window,
+    )
+
+
+async def _with_wallet_tampered(
+    infra: Infra, wallet_id: str, committed_payment_id: str, platform: RunningPlatform, window: Window
+) -> Report:
+    """The reconciliation while Wallet's database says one more kopeck in the wallet and the payment
+    released instead of paid out; put back before returning."""
+    wallet = await asyncpg.connect(infra.dsns["wallet"])
+    try:
+        await wallet.execute("UPDATE wallets SET balance = balance + 1 WHERE wallet_id = $1::uuid", wallet_id)
+        await wallet.execute(
+            "UPDATE reservations SET status = 'RELEASED' WHERE payment_id = $1::uuid AND status = 'COMMITTED'",
+            committed_payment_id,
+        )
+        return _reconciliation(platform, window)
+    finally:
+        await wallet.execute("UPDATE wallets SET balance = balance - 1 WHERE wallet_id = $1::uuid", wallet_id)
+        await wallet.execute(
+            "UPDATE reservations SET status = 'COMMITTED' WHERE payment_id = $1::uuid", committed_payment_id
+        )
+        await wallet.close()
+
+
+async def test_the_ledger_mirrors_the_wallets_and_the_reconciliation_finds_a_tampered_side(
+    platform: RunningPlatform, infra: Infra
+) -> None:
+    """Top-ups credit Customer funds, completed payouts debit them, failed payouts move nothing: per
+    currency, Customer funds = the sum of all wallets' balances (reserved money included) once the events
+    are applied, read through the services' ops APIs."""
+    start = datetime.now(UTC)
+    sim = httpx.Client(base_url=platform.url("provider_sim"))
+    failing, declined, failing_usd = new_account(), new_account(), new_account("840")
+    rules = [
+        {"accountNumber": failing, "outcome": "FAILED"},
+        {"accountNumber": declined, "outcome": "DECLINE"},
+        {"accountNumber": failing_usd, "outcome": "FAILED"},
+    ]
+    assert sim.put("/_sim/rules", json={"rules": rules}).status_code == 200
+    try:
+        with httpx.Client(base_url=platform.url("bff"), timeout=10) as client:
+            ann, bob = register(client), register(client, currency="USD")
+            top_up_ids = [c.top_up(amount)["topUpId"] for c, amount in ((ann, 300_000), (ann, 45_500), (bob, 90_000))]
+            planned = [
+                (ann, 10_000, new_account(), "RUB"),
+                (ann, 20_000, failing, "RUB"),
+                (ann, 30_000, declined, "RUB"),
+                (ann, 40_000, new_account(), "RUB"),
+                (bob, 5_000, new_account("840"), "USD"),
+                (bob, 7_000, failing_usd, "USD"),
+            ]
+            ids = []
+            for customer, amount, account, currency in planned:
+                response = customer.pay(amount, account, currency=currency)
+                assert response.status_code == 202, response.text
+                ids.append(response.json()["paymentId"])
+            finals = {pid: customer.wait_final(pid)["status"] for pid, (customer, *_) in zip(ids, planned, strict=True)}
+            ann_wallet, bob_wallet = ann.settled_wallet(), bob.settled_wallet()
+    finally:
+        sim.delete("/_sim/rules")
+    assert list(finals.values()) == ["COMPLETED", "FAILED", "FAILED", "COMPLETED", "COMPLETED", "FAILED"]
+    assert (ann_wallet["balance"], bob_wallet["balance"]) == (345_500 - 50_000, 90_000 - 5_000)
+
+    def journaled(top_up_id: str) -> list[dict]:
+        url = platform.url("core_banking") + "/v1/journal"
+        return httpx.get(url, params={"topUpId": top_up_id}, timeout=10).json()["items"]
+
+    assert _eventually(lambda: all(journaled(t) for t in top_up_ids)), "Core Banking did not journal every top-up"
+    for top_up_id in top_up_ids:
+        [entry] = journaled(top_up_id)
+        assert {(x["accountCode"], x["side"]) for x in entry["lines"]} == {("1200", "DEBIT"), ("2100", "CREDIT")}
+
+    window = Window(start, datetime.now(UTC) + timedelta(seconds=1))
+    report = _eventually(lambda: (r := _reconciliation(platform, window)).clean and r, timeout=30)
+    assert report, f"the ledger and the wallets still differ: {_reconciliation(platform, window)}"
+    # The same, read directly: Customer funds per currency = the sum of the wallets' balances.
+    balances = httpx.get(platform.url("wallet") + "/v1/balances").json()
+    funds = httpx.get(platform.url("core_banking") + "/v1/accounts/2100/balances").json()
+    assert wallet_balances_from(balances) == customer_funds_from(funds)
+    assert {"RUB", "USD"} <= set(customer_funds_from(funds))
+    trial = httpx.get(platform.url("core_banking") + "/v1/trial-balance").json()
+    assert trial["balanced"] is True and {c["currency"] for c in trial["currencies"]} >= {"RUB", "USD"}
+
+    # One side tampered with (in Wallet's own database): the reconciliation names exactly that.
+    completed_rub = ids[0]
+    tampered = await _with_wallet_tampered(infra, ann_wallet["walletId"], completed_rub, platform, window)
+    rub_funds = customer_funds_from(funds)["RUB"]
+    assert tampered.funds == (FundsDifference("RUB", wallets=rub_funds + 1, customer_funds=rub_funds),)
+    assert tampered.payments == (
+        PaymentDifference(
+            completed_rub, PaymentDifferenceKind.STATUS_MISMATCH, PaymentStatus.COMPLETED, SettlementStatus.RELEASED
+        ),
+    )
+    assert _reconciliation(platform, window).clean
     await check_invariants(infra, platform.url("provider_sim"), ids)
 
 

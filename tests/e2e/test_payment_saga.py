@@ -11,7 +11,7 @@ import pytest
 
 from paysaga.contracts.bus import EXPECTED_SOURCES
 from paysaga.contracts.signatures import SIGNATURE_HEADER, signature_header
-from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
+from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS, WALLET_EVENTS
 from tests.support.infra import Infra
 from tests.support.kafka import read_topic
 from tests.support.platform import RunningPlatform
@@ -254,7 +254,7 @@ async def test_every_record_carries_the_source_of_the_service_that_produced_it(
     customer: Customer, sim: httpx.Client, infra: Infra, platform: RunningPlatform
 ) -> None:
     """ce_source is set once per service, in its composition root: the records of one customer's
-    saga (a completed and a failed payment) name the service that publishes each type."""
+    saga (its top-up, a completed and a failed payment) name the service that publishes each type."""
     paid, declined = new_account(), new_account()
     rule(sim, declined, "FAILED")
     completed = customer.wait_final(pay(customer, 10_00, paid))
@@ -265,6 +265,7 @@ async def test_every_record_carries_the_source_of_the_service_that_produced_it(
         CUSTOMER_EVENTS: {customer.user_id},
         PAYMENT_EVENTS: {completed["paymentId"], failed["paymentId"]},
         CALLBACK_EVENTS: {completed["providerTxnId"], failed["providerTxnId"]},
+        WALLET_EVENTS: {customer.wallet()["walletId"]},
     }
     seen = [
         (r.headers["ce_type"], r.headers["ce_source"])

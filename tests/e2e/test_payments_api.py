@@ -77,7 +77,8 @@ def test_the_idempotency_key_is_required(customer: Customer) -> None:
 
 
 async def _wallet_footprint(infra: Infra, user_id: str) -> dict[str, object]:
-    """What the Wallet's own database holds for the user's wallet: amounts, reservations, outbox events."""
+    """What the Wallet's own database holds for the user's wallet: amounts, reservations, PaymentInitiated
+    events in its outbox (its top-up's WalletToppedUp is there too, and not counted)."""
     conn = await asyncpg.connect(infra.dsns["wallet"])
     try:
         wallet = await conn.fetchrow(
@@ -90,7 +91,8 @@ async def _wallet_footprint(infra: Infra, user_id: str) -> dict[str, object]:
             "reservations": await conn.fetchval("SELECT count(*) FROM reservations WHERE wallet_id = $1", wallet_id),
             "ledger": await conn.fetchval("SELECT count(*) FROM wallet_ledger WHERE wallet_id = $1", wallet_id),
             "outbox": await conn.fetchval(
-                "SELECT count(*) FROM outbox WHERE convert_from(payload, 'UTF8')::jsonb->>'walletId' = $1",
+                "SELECT count(*) FROM outbox WHERE event_type = 'PaymentInitiated'"
+                " AND convert_from(payload, 'UTF8')::jsonb->>'walletId' = $1",
                 str(wallet_id),
             ),
         }

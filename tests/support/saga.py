@@ -94,9 +94,9 @@ class Customer:
             time.sleep(0.05)
 
 
-def register(client: httpx.Client, *, top_up: int = 0) -> Customer:
+def register(client: httpx.Client, *, top_up: int = 0, currency: str = "RUB") -> Customer:
     email = f"saga-{uuid.uuid4().hex[:12]}@example.org"
-    body = {"email": email, "password": PASSWORD, "name": "Saga Tester", "phone": "+79161234567", "currency": "RUB"}
+    body = {"email": email, "password": PASSWORD, "name": "Saga Tester", "phone": "+79161234567", "currency": currency}
     response = client.post("/api/v1/auth/register", json=body)
     assert response.status_code == 201, response.text
     user_id = response.json()["userId"]

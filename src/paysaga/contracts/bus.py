@@ -19,6 +19,7 @@ from paysaga.contracts.events import (
     PaymentFailed,
     PaymentInitiated,
     ProviderCallbackReceived,
+    WalletToppedUp,
 )
 from paysaga.contracts.topics import ALL_TOPICS, dead_letter_topic
 
@@ -29,6 +30,7 @@ PUBLISHERS: Mapping[type[Event], str] = {
     PaymentFailed: "payment",
     ProviderCallbackReceived: "callback",
     CustomerCreated: "customer",
+    WalletToppedUp: "wallet",
 }
 
 
@@ -55,7 +57,7 @@ SUBSCRIPTIONS: Mapping[str, Subscription] = {
     "wallet": Subscription("wallet", (CustomerCreated, PaymentCompleted, PaymentFailed)),
     "notification": Subscription("notification", _PAYMENT_SAGA),
     "merchant_callback": Subscription("merchant-callback", _PAYMENT_SAGA),
-    "core_banking": Subscription("core-banking", (PaymentInitiated, PaymentCompleted)),
+    "core_banking": Subscription("core-banking", (PaymentInitiated, PaymentCompleted, WalletToppedUp)),
     "antifraud": Subscription("anti-fraud", _PAYMENT_SAGA),
     "dwh": Subscription("dwh", ALL_EVENTS, applies=False),
 }

@@ -1,4 +1,5 @@
-"""The five events of the seeds, with exactly the seed fields (camelCase on the wire).
+"""The five events of the seeds, with exactly the seed fields (camelCase on the wire), and
+`WalletToppedUp`, PaySaga's own (not in the seeds; named and shaped in their style).
 
 Python attributes are snake_case; `model_dump_json()` (by alias) gives the wire form.
 Metadata (event id, type, source, time, trace) travels in Kafka headers, not here:
@@ -10,7 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
+from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS, WALLET_EVENTS
 from paysaga.contracts.values import Currency, MinorUnits
 
 
@@ -108,11 +109,27 @@ class CustomerCreated(Event):
     created_at: AwareDatetime
 
 
+class WalletToppedUp(Event):
+    """Money arrived in a wallet (a card top-up); Core Banking journals it. PaySaga's own, not a seed event."""
+
+    topic = WALLET_EVENTS
+    key_field = "wallet_id"
+
+    top_up_id: str = Field(description="The top-up's id (one per client Idempotency-Key); unique")
+    wallet_id: str
+    user_id: str
+    amount: MinorUnits
+    currency: Currency = Field(description="The wallet's currency")
+    balance_after: int = Field(strict=True, ge=0, description="The wallet's balance after this top-up, minor units")
+    created_at: AwareDatetime = Field(description="When the top-up was credited")
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     PaymentInitiated,
     PaymentCompleted,
     PaymentFailed,
     ProviderCallbackReceived,
     CustomerCreated,
+    WalletToppedUp,
 )
 EVENTS_BY_TYPE: dict[str, type[Event]] = {e.type_name(): e for e in ALL_EVENTS}

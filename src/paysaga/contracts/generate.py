@@ -20,7 +20,12 @@ HERE = Path(__file__).parent
 SCHEMA_DIR = HERE / "schemas"
 ASYNCAPI_FILE = HERE / "asyncapi.yaml"
 
-KEYS = {"payment-events": "paymentId", "callback-events": "providerTxnId", "customer-events": "userId"}
+KEYS = {
+    "payment-events": "paymentId",
+    "callback-events": "providerTxnId",
+    "customer-events": "userId",
+    "wallet-events": "walletId",
+}
 
 
 def event_schema(event: type[Event]) -> dict[str, Any]:

@@ -67,6 +67,38 @@ def test_wire_form_has_exactly_the_seed_fields_topic_and_key(name: str) -> None:
     assert type(event).model_validate_json(event.to_json()) == event
 
 
+def test_the_seed_events_are_all_there_and_wallet_topped_up_is_the_only_other_one() -> None:
+    assert {e.type_name() for e in events.ALL_EVENTS} == set(SEED_FIELDS) | {"WalletToppedUp"}
+
+
+def test_wallet_topped_up_on_the_wire() -> None:
+    """PaySaga's own event (not a seed one), in the seeds' style: camelCase, amount in minor units."""
+    event = events.WalletToppedUp(
+        top_up_id="t1",
+        wallet_id="w1",
+        user_id="u1",
+        amount=500_00,
+        currency="RUB",
+        balance_after=650_00,
+        created_at=NOW,
+    )
+    wire = json.loads(event.to_json())
+    assert wire == {
+        "topUpId": "t1",
+        "walletId": "w1",
+        "userId": "u1",
+        "amount": 500_00,
+        "currency": "RUB",
+        "balanceAfter": 650_00,
+        "createdAt": "2026-11-22T10:00:00Z",
+    }
+    assert (event.topic, event.key) == ("wallet-events", "w1")
+    assert events.WalletToppedUp.model_validate_json(event.to_json()) == event
+    for bad in ({"amount": 0}, {"amount": 1.5}, {"balanceAfter": -1}, {"currency": "XTS"}, {"createdAt": "2026-11-22"}):
+        with pytest.raises(ValidationError):
+            events.WalletToppedUp.model_validate_json(json.dumps({**wire, **bad}))
+
+
 def test_recipient_and_nullable_provider_txn_id_on_the_wire() -> None:
     wire = json.loads(SAMPLES["PaymentInitiated"].to_json())
     assert set(wire["recipient"]) == {"accountNumber", "bankBic", "name"}

@@ -1,1 +1,1 @@
-"""Core Banking service: the double-entry accounting ledger; posts every completed payout."""
+"""Core Banking service: the double-entry accounting ledger; posts every wallet top-up and completed payout."""

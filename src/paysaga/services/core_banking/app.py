@@ -1,4 +1,5 @@
-"""Core Banking HTTP API (internal, for finance and ops): accounts, trial balance, journal, reversals."""
+"""Core Banking HTTP API (internal, for finance and ops): accounts and their balances, trial balance, journal,
+reversals."""
 
 from __future__ import annotations
 
@@ -22,12 +23,15 @@ from paysaga.services.core_banking.domain import (
     JournalEntry,
     LedgerError,
     NotReversible,
+    natural_balance,
     trial_balance,
 )
 from paysaga.services.core_banking.schemas import (
+    AccountBalancesView,
     AccountsView,
     AccountTotalsView,
     AccountView,
+    CurrencyBalanceView,
     CurrencyTrialBalanceView,
     EntryView,
     JournalView,
@@ -39,6 +43,7 @@ from paysaga.services.core_banking.schemas import (
 )
 
 EntryId = Annotated[int, Path(alias="entryId", ge=1, description="Journal entry id")]
+AccountCode = Annotated[str, Path(pattern=r"^[0-9]{4}$", description="Account code, e.g. 2100 (Customer funds)")]
 
 OPERATORS = callers(OPS)
 
@@ -48,6 +53,7 @@ def entry_view(e: JournalEntry) -> EntryView:
         entry_id=e.entry_id,
         kind=e.kind.value,
         payment_id=e.payment_id,
+        top_up_id=e.top_up_id,
         provider_txn_id=e.provider_txn_id,
         description=e.description,
         effective_at=e.effective_at,
@@ -79,8 +85,9 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
     app = create_app(
         title="PaySaga Core Banking",
         description=(
-            "The double-entry accounting ledger. Every completed payout is one balanced entry "
-            "(Dr 2100 Customer funds / Cr 1100 Provider settlement). Entries are immutable; "
+            "The double-entry accounting ledger. Every wallet top-up is one balanced entry (Dr 1200 Acquirer "
+            "settlement / Cr 2100 Customer funds), every completed payout another (Dr 2100 Customer funds / "
+            "Cr 1100 Provider settlement), so Customer funds mirror the wallets. Entries are immutable; "
             "corrections are reversing entries. Amounts are integers in minor units."
         ),
         readiness=readiness,
@@ -107,6 +114,37 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
                 )
                 for a in accounts
             ]
+        )
+
+    @app.get(
+        "/v1/accounts/{code}/balances",
+        response_model=AccountBalancesView,
+        dependencies=[OPERATORS],
+        tags=["accounts"],
+        summary="One account's debits, credits and balance per currency (e.g. 2100 Customer funds)",
+        description="One aggregate statement. For reconciliation: the balance of 2100 Customer funds in a "
+        "currency equals the sum of the wallets' balances in it (Wallet's `GET /v1/balances`) once the "
+        "events in flight are applied.",
+    )
+    async def get_account_balances(code: AccountCode) -> AccountBalancesView:
+        async with db.connection() as conn:
+            account = await repository.find_account(conn, code)
+            if account is None:
+                raise not_found(f"no account {code}")
+            totals = await repository.account_currency_totals(conn, code)
+        return AccountBalancesView(
+            code=account.code,
+            name=account.name,
+            type=account.type.value,
+            currencies=[
+                CurrencyBalanceView(
+                    currency=currency,
+                    debits=debits,
+                    credits=credits,
+                    balance=natural_balance(account.type, debits, credits),
+                )
+                for currency, debits, credits in totals
+            ],
         )
 
     @app.get(
@@ -151,16 +189,19 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         dependencies=[OPERATORS],
         response_model=JournalView,
         tags=["ledger"],
-        summary="Journal entries: those of one payment (oldest first), or all of them newest first, paged",
+        summary="Journal entries: those of one payment or top-up (oldest first), or all of them newest first, paged",
     )
     async def get_journal(
         payment_id: Annotated[str | None, Query(alias="paymentId", max_length=200)] = None,
+        top_up_id: Annotated[str | None, Query(alias="topUpId", max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$")] = None,
     ) -> JournalView:
         async with db.connection() as conn:
             if payment_id is not None:
                 return JournalView(items=[entry_view(e) for e in await repository.entries_of_payment(conn, payment_id)])
+            if top_up_id is not None:
+                return JournalView(items=[entry_view(e) for e in await repository.entries_of_top_up(conn, top_up_id)])
             entries = await repository.latest_entries(conn, limit=limit, before=int(cursor) if cursor else None)
         next_cursor = str(entries[-1].entry_id) if len(entries) == limit else None
         return JournalView(items=[entry_view(e) for e in entries], next_cursor=next_cursor)

@@ -2,8 +2,9 @@
 
 Every journal line carries a positive amount in minor units, a currency and a side; an entry balances when, in
 each of its currencies, debits equal credits. Balances are shown in the account's natural sign, so a negative
-one sits on the "wrong" side. One chart of accounts serves every currency. Core Banking is told of payouts
-only, not of top-ups, so the debits on 2100 in a currency add up to the payouts committed in it. Entries are
+one sits on the "wrong" side. One chart of accounts serves every currency. A top-up credits Customer funds
+(2100) and a completed payout debits it, so its balance in a currency mirrors the sum of the wallets' balances
+in it (reserved money included: a reservation moves nothing until the payment completes). Entries are
 immutable: a REVERSAL mirrors an entry, at most once, and is not itself reversed.
 """
 
@@ -42,6 +43,7 @@ class AccountType(StrEnum):
 
 
 class EntryKind(StrEnum):
+    TOP_UP = "TOP_UP"
     PAYOUT = "PAYOUT"
     REVERSAL = "REVERSAL"
 
@@ -57,11 +59,17 @@ class Account:
 PROVIDER_SETTLEMENT = Account(
     "1100", "Provider settlement", AccountType.ASSET, "Our prefunded balance at the payout provider"
 )
+ACQUIRER_SETTLEMENT = Account(
+    "1200",
+    "Acquirer settlement",
+    AccountType.ASSET,
+    "Card top-ups the card acquirer owes us until it pays them into our bank account",
+)
 SUSPENSE = Account(
     "1900", "Suspense", AccountType.ASSET, "Items awaiting a manual correction; no automatic rule posts here"
 )
 CUSTOMER_FUNDS = Account("2100", "Customer funds", AccountType.LIABILITY, "What we owe the wallet holders")
-CHART_OF_ACCOUNTS: tuple[Account, ...] = (PROVIDER_SETTLEMENT, SUSPENSE, CUSTOMER_FUNDS)
+CHART_OF_ACCOUNTS: tuple[Account, ...] = (PROVIDER_SETTLEMENT, ACQUIRER_SETTLEMENT, SUSPENSE, CUSTOMER_FUNDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +95,7 @@ class EntryDraft:
     provider_txn_id: str | None = None
     source_event_id: str | None = None
     reverses_entry_id: int | None = None
+    top_up_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +111,7 @@ class JournalEntry:
     source_event_id: str | None = None
     reverses_entry_id: int | None = None
     reversed_by_entry_id: int | None = None
+    top_up_id: str | None = None
 
 
 class LedgerError(Exception):
@@ -135,6 +145,10 @@ class PaymentConflict(LedgerError):
     """A PaymentInitiated for a known payment id with another amount or currency: a contract breach."""
 
 
+class TopUpConflict(LedgerError):
+    """A WalletToppedUp for a journaled top-up id with another amount or currency: a contract breach."""
+
+
 def totals(lines: Iterable[Line]) -> dict[str, tuple[int, int]]:
     """currency → (sum of debits, sum of credits)."""
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -155,6 +169,32 @@ def check_entry(lines: Sequence[Line]) -> None:
     for currency, (debits, credits) in totals(lines).items():
         if debits != credits:
             raise UnbalancedEntry(f"unbalanced in {currency}: debits {debits}, credits {credits}")
+
+
+def top_up_entry(
+    *,
+    top_up_id: str,
+    wallet_id: str,
+    amount: int,
+    currency: str,
+    topped_up_at: datetime,
+    source_event_id: str | None = None,
+) -> EntryDraft:
+    """WalletToppedUp → Dr Acquirer settlement, Cr Customer funds: the card money is owed to us by the
+    acquirer, and we owe it to the wallet holder."""
+    lines = (
+        Line(ACQUIRER_SETTLEMENT.code, currency, Side.DEBIT, amount),
+        Line(CUSTOMER_FUNDS.code, currency, Side.CREDIT, amount),
+    )
+    check_entry(lines)
+    return EntryDraft(
+        kind=EntryKind.TOP_UP,
+        lines=lines,
+        description=f"Top-up {top_up_id} of wallet {wallet_id}",
+        effective_at=topped_up_at,
+        top_up_id=top_up_id,
+        source_event_id=source_event_id,
+    )
 
 
 def payout_entry(
@@ -202,6 +242,7 @@ def reversal_entry(original: JournalEntry, *, reason: str, at: datetime) -> Entr
         payment_id=original.payment_id,
         provider_txn_id=original.provider_txn_id,
         reverses_entry_id=original.entry_id,
+        top_up_id=original.top_up_id,
     )
 
 

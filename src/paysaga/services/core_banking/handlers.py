@@ -1,7 +1,8 @@
-"""Core Banking use cases: learn a payment's amount, post its payout once, reverse an entry.
+"""Core Banking use cases: post a top-up once, learn a payment's amount, post its payout once, reverse an entry.
 
-Beyond the inbox (same `ce_id`), an event re-sent with a new id is caught by the data: one PAYOUT entry per
-payment (unique `(payment_id, kind)`), one `known_payments` row per payment. A PaymentCompleted that arrives
+Beyond the inbox (same `ce_id`), an event re-sent with a new id is caught by the data: one TOP_UP entry per
+top-up (unique `(top_up_id, kind)`), one PAYOUT entry per payment (unique `(payment_id, kind)`), one
+`known_payments` row per payment. A PaymentCompleted that arrives
 before its PaymentInitiated waits in `unposted_completions` and is posted when the amount arrives; raising
 TransientError instead would block the partition, for good if that PaymentInitiated never comes again.
 """
@@ -12,17 +13,20 @@ from datetime import UTC, datetime
 
 import structlog
 
-from paysaga.contracts.events import PaymentCompleted, PaymentInitiated
+from paysaga.contracts.events import PaymentCompleted, PaymentInitiated, WalletToppedUp
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.unit_of_work import Transaction, UnitOfWork
 from paysaga.services.core_banking import repository
 from paysaga.services.core_banking.domain import (
     AlreadyReversed,
+    EntryKind,
     EntryNotFound,
     JournalEntry,
     PaymentConflict,
+    TopUpConflict,
     payout_entry,
     reversal_entry,
+    top_up_entry,
 )
 from paysaga.services.core_banking.repository import KnownPayment
 
@@ -58,6 +62,39 @@ async def _post_payout(
             event_id=source_event_id,
         )
     return entry_id
+
+
+async def post_top_up(event: WalletToppedUp, uow: Transaction, delivery: Delivery) -> None:
+    """WalletToppedUp → Dr Acquirer settlement / Cr Customer funds, once per top-up."""
+    draft = top_up_entry(
+        top_up_id=event.top_up_id,
+        wallet_id=event.wallet_id,
+        amount=event.amount,
+        currency=event.currency,
+        topped_up_at=event.created_at,
+        source_event_id=delivery.meta.id,
+    )
+    entry_id = await repository.post(uow.conn, draft)
+    if entry_id is not None:
+        log.info(
+            "ledger.top_up_posted",
+            top_up_id=event.top_up_id,
+            wallet_id=event.wallet_id,
+            entry_id=entry_id,
+            amount=event.amount,
+            currency=event.currency,
+            event_id=delivery.meta.id,
+        )
+        return
+    # Journaled before (an event re-published with a new id): the same top-up must say the same.
+    entries = await repository.entries_of_top_up(uow.conn, event.top_up_id)
+    posted = next(e for e in entries if e.kind is EntryKind.TOP_UP)
+    if set(posted.lines) != set(draft.lines):
+        raise TopUpConflict(
+            f"top-up {event.top_up_id} is journaled in entry {posted.entry_id} with other amounts,"
+            f" WalletToppedUp {delivery.meta.id} says {event.amount} {event.currency}"
+        )
+    log.info("ledger.top_up_already_posted", top_up_id=event.top_up_id, event_id=delivery.meta.id)
 
 
 async def record_payment(event: PaymentInitiated, uow: Transaction, delivery: Delivery) -> None:

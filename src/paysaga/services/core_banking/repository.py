@@ -130,12 +130,12 @@ async def list_unposted_completions(conn: asyncpg.Connection, limit: int) -> lis
 
 
 async def post(conn: asyncpg.Connection, draft: EntryDraft) -> int | None:
-    """Write the entry and its lines; its id, or None when the payment already has an entry of this kind."""
+    """Write the entry and its lines; its id, or None when its business fact is already journaled: the
+    payment (or the top-up) has an entry of this kind, or the reversed entry has its reversal."""
     entry_id = await conn.fetchval(
-        "INSERT INTO journal_entries"
-        " (kind, payment_id, provider_txn_id, description, effective_at, source_event_id, reverses_entry_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        " ON CONFLICT ON CONSTRAINT one_entry_per_payment_and_kind DO NOTHING RETURNING entry_id",
+        "INSERT INTO journal_entries (kind, payment_id, provider_txn_id, description, effective_at,"
+        " source_event_id, reverses_entry_id, top_up_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " ON CONFLICT DO NOTHING RETURNING entry_id",
         draft.kind.value,
         draft.payment_id,
         draft.provider_txn_id,
@@ -143,6 +143,7 @@ async def post(conn: asyncpg.Connection, draft: EntryDraft) -> int | None:
         draft.effective_at,
         draft.source_event_id,
         draft.reverses_entry_id,
+        draft.top_up_id,
     )
     if entry_id is None:
         return None
@@ -155,7 +156,7 @@ async def post(conn: asyncpg.Connection, draft: EntryDraft) -> int | None:
 
 _ENTRY_COLUMNS = (
     "e.entry_id, e.kind, e.payment_id, e.provider_txn_id, e.description, e.effective_at, e.posted_at,"
-    " e.source_event_id, e.reverses_entry_id, r.entry_id AS reversed_by_entry_id"
+    " e.source_event_id, e.reverses_entry_id, r.entry_id AS reversed_by_entry_id, e.top_up_id"
 )
 
 
@@ -190,6 +191,7 @@ async def _entries(conn: asyncpg.Connection, where: str, *args: object, suffix: 
             source_event_id=r["source_event_id"],
             reverses_entry_id=r["reverses_entry_id"],
             reversed_by_entry_id=r["reversed_by_entry_id"],
+            top_up_id=r["top_up_id"],
         )
         for r in rows
     ]
@@ -214,6 +216,10 @@ async def entries_of_payment(conn: asyncpg.Connection, payment_id: str) -> list[
     return await _entries(conn, "e.payment_id = $1", payment_id, suffix="ORDER BY e.entry_id")
 
 
+async def entries_of_top_up(conn: asyncpg.Connection, top_up_id: str) -> list[JournalEntry]:
+    return await _entries(conn, "e.top_up_id = $1", top_up_id, suffix="ORDER BY e.entry_id")
+
+
 async def latest_entries(conn: asyncpg.Connection, *, limit: int, before: int | None) -> list[JournalEntry]:
     """Newest first; `before` is an entry id (the cursor of the next page)."""
     return await _entries(
@@ -231,6 +237,23 @@ async def account_totals(conn: asyncpg.Connection) -> list[tuple[str, Account, i
         " GROUP BY l.currency, a.code ORDER BY l.currency, a.code"
     )
     return [(r["currency"], _account(r), _int(r["debits"]), _int(r["credits"])) for r in rows]
+
+
+async def find_account(conn: asyncpg.Connection, code: str) -> Account | None:
+    row = await conn.fetchrow("SELECT code, name, type, description FROM accounts WHERE code = $1", code)
+    return _account(row) if row else None
+
+
+async def account_currency_totals(conn: asyncpg.Connection, code: str) -> list[tuple[str, int, int]]:
+    """(currency, debits, credits) of one account, per currency it has lines in, in one statement."""
+    rows = await conn.fetch(
+        "SELECT currency,"
+        " coalesce(sum(amount) FILTER (WHERE side = 'DEBIT'), 0) AS debits,"
+        " coalesce(sum(amount) FILTER (WHERE side = 'CREDIT'), 0) AS credits"
+        " FROM journal_lines WHERE account_code = $1 GROUP BY currency ORDER BY currency",
+        code,
+    )
+    return [(r["currency"], _int(r["debits"]), _int(r["credits"])) for r in rows]
 
 
 def _int(value: Decimal | int) -> int:

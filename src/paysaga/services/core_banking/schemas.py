@@ -38,8 +38,9 @@ class LineView(_Body):
 
 class EntryView(_Body):
     entry_id: int
-    kind: Literal["PAYOUT", "REVERSAL"]
+    kind: Literal["TOP_UP", "PAYOUT", "REVERSAL"]
     payment_id: str | None
+    top_up_id: str | None = Field(description="The wallet top-up a TOP_UP entry (or its reversal) journals")
     provider_txn_id: str | None
     description: str
     effective_at: datetime = Field(description="When the business event happened (e.g. the payment's completedAt)")
@@ -83,6 +84,20 @@ class CurrencyTrialBalanceView(_Body):
 class TrialBalanceView(_Body):
     currencies: list[CurrencyTrialBalanceView]
     balanced: bool = Field(description="Every currency is balanced")
+
+
+class CurrencyBalanceView(_Body):
+    currency: str
+    debits: int
+    credits: int
+    balance: int = Field(description="In the account's natural sign: debits - credits for assets, else the reverse")
+
+
+class AccountBalancesView(_Body):
+    code: str
+    name: str
+    type: AccountTypeName
+    currencies: list[CurrencyBalanceView] = Field(description="One per currency the account has lines in")
 
 
 class UnpostedCompletionView(_Body):

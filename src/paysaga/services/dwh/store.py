@@ -23,7 +23,7 @@ import structlog
 
 from paysaga.contracts.bus import EXPECTED_SOURCES
 from paysaga.contracts.cloudevents import H_ID, H_SOURCE, H_TIME, H_TYPE, headers_dict
-from paysaga.contracts.topics import CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
+from paysaga.contracts.topics import ALL_TOPICS, CALLBACK_EVENTS, CUSTOMER_EVENTS, PAYMENT_EVENTS
 from paysaga.platform.failpoints import failpoint
 from paysaga.services.dwh.schemas import (
     CurrencyVolume,
@@ -503,7 +503,7 @@ def read_summary(con: duckdb.DuckDBPyConnection) -> Summary:
         SELECT topic, count(*), 0 FROM raw_events WHERE topic NOT IN (SELECT unnest($topics::VARCHAR[]))
         GROUP BY topic
         """,
-        {"topics": [PAYMENT_EVENTS, CALLBACK_EVENTS, CUSTOMER_EVENTS]},
+        {"topics": list(ALL_TOPICS)},
     ).fetchall()
     types = con.execute("SELECT coalesce(ce_type, '(none)'), count(*) FROM events GROUP BY 1 ORDER BY 1").fetchall()
     customers = one(

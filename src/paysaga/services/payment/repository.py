@@ -205,3 +205,26 @@ async def count_open_cases(conn: asyncpg.Connection) -> dict[str, int]:
         "SELECT kind, count(*) AS n FROM reconciliation_cases WHERE resolved_at IS NULL GROUP BY kind"
     )
     return {r["kind"]: int(r["n"]) for r in rows}
+
+
+async def finals(
+    conn: asyncpg.Connection,
+    *,
+    completed_from: datetime,
+    completed_to: datetime,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+) -> list[asyncpg.Record]:
+    """Payments that became final (COMPLETED or FAILED) in [completed_from, completed_to), by completion
+    time then payment id, starting after the keyset position `after`."""
+    return await conn.fetch(
+        "SELECT payment_id, status, error_code, amount, currency, completed_at FROM payments"
+        " WHERE completed_at >= $1 AND completed_at < $2"
+        " AND ($3::timestamptz IS NULL OR (completed_at, payment_id) > ($3, $4::uuid))"
+        " ORDER BY completed_at, payment_id LIMIT $5",
+        completed_from,
+        completed_to,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )

@@ -1,7 +1,7 @@
 """The payment ops API's bodies."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -45,3 +45,17 @@ class ReconciliationCase(_Body):
     opened_at: datetime
     resolved_at: datetime | None
     resolution: str | None
+
+
+class FinalView(_Body):
+    payment_id: str
+    status: Literal["COMPLETED", "FAILED"]
+    error_code: str | None
+    amount: int
+    currency: str
+    completed_at: datetime = Field(description="When the payment became final")
+
+
+class FinalPage(_Body):
+    items: list[FinalView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")

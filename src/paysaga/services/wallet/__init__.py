@@ -1,1 +1,1 @@
-"""Wallet service: wallets, balances, reservations; publishes PaymentInitiated."""
+"""Wallet service: wallets, balances, reservations; publishes PaymentInitiated and WalletToppedUp."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import FastAPI, Response, status
+from fastapi import FastAPI, Query, Response, status
+from pydantic import AwareDatetime
 
 from paysaga.contracts.identities import BFF, OPS
+from paysaga.platform.cursors import decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
@@ -25,9 +29,13 @@ from paysaga.services.wallet.domain import (
     WalletNotFound,
 )
 from paysaga.services.wallet.schemas import (
+    BalancesView,
+    CurrencyTotalsView,
     LedgerEntry,
     ReservationRequest,
     ReservationView,
+    SettlementPage,
+    SettlementView,
     TopUpRequest,
     TopUpView,
     WalletView,
@@ -53,7 +61,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
     app = create_app(
         title="PaySaga Wallet",
         description="Wallets, balances and reservations. Consumes customer-events and payment-events; "
-        "publishes PaymentInitiated.",
+        "publishes PaymentInitiated (payment-events) and WalletToppedUp (wallet-events).",
         readiness=readiness,
     )
 
@@ -124,5 +132,68 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
                 raise not_found(f"user {user_id} has no wallet (yet)")
             rows = await repository.ledger(conn, wallet.wallet_id, min(max(limit, 1), 1000))
         return [LedgerEntry.model_validate({**r, "reference": str(r["reference"])}) for r in rows]
+
+    @app.get(
+        "/v1/balances",
+        response_model=BalancesView,
+        dependencies=[callers(OPS)],
+        tags=["ops"],
+        summary="Sum of all wallets' balances and reserved amounts, per currency (for reconciliation)",
+        description="One aggregate statement, so one consistent snapshot. Core Banking's Customer funds "
+        "(account 2100) in a currency equal `balance` here once the events in flight are applied.",
+    )
+    async def get_balances() -> BalancesView:
+        async with db.connection() as conn:
+            totals = await repository.totals_by_currency(conn)
+        return BalancesView(
+            currencies=[
+                CurrencyTotalsView(
+                    currency=t.currency,
+                    wallets=t.wallets,
+                    balance=t.balance,
+                    reserved=t.reserved,
+                    available=t.balance - t.reserved,
+                )
+                for t in totals
+            ],
+            as_of=datetime.now(UTC),
+        )
+
+    @app.get(
+        "/v1/settlements",
+        response_model=SettlementPage,
+        dependencies=[callers(OPS)],
+        tags=["ops"],
+        summary="Reservations settled in a time range (COMMITTED or RELEASED), oldest first, paged",
+        description="For reconciliation against Payment's final states (COMPLETED ↔ COMMITTED, FAILED ↔ "
+        "RELEASED). `settledAt` is the settling transaction's start: read windows that ended a while ago.",
+    )
+    async def get_settlements(
+        from_: Annotated[AwareDatetime, Query(alias="from", description="Settled at or after (inclusive)")],
+        to: Annotated[AwareDatetime, Query(description="Settled before (exclusive)")],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> SettlementPage:
+        after = decode_cursor(cursor) if cursor else None
+        async with db.connection() as conn:
+            rows = await repository.settled_reservations(
+                conn, settled_from=from_, settled_to=to, limit=limit + 1, after=after
+            )
+        items = [
+            SettlementView(
+                payment_id=str(r["payment_id"]),
+                wallet_id=str(r["wallet_id"]),
+                status=r["status"],
+                amount=r["amount"],
+                currency=r["currency"],
+                settled_at=r["settled_at"],
+            )
+            for r in rows[:limit]
+        ]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(last["settled_at"], last["payment_id"])
+        return SettlementPage(items=items, next_cursor=next_cursor)
 
     return app

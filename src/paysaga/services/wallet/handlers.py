@@ -1,4 +1,4 @@
-"""Wallet use cases: open, top up, reserve (→ PaymentInitiated), commit, release."""
+"""Wallet use cases: open, top up (→ WalletToppedUp), reserve (→ PaymentInitiated), commit, release."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from paysaga.contracts.events import (
     PaymentFailed,
     PaymentInitiated,
     Recipient,
+    WalletToppedUp,
 )
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.unit_of_work import Transaction, UnitOfWork
@@ -55,7 +56,8 @@ class TopUp:
 
 
 async def top_up(cmd: TopUp, uow: UnitOfWork) -> Wallet:
-    """Credit the wallet once per top-up id (a simulated card top-up)."""
+    """Credit the wallet once per top-up id (a simulated card top-up) and write WalletToppedUp, in one
+    transaction: Core Banking journals every top-up, so its Customer funds mirror the wallets."""
     async with uow:
         wallet = await repository.lock_by_user(uow.conn, cmd.user_id)
         if wallet is None:
@@ -65,15 +67,26 @@ async def top_up(cmd: TopUp, uow: UnitOfWork) -> Wallet:
             if existing != (wallet.wallet_id, cmd.amount):
                 raise TopUpConflict(f"top-up {cmd.top_up_id} was made with other details")
             return wallet
+        movement = wallet.top_up(cmd.amount)
+        now = datetime.now(UTC)
         await repository.insert_top_up(
             uow.conn,
             top_up_id=cmd.top_up_id,
             wallet_id=wallet.wallet_id,
             amount=cmd.amount,
-            at=datetime.now(UTC),
+            at=now,
         )
-        wallet = await repository.apply_movement(
-            uow.conn, wallet.wallet_id, wallet.top_up(cmd.amount), reference=cmd.top_up_id
+        wallet = await repository.apply_movement(uow.conn, wallet.wallet_id, movement, reference=cmd.top_up_id)
+        uow.publish(
+            WalletToppedUp(
+                top_up_id=str(cmd.top_up_id),
+                wallet_id=str(wallet.wallet_id),
+                user_id=str(wallet.user_id),
+                amount=cmd.amount,
+                currency=wallet.currency,
+                balance_after=wallet.balance,
+                created_at=now,
+            )
         )
         await uow.commit()
     log.info("wallet.topped_up", wallet_id=str(wallet.wallet_id), amount=cmd.amount)

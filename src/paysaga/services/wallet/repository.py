@@ -6,6 +6,7 @@ the table's CHECKs keep the amounts valid) and its ledger entry, in the caller's
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -129,5 +130,50 @@ async def ledger(conn: asyncpg.Connection, wallet_id: UUID, limit: int = 100) ->
         "SELECT entry_id, kind, amount, balance_after, reserved_after, reference, created_at"
         " FROM wallet_ledger WHERE wallet_id = $1 ORDER BY entry_id DESC LIMIT $2",
         wallet_id,
+        limit,
+    )
+
+
+# --- reads for reconciliation (operators) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotals:
+    currency: str
+    wallets: int
+    balance: int
+    reserved: int
+
+
+async def totals_by_currency(conn: asyncpg.Connection) -> list[CurrencyTotals]:
+    """Sum of the balances (reserved money included) and of the reserved amounts, per currency, in one
+    statement: a consistent snapshot."""
+    rows = await conn.fetch(
+        "SELECT currency, count(*) AS wallets, coalesce(sum(balance), 0) AS balance,"
+        " coalesce(sum(reserved), 0) AS reserved FROM wallets GROUP BY currency ORDER BY currency"
+    )
+    # sum(bigint) is numeric in PostgreSQL: exact, converted without loss.
+    return [CurrencyTotals(r["currency"], r["wallets"], int(r["balance"]), int(r["reserved"])) for r in rows]
+
+
+async def settled_reservations(
+    conn: asyncpg.Connection,
+    *,
+    settled_from: datetime,
+    settled_to: datetime,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+) -> list[asyncpg.Record]:
+    """Reservations settled (COMMITTED or RELEASED) in [settled_from, settled_to), by settlement time then
+    payment id, starting after the keyset position `after`."""
+    return await conn.fetch(
+        "SELECT payment_id, wallet_id, amount, currency, status, settled_at FROM reservations"
+        " WHERE settled_at >= $1 AND settled_at < $2"
+        " AND ($3::timestamptz IS NULL OR (settled_at, payment_id) > ($3, $4::uuid))"
+        " ORDER BY settled_at, payment_id LIMIT $5",
+        settled_from,
+        settled_to,
+        after[0] if after else None,
+        after[1] if after else None,
         limit,
     )

@@ -64,3 +64,32 @@ class LedgerEntry(_Body):
     reserved_after: int
     reference: str
     created_at: datetime
+
+
+class CurrencyTotalsView(_Body):
+    currency: str
+    wallets: int = Field(description="Wallets in this currency")
+    balance: int = Field(description="Sum of the wallets' balances, reserved money included (minor units)")
+    reserved: int = Field(description="Sum of the amounts reserved for payments not yet final")
+    available: int = Field(description="balance - reserved")
+
+
+class BalancesView(_Body):
+    currencies: list[CurrencyTotalsView]
+    as_of: datetime = Field(description="When the snapshot was taken")
+
+
+class SettlementView(_Body):
+    payment_id: str
+    wallet_id: str
+    status: Literal["COMMITTED", "RELEASED"] = Field(
+        description="COMMITTED: paid out (PaymentCompleted); RELEASED: available again (PaymentFailed)"
+    )
+    amount: int
+    currency: str
+    settled_at: datetime
+
+
+class SettlementPage(_Body):
+    items: list[SettlementView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")

@@ -12,7 +12,14 @@ import httpx
 from confluent_kafka import Producer
 
 from paysaga.contracts.cloudevents import EventMeta
-from paysaga.contracts.events import Event, PaymentCompleted, PaymentFailed, PaymentInitiated, Recipient
+from paysaga.contracts.events import (
+    Event,
+    PaymentCompleted,
+    PaymentFailed,
+    PaymentInitiated,
+    Recipient,
+    WalletToppedUp,
+)
 from paysaga.platform.consumer import Delivery, Handler
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
@@ -50,8 +57,20 @@ def failed(payment_id: str) -> PaymentFailed:
     )
 
 
+def topped_up(amount: int, currency: str = "RUB", top_up_id: str | None = None) -> WalletToppedUp:
+    return WalletToppedUp(
+        top_up_id=top_up_id or str(uuid.uuid4()),
+        wallet_id=str(uuid.uuid4()),
+        user_id=str(uuid.uuid4()),
+        amount=amount,
+        currency=currency,
+        balance_after=amount,
+        created_at=datetime.now(UTC),
+    )
+
+
 def publish(infra: Infra, event: Event, *, event_id: str | None = None, key: str | None = None) -> str:
-    """Produce the event as the platform does: JSON payload, CloudEvents headers, keyed by paymentId."""
+    """Produce the event as the platform does: JSON payload, CloudEvents headers, keyed by its key."""
     event_id = event_id or str(uuid.uuid4())
     meta = publisher_meta(event, event_id)
     produce_raw(
@@ -76,6 +95,12 @@ async def in_inbox(db: Database, event_id: str) -> bool:
 
 async def journal(http: httpx.AsyncClient, payment_id: str) -> list[dict]:
     response = await http.get("/v1/journal", params={"paymentId": payment_id})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def top_up_journal(http: httpx.AsyncClient, top_up_id: str) -> list[dict]:
+    response = await http.get("/v1/journal", params={"topUpId": top_up_id})
     assert response.status_code == 200, response.text
     return response.json()["items"]
 

@@ -38,13 +38,18 @@ async def test_the_chart_of_accounts(http: httpx.AsyncClient) -> None:
     response = await http.get("/v1/accounts")
     assert response.status_code == 200
     items = {a["code"]: a for a in response.json()["items"]}
-    assert set(items) == {"1100", "1900", "2100"}
+    assert set(items) == {"1100", "1200", "1900", "2100"}
     assert (items["2100"]["name"], items["2100"]["type"], items["2100"]["normalSide"]) == (
         "Customer funds",
         "LIABILITY",
         "CREDIT",
     )
     assert (items["1100"]["type"], items["1100"]["normalSide"]) == ("ASSET", "DEBIT")
+    assert (items["1200"]["name"], items["1200"]["type"], items["1200"]["normalSide"]) == (
+        "Acquirer settlement",
+        "ASSET",
+        "DEBIT",
+    )
 
 
 async def test_the_trial_balance_adds_up_per_currency(db: Database, http: httpx.AsyncClient) -> None:

@@ -37,6 +37,6 @@ async def test_upgrade_downgrade_upgrade(infra: Infra) -> None:
     assert await tables(dsn) == TABLES
     conn = await asyncpg.connect(dsn)
     try:
-        assert await conn.fetchval("SELECT count(*) FROM accounts") == 3
+        assert await conn.fetchval("SELECT count(*) FROM accounts") == 4
     finally:
         await conn.close()

@@ -16,13 +16,13 @@ from paysaga.contracts.topics import ALL_TOPICS
 from paysaga.platform.kafka import KafkaAccess
 from paysaga.services.dwh.store import DwhStore
 from tests.support.kafka import read_topic
-from tests.unit.services.dwh.factory import Outcome, Produced, Saga, customer, saga
+from tests.unit.services.dwh.factory import Outcome, Produced, Saga, customer, saga, top_up
 
 OUTCOMES: tuple[Outcome, ...] = ("COMPLETED", "COMPLETED", "DECLINED", "FRAUD", "PENDING", "COMPLETED")
 
 
 def wave(count: int, start: datetime | None = None) -> tuple[list[Saga], list[Produced]]:
-    """`count` payments (mixed outcomes, each its own timings) and one customer per payment."""
+    """`count` payments (mixed outcomes, each its own timings), and one customer and one top-up per payment."""
     base = start or datetime.now(UTC).replace(microsecond=0)
     sagas = [
         saga(
@@ -35,6 +35,7 @@ def wave(count: int, start: datetime | None = None) -> tuple[list[Saga], list[Pr
         for i in range(count)
     ]
     events = [e for s in sagas for e in s.events] + [customer(base) for _ in range(count)]
+    events += [top_up(base, amount=1000 * (i + 1)) for i in range(count)]
     return sagas, events
 
 
@@ -64,7 +65,7 @@ def eventually(check: Callable[[], bool], *, timeout: float = 60.0, what: str = 
 
 
 def assert_matches_the_topics(store: DwhStore, kafka: KafkaAccess, *, timeout: float = 60.0) -> dict[str, int]:
-    """Every record now on the three topics is in DuckDB exactly once, with its key, payload and
+    """Every record now on every topic is in DuckDB exactly once, with its key, payload and
     headers; and DuckDB holds nothing else up to the offsets read (other tests' services may
     still be publishing, so records after the snapshot may come too). Returns the counts."""
     counts = {}

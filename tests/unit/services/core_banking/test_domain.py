@@ -1,4 +1,4 @@
-"""Posting rules of the Core Banking ledger: payouts, reversals, balance checks, trial balance."""
+"""Posting rules of the Core Banking ledger: top-ups, payouts, reversals, balance checks, trial balance."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paysaga.contracts.events import PaymentCompleted, PaymentInitiated
+from paysaga.contracts.events import PaymentCompleted, PaymentInitiated, WalletToppedUp
 from paysaga.services import core_banking
 from paysaga.services.core_banking import handlers
 from paysaga.services.core_banking.consumers import HANDLERS
 from paysaga.services.core_banking.domain import (
+    ACQUIRER_SETTLEMENT,
     CHART_OF_ACCOUNTS,
     CUSTOMER_FUNDS,
     MAX_AMOUNT,
@@ -35,6 +36,7 @@ from paysaga.services.core_banking.domain import (
     natural_balance,
     payout_entry,
     reversal_entry,
+    top_up_entry,
     totals,
     trial_balance,
 )
@@ -54,6 +56,10 @@ def payout(amount: int = 12_345, currency: str = "RUB", payment_id: str = "p-1")
     )
 
 
+def top_up(amount: int = 50_000, currency: str = "RUB", top_up_id: str = "t-1"):
+    return top_up_entry(top_up_id=top_up_id, wallet_id="w-1", amount=amount, currency=currency, topped_up_at=AT)
+
+
 def posted(draft, entry_id: int = 1, reversed_by: int | None = None) -> JournalEntry:
     return JournalEntry(
         entry_id=entry_id,
@@ -66,6 +72,7 @@ def posted(draft, entry_id: int = 1, reversed_by: int | None = None) -> JournalE
         provider_txn_id=draft.provider_txn_id,
         reverses_entry_id=draft.reverses_entry_id,
         reversed_by_entry_id=reversed_by,
+        top_up_id=draft.top_up_id,
     )
 
 
@@ -73,6 +80,43 @@ def movement(lines, code: str, currency: str) -> tuple[int, int]:
     d = sum(x.amount for x in lines if x.account_code == code and x.currency == currency and x.side is Side.DEBIT)
     c = sum(x.amount for x in lines if x.account_code == code and x.currency == currency and x.side is Side.CREDIT)
     return d, c
+
+
+# --- the top-up rule ----------------------------------------------------------------------------
+
+
+def test_a_top_up_debits_acquirer_settlement_and_credits_customer_funds() -> None:
+    draft = top_up(50_000, "USD", "top-7")
+    assert draft.kind is EntryKind.TOP_UP
+    assert (draft.top_up_id, draft.payment_id, draft.effective_at) == ("top-7", None, AT)
+    assert draft.lines == (
+        Line("1200", "USD", Side.DEBIT, 50_000),
+        Line("2100", "USD", Side.CREDIT, 50_000),
+    )
+
+
+def test_the_top_up_raises_both_accounts_in_their_natural_sign() -> None:
+    """We owe the wallet holder more (liability up), and the acquirer owes us the card money (asset up)."""
+    draft = top_up(700)
+    d, c = movement(draft.lines, CUSTOMER_FUNDS.code, "RUB")
+    assert natural_balance(CUSTOMER_FUNDS.type, d, c) == 700
+    d, c = movement(draft.lines, ACQUIRER_SETTLEMENT.code, "RUB")
+    assert natural_balance(ACQUIRER_SETTLEMENT.type, d, c) == 700
+
+
+@pytest.mark.parametrize("amount", [0, -1, MAX_AMOUNT + 1])
+def test_a_top_up_of_an_impossible_amount_is_refused(amount: int) -> None:
+    with pytest.raises(InvalidEntry):
+        top_up(amount)
+
+
+def test_a_reversed_top_up_keeps_its_top_up_id() -> None:
+    reversal = reversal_entry(posted(top_up(300, top_up_id="top-9"), entry_id=4), reason="card chargeback", at=AT)
+    assert (reversal.kind, reversal.top_up_id, reversal.reverses_entry_id) == (EntryKind.REVERSAL, "top-9", 4)
+    assert reversal.lines == (
+        Line("1200", "RUB", Side.CREDIT, 300),
+        Line("2100", "RUB", Side.DEBIT, 300),
+    )
 
 
 # --- the payout rule ----------------------------------------------------------------------------
@@ -222,6 +266,32 @@ def test_the_trial_balance_of_any_run_of_payouts_and_reversals_is_balanced(run) 
     assert [c.currency for c in tb] == sorted({cur for _, cur, _ in run})
 
 
+movements = st.lists(st.tuples(st.sampled_from(["top-up", "payout"]), AMOUNTS, CURRENCIES, st.booleans()), max_size=30)
+
+
+@given(movements)
+def test_customer_funds_are_the_top_ups_less_the_payouts_that_stand(run) -> None:
+    """What the wallets hold in a currency (all top-ups less the completed payouts) is what 2100 shows;
+    the two asset accounts together hold the same."""
+    lines: list[Line] = []
+    for n, (kind, amount, currency, reversed_) in enumerate(run):
+        draft = top_up(amount, currency, f"t-{n}") if kind == "top-up" else payout(amount, currency, f"p-{n}")
+        entry = posted(draft, entry_id=n + 1)
+        lines += entry.lines
+        if reversed_:
+            lines += reversal_entry(entry, reason="test", at=AT).lines
+    rows = [
+        (x.currency, ACCOUNTS[x.account_code], *((x.amount, 0) if x.side is Side.DEBIT else (0, x.amount)))
+        for x in lines
+    ]
+    for c in trial_balance(rows):
+        assert c.balanced
+        kept = sum((a if k == "top-up" else -a) for k, a, cur, rev in run if cur == c.currency and not rev)
+        balances = {t.account.code: t.balance for t in c.accounts}
+        assert balances.get(CUSTOMER_FUNDS.code, 0) == kept
+        assert balances.get(ACQUIRER_SETTLEMENT.code, 0) + balances.get(PROVIDER_SETTLEMENT.code, 0) == kept
+
+
 def test_a_trial_balance_shows_an_imbalance() -> None:
     rows = [("RUB", CUSTOMER_FUNDS, 100, 0), ("RUB", PROVIDER_SETTLEMENT, 0, 90), ("USD", SUSPENSE, 5, 5)]
     rub, usd = trial_balance(rows)
@@ -253,21 +323,28 @@ def test_natural_balance_follows_the_normal_side(account_type: AccountType, expe
 # --- wiring -------------------------------------------------------------------------------------
 
 
-def test_the_migration_seeds_the_chart_of_accounts_of_the_domain() -> None:
-    path = Path(core_banking.__file__).parent / "migrations" / "versions" / "0001_ledger.py"
-    spec = importlib.util.spec_from_file_location("core_banking_0001", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    seeded = {(code, name, t, side, desc) for code, name, t, side, desc in module.ACCOUNTS}
+def test_the_migrations_seed_the_chart_of_accounts_of_the_domain() -> None:
+    seeded = set()
+    for name in ("0001_ledger", "0002_top_ups"):
+        path = Path(core_banking.__file__).parent / "migrations" / "versions" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"core_banking_{name}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        seeded |= {(code, name, t, side, desc) for code, name, t, side, desc in module.ACCOUNTS}
     expected = {(a.code, a.name, a.type.value, a.type.normal_side.value, a.description) for a in CHART_OF_ACCOUNTS}
     assert seeded == expected
     assert isinstance(CUSTOMER_FUNDS, Account) and CUSTOMER_FUNDS.type is AccountType.LIABILITY
     assert PROVIDER_SETTLEMENT.type is AccountType.ASSET
 
 
-def test_the_consumer_reads_payment_initiated_and_completed_only() -> None:
-    assert dict(HANDLERS) == {PaymentInitiated: handlers.record_payment, PaymentCompleted: handlers.post_payout}
+def test_the_consumer_reads_top_ups_and_payment_initiated_and_completed_only() -> None:
+    """PaymentFailed moves no money in the ledger: the reserved money stays in the wallet."""
+    assert dict(HANDLERS) == {
+        WalletToppedUp: handlers.post_top_up,
+        PaymentInitiated: handlers.record_payment,
+        PaymentCompleted: handlers.post_payout,
+    }
 
 
 def test_settings_defaults_and_env_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

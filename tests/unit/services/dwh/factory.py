@@ -18,6 +18,7 @@ from paysaga.contracts.events import (
     PaymentInitiated,
     ProviderCallbackReceived,
     Recipient,
+    WalletToppedUp,
 )
 from paysaga.services.dwh.store import RawRecord
 
@@ -123,6 +124,21 @@ def saga(
 
 def customer(at: datetime, currency: str = "RUB") -> Produced:
     return record(CustomerCreated(user_id=new_id("user"), currency=currency, created_at=at), at)
+
+
+def top_up(at: datetime, amount: int = 50_000, currency: str = "RUB") -> Produced:
+    return record(
+        WalletToppedUp(
+            top_up_id=new_id("top-up"),
+            wallet_id=new_id("wallet"),
+            user_id=new_id("user"),
+            amount=amount,
+            currency=currency,
+            balance_after=amount,
+            created_at=at,
+        ),
+        at,
+    )
 
 
 class FakeLog:

@@ -12,7 +12,7 @@ import pytest
 from paysaga.contracts.cloudevents import EventMeta
 from paysaga.contracts.topics import CALLBACK_EVENTS, PAYMENT_EVENTS
 from paysaga.services.dwh.store import DwhStore
-from tests.unit.services.dwh.factory import FakeLog, Produced, customer, saga
+from tests.unit.services.dwh.factory import FakeLog, Produced, customer, saga, top_up
 
 pytestmark = pytest.mark.unit
 
@@ -194,14 +194,15 @@ def test_summary_gives_the_headline_numbers(store: DwhStore) -> None:
         saga("DECLINED", DAY2, amount=500, final_after_ms=5000),
         saga("PENDING", DAY2, amount=100),
     ]
-    ingest(store, [*(e for s in sagas for e in s.events), customer(DAY1)])
+    ingest(store, [*(e for s in sagas for e in s.events), customer(DAY1), top_up(DAY1)])
 
     summary = store.summary()
 
-    assert {t.topic: t.records for t in summary.topics} == {
-        "payment-events": 7,
-        "callback-events": 3,
-        "customer-events": 1,
+    assert {t.topic: (t.records, t.events) for t in summary.topics} == {
+        "payment-events": (7, 7),
+        "callback-events": (3, 3),
+        "customer-events": (1, 1),
+        "wallet-events": (1, 1),
     }
     assert summary.event_types == {
         "CustomerCreated": 1,
@@ -209,6 +210,7 @@ def test_summary_gives_the_headline_numbers(store: DwhStore) -> None:
         "PaymentFailed": 1,
         "PaymentInitiated": 4,
         "ProviderCallbackReceived": 3,
+        "WalletToppedUp": 1,
     }
     assert summary.customers == 1
     p = summary.payments
@@ -227,5 +229,5 @@ def test_an_empty_store_has_an_empty_summary(store: DwhStore) -> None:
     summary = store.summary()
 
     assert summary.payments.total == 0 and summary.payments.success_rate is None
-    assert [t.records for t in summary.topics] == [0, 0, 0]
+    assert [t.records for t in summary.topics] == [0, 0, 0, 0]
     assert summary.durations.p50_ms is None and summary.first_payment_at is None
