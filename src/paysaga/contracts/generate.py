@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from paysaga.contracts import cloudevents
+from paysaga.contracts.bus import PUBLISHERS, consumers_of
 from paysaga.contracts.events import ALL_EVENTS, Event
 from paysaga.contracts.topics import ALL_TOPICS
 
@@ -19,28 +20,6 @@ HERE = Path(__file__).parent
 SCHEMA_DIR = HERE / "schemas"
 ASYNCAPI_FILE = HERE / "asyncapi.yaml"
 
-# Who publishes and who consumes, per the seeds' Messaging document.
-PUBLISHERS = {
-    "PaymentInitiated": "wallet",
-    "PaymentCompleted": "payment",
-    "PaymentFailed": "payment",
-    "ProviderCallbackReceived": "callback",
-    "CustomerCreated": "customer",
-}
-CONSUMERS = {
-    "payment-events": [
-        "payment",
-        "query",
-        "wallet",
-        "notification",
-        "merchant-callback",
-        "core-banking",
-        "anti-fraud",
-        "dwh",
-    ],
-    "callback-events": ["payment", "dwh"],
-    "customer-events": ["wallet", "dwh"],
-}
 KEYS = {"payment-events": "paymentId", "callback-events": "providerTxnId", "customer-events": "userId"}
 
 
@@ -81,7 +60,7 @@ def asyncapi() -> dict[str, Any]:
         events = [e for e in ALL_EVENTS if e.topic == topic]
         channels[topic] = {
             "address": topic,
-            "description": f"Partition key: {KEYS[topic]}. Consumer groups: {', '.join(CONSUMERS[topic])}.",
+            "description": f"Partition key: {KEYS[topic]}. Consumer groups: {', '.join(consumers_of(topic))}.",
             "messages": {e.type_name(): {"$ref": f"#/components/messages/{e.type_name()}"} for e in events},
             "bindings": {"kafka": {"partitions": 6, "bindingVersion": "0.5.0"}},
         }
@@ -99,12 +78,12 @@ def asyncapi() -> dict[str, Any]:
                     }
                 },
             }
-            operations[f"{PUBLISHERS[name]}Publishes{name}"] = {
+            operations[f"{PUBLISHERS[e]}Publishes{name}"] = {
                 "action": "send",
                 "channel": {"$ref": f"#/channels/{topic}"},
                 "messages": [{"$ref": f"#/channels/{topic}/messages/{name}"}],
             }
-        for group in CONSUMERS[topic]:
+        for group in consumers_of(topic):
             operations[f"{group.replace('-', '')}Consumes{topic.replace('-', '')}"] = {
                 "action": "receive",
                 "channel": {"$ref": f"#/channels/{topic}"},
