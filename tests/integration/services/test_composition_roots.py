@@ -96,18 +96,27 @@ ALLOWED = {
         "POST /v1/users/{user_id}/top-ups": BFF,
         "POST /v1/users/{user_id}/reservations": BFF,
         "GET /v1/users/{user_id}/wallet/ledger": BOTH,
+        "GET /v1/payments/{payment_id}/history": OPS,
     },
     "query": {
         "GET /v1/users/{user_id}/payments/{payment_id}": BOTH,
         "GET /v1/users/{user_id}/payments": BOTH,
+        "GET /v1/payments/{payment_id}/history": OPS,
     },
-    "payment": {"GET /v1/payments/{payment_id}": OPS, "GET /v1/reconciliation-cases": OPS},
+    "payment": {
+        "GET /v1/payments/{payment_id}": OPS,
+        "GET /v1/reconciliation-cases": OPS,
+        "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /v1/payments": OPS,
+        "GET /v1/stuck-payments": OPS,
+    },
     "antifraud": {
         "GET /v1/rules": OPS,
         "GET /v1/blocklist": OPS,
         "PUT /v1/blocklist/{accountNumber}": OPS,
         "DELETE /v1/blocklist/{accountNumber}": OPS,
         "GET /v1/checks": OPS,
+        "GET /v1/payments/{paymentId}/history": OPS,
     },
     "core_banking": {
         "GET /v1/accounts": OPS,
@@ -116,12 +125,14 @@ ALLOWED = {
         "GET /v1/journal/{entryId}": OPS,
         "POST /v1/journal/{entryId}/reversal": OPS,
         "GET /v1/unposted-completions": OPS,
+        "GET /v1/payments/{paymentId}/history": OPS,
     },
     "notification": {
         "GET /v1/notifications": OPS,
         "GET /v1/gateways/{channel}": OPS,
         "PUT /v1/gateways/{channel}/behaviour": OPS,
         "GET /v1/gateways/{channel}/sent": OPS,
+        "GET /v1/payments/{payment_id}/history": OPS,
     },
     "merchant_callback": {
         "POST /v1/subscriptions": OPS,
@@ -131,6 +142,7 @@ ALLOWED = {
         "GET /v1/deliveries": OPS,
         "GET /v1/deliveries/{delivery_id}": OPS,
         "POST /v1/deliveries/{delivery_id}/redeliver": OPS,
+        "GET /v1/payments/{payment_id}/history": OPS,
     },
     "dwh": {"GET /v1/summary": OPS},
     "bff": {},  # public: its customers log in

@@ -106,3 +106,10 @@ async def history(
         after[1] if after else None,
         limit,
     )
+
+
+async def get(conn: asyncpg.Connection, payment_id: UUID) -> asyncpg.Record | None:
+    """The read-model row of a payment, whoever's it is (for operators)."""
+    return await conn.fetchrow(
+        f"SELECT {COLUMNS}, wallet_id, status_at FROM payments_view WHERE payment_id = $1", payment_id
+    )
