@@ -13,6 +13,7 @@ from paysaga.platform.consumer import EventConsumer, Handler
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, configure_limits
 from paysaga.platform.identity import KeyFormatError, ServiceVerifier
+from paysaga.platform.inbox_status import add_inbox_route
 from paysaga.platform.kafka import KafkaProducer
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.relay import OutboxRelay
@@ -137,7 +138,10 @@ class ServiceParts:
         on_close: Sequence[Callable[[], Awaitable[object]]] = (),
         **extra: Any,
     ) -> S:
-        """The runnable service, with the retention worker of its outbox and inbox rows."""
+        """The runnable service, with the retention worker of its outbox and inbox rows; a service that
+        consumes also tells the operators which events it applied (`GET /ops/inbox`)."""
+        if consumers:
+            add_inbox_route(app, self.db, service=self.name, groups=[c.group_id for c in consumers])
         databases = [self.db] if self.relay_db is None else [self.db, self.relay_db]
         return build_service(
             self.name,

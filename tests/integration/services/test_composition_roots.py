@@ -97,11 +97,13 @@ ALLOWED = {
         "POST /v1/users/{user_id}/reservations": BFF,
         "GET /v1/users/{user_id}/wallet/ledger": BOTH,
         "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "query": {
         "GET /v1/users/{user_id}/payments/{payment_id}": BOTH,
         "GET /v1/users/{user_id}/payments": BOTH,
         "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "payment": {
         "GET /v1/payments/{payment_id}": OPS,
@@ -109,6 +111,7 @@ ALLOWED = {
         "GET /v1/payments/{payment_id}/history": OPS,
         "GET /v1/payments": OPS,
         "GET /v1/stuck-payments": OPS,
+        "GET /ops/inbox": OPS,
     },
     "antifraud": {
         "GET /v1/rules": OPS,
@@ -117,6 +120,7 @@ ALLOWED = {
         "DELETE /v1/blocklist/{accountNumber}": OPS,
         "GET /v1/checks": OPS,
         "GET /v1/payments/{paymentId}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "core_banking": {
         "GET /v1/accounts": OPS,
@@ -126,6 +130,7 @@ ALLOWED = {
         "POST /v1/journal/{entryId}/reversal": OPS,
         "GET /v1/unposted-completions": OPS,
         "GET /v1/payments/{paymentId}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "notification": {
         "GET /v1/notifications": OPS,
@@ -133,6 +138,7 @@ ALLOWED = {
         "PUT /v1/gateways/{channel}/behaviour": OPS,
         "GET /v1/gateways/{channel}/sent": OPS,
         "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "merchant_callback": {
         "POST /v1/subscriptions": OPS,
@@ -143,6 +149,7 @@ ALLOWED = {
         "GET /v1/deliveries/{delivery_id}": OPS,
         "POST /v1/deliveries/{delivery_id}/redeliver": OPS,
         "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "dwh": {"GET /v1/summary": OPS},
     "bff": {},  # public: its customers log in
