@@ -151,7 +151,7 @@ ALLOWED = {
         "GET /v1/payments/{payment_id}/history": OPS,
         "GET /ops/inbox": OPS,
     },
-    "dwh": {"GET /v1/summary": OPS},
+    "dwh": {"GET /v1/summary": OPS, "GET /v1/payments/{paymentId}/records": OPS},
     "bff": {},  # public: its customers log in
     "callback": {},  # public: the provider's signature is checked
     "provider_sim": {},  # the external bank's stand-in
