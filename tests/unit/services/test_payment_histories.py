@@ -88,14 +88,15 @@ def test_query_read_model() -> None:
         "updated_at": at(1),
         "status_at": at(1),
         "wallet_id": None,
+        "refreshed_at": at(1.2),
     }
     steps = query.payment_steps(PID, row)
-    assert [s.summary for s in steps.steps] == [
-        "the customer sees the payment: 150.00 RUB, PENDING until its outcome",
-        "the customer sees FAILED (FRAUD_SUSPECTED)",
+    assert [(s.at, s.summary) for s in steps.steps] == [
+        (at(1.2), "the customer sees FAILED (FRAUD_SUSPECTED): 150.00 RUB")
     ]
     assert steps.state is not None and steps.state.final
-    pending = query.payment_steps(PID, {**row, "status": "PENDING", "error_code": None})
+    pending = query.payment_steps(PID, {**row, "status": "PENDING", "error_code": None, "refreshed_at": None})
+    assert pending.steps[0].at == at(1)  # a row from before refreshed_at: its last event's time
     assert pending.state is not None and pending.state.waiting_for is not None and not pending.state.final
 
 

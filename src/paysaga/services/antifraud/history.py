@@ -16,7 +16,10 @@ SERVICE = "antifraud"
 def _check(check: CheckRecord) -> SagaStep:
     verdict, payment = check.verdict, check.payment
     reasons = f": {', '.join(r.value for r in verdict.reasons)}" if verdict.reasons else ""
-    velocity = f"{check.velocity.count} payments, {money(check.velocity.total, payment.currency)} in the window"
+    count = check.velocity.count
+    velocity = (
+        f"{count} payment{'s' if count != 1 else ''}, {money(check.velocity.total, payment.currency)} in the window"
+    )
     return SagaStep(
         at=check.checked_at,
         service=SERVICE,

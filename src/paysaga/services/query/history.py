@@ -1,6 +1,6 @@
 """A payment as the read model shows it, for operators: what the customer sees (status, amount,
-provider txn id, error code) and when each part of it arrived. When Query applied each event is in
-its inbox (`GET /ops/inbox`)."""
+provider txn id, error code), and when the read model last changed it. When Query applied each event
+is in its inbox (`GET /ops/inbox`); the times of the events themselves are in the details."""
 
 from __future__ import annotations
 
@@ -24,42 +24,30 @@ def payment_steps(payment_id: str, row: Mapping[str, Any] | None) -> PaymentStep
         "createdAt": row["created_at"],
         "statusAt": row["status_at"],
         "updatedAt": row["updated_at"],
+        "refreshedAt": row["refreshed_at"],
         "userId": str(row["user_id"]) if row["user_id"] else None,
     }
-    steps = []
-    if row["created_at"] is not None:  # PaymentInitiated applied (it may come after the final event)
-        shown = money(row["amount"], row["currency"]) if row["amount"] is not None else "?"
-        steps.append(
-            SagaStep(
-                at=row["created_at"],
-                service=SERVICE,
-                kind="read-model",
-                summary=f"the customer sees the payment: {shown}, PENDING until its outcome",
-                details={"from": "PaymentInitiated"},
-            )
-        )
-    if row["status"] != "PENDING":
-        why = f" ({row['error_code']})" if row["error_code"] else ""
-        steps.append(
-            SagaStep(
-                at=row["status_at"],
-                service=SERVICE,
-                kind="read-model",
-                summary=f"the customer sees {row['status']}{why}",
-                details={"from": "PaymentCompleted" if row["status"] == "COMPLETED" else "PaymentFailed"},
-            )
-        )
+    details = {k: v for k, v in view.items() if v is not None}
+    pending = row["status"] == "PENDING"
+    shown = money(row["amount"], row["currency"]) if row["amount"] is not None else "amount not known yet"
+    why = f" ({row['error_code']})" if row["error_code"] else ""
+    step = SagaStep(
+        # Rows written before `refreshed_at` existed: the time of their last event.
+        at=row["refreshed_at"] or row["updated_at"],
+        service=SERVICE,
+        kind="read-model",
+        summary=f"the customer sees {row['status']}{why}: {shown}",
+        details=details,
+    )
     return PaymentSteps(
         payment_id=payment_id,
         service=SERVICE,
-        steps=steps,
+        steps=[step],
         state=ServiceState(
             status=row["status"],
-            final=row["status"] != "PENDING",
-            waiting_for="the payment's outcome (PaymentCompleted or PaymentFailed)"
-            if row["status"] == "PENDING"
-            else None,
-            since=row["created_at"] if row["status"] == "PENDING" else None,
-            details={k: v for k, v in view.items() if v is not None},
+            final=not pending,
+            waiting_for="the payment's outcome (PaymentCompleted or PaymentFailed)" if pending else None,
+            since=row["created_at"] if pending else None,
+            details=details,
         ),
     )
