@@ -383,6 +383,8 @@ def build_timeline(
     unknown = {a.service for tr in timeline_records for a in tr.applications if not a.known}
     missing = sorted(unknown - answered - set(unavailable or {}))
     notes += [f"{name(s)}'s inbox is unknown: whether it applied the records cannot be told" for s in missing]
+    if not records and any(s.steps for s in steps) and "dwh" not in (unavailable or {}):
+        notes.append("the DWH holds no record of this payment yet (it stores them every few seconds)")
     return SagaTimeline(
         payment_id=payment_id,
         status=status,
