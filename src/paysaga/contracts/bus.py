@@ -43,10 +43,17 @@ class Subscription:
     # False for the DWH: it stores every record as it came (a forged or garbled one too, for the
     # analysts to see) and applies none, so it neither checks sources nor dead-letters.
     applies: bool = True
+    # True for the DWH: it also stores the dead letters, for the operators' timeline.
+    reads_dead_letters: bool = False
 
     @property
     def topics(self) -> tuple[str, ...]:
         return tuple(t for t in ALL_TOPICS if any(e.topic == t for e in self.events))
+
+    @property
+    def read_topics(self) -> tuple[str, ...]:
+        """What its principal reads: its topics, and their dead-letter topics if it stores those."""
+        return (*self.topics, *(dead_letter_topic(t) for t in self.topics if self.reads_dead_letters))
 
 
 _PAYMENT_SAGA = (PaymentInitiated, PaymentCompleted, PaymentFailed)
@@ -59,7 +66,7 @@ SUBSCRIPTIONS: Mapping[str, Subscription] = {
     "merchant_callback": Subscription("merchant-callback", _PAYMENT_SAGA),
     "core_banking": Subscription("core-banking", (PaymentInitiated, PaymentCompleted, WalletToppedUp)),
     "antifraud": Subscription("anti-fraud", _PAYMENT_SAGA),
-    "dwh": Subscription("dwh", ALL_EVENTS, applies=False),
+    "dwh": Subscription("dwh", ALL_EVENTS, applies=False, reads_dead_letters=True),
 }
 
 

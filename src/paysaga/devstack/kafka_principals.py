@@ -96,7 +96,7 @@ def grants(service: str) -> list[Grant]:
     for topic in (*published_topics(service), *dead_letter_topics(service)):
         found |= {Grant(who, "TOPIC", topic, "WRITE"), Grant(who, "TOPIC", topic, "DESCRIBE")}
     if (subscription := SUBSCRIPTIONS.get(service)) is not None:
-        found |= {Grant(who, "TOPIC", topic, "READ") for topic in subscription.topics}
+        found |= {Grant(who, "TOPIC", topic, "READ") for topic in subscription.read_topics}
         found.add(Grant(who, "GROUP", subscription.group, "READ"))
     return sorted(found)
 

@@ -13,6 +13,7 @@ from paysaga.platform.consumer import EventConsumer, Handler
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, configure_limits
 from paysaga.platform.identity import KeyFormatError, ServiceVerifier
+from paysaga.platform.inbox_status import add_inbox_route
 from paysaga.platform.kafka import KafkaAccess, KafkaProducer, kafka_access
 from paysaga.platform.metrics import outbox_gauges
 from paysaga.platform.periodic import Periodic
@@ -140,7 +141,10 @@ class ServiceParts:
         **extra: Any,
     ) -> S:
         """The runnable service, with the retention worker of its outbox and inbox rows (and, for a
-        service that publishes, the gauges of its outbox backlog)."""
+        service that publishes, the gauges of its outbox backlog); a service that consumes also tells
+        the operators which events it applied (`GET /ops/inbox`)."""
+        if consumers:
+            add_inbox_route(app, self.db, service=self.name, groups=[c.group_id for c in consumers])
         databases = [self.db] if self.relay_db is None else [self.db, self.relay_db]
         own = {"retention": retention(self.db, self.settings)}
         if self.relay_db is not None:

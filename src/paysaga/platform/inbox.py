@@ -65,3 +65,13 @@ async def claim_many(
         *columns,
     )
     return {(r["event_source"], r["event_id"]) for r in rows}
+
+
+async def applied(conn: asyncpg.Connection, *, sources: list[str], event_ids: list[str]) -> list[asyncpg.Record]:
+    """The inbox rows of these event ids from any of these sources (each pair looked up by the key)."""
+    return await conn.fetch(
+        "SELECT event_source, event_id, event_type, topic, kafka_partition, kafka_offset, processed_at FROM inbox"
+        " WHERE (event_source, event_id) IN (SELECT s, i FROM unnest($1::text[]) AS s, unnest($2::text[]) AS i)",
+        sources,
+        event_ids,
+    )

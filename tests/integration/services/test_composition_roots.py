@@ -99,18 +99,31 @@ ALLOWED = {
         "POST /v1/users/{user_id}/top-ups": BFF,
         "POST /v1/users/{user_id}/reservations": BFF,
         "GET /v1/users/{user_id}/wallet/ledger": BOTH,
+        "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "query": {
         "GET /v1/users/{user_id}/payments/{payment_id}": BOTH,
         "GET /v1/users/{user_id}/payments": BOTH,
+        "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
-    "payment": {"GET /v1/payments/{payment_id}": OPS, "GET /v1/reconciliation-cases": OPS},
+    "payment": {
+        "GET /v1/payments/{payment_id}": OPS,
+        "GET /v1/reconciliation-cases": OPS,
+        "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /v1/payments": OPS,
+        "GET /v1/stuck-payments": OPS,
+        "GET /ops/inbox": OPS,
+    },
     "antifraud": {
         "GET /v1/rules": OPS,
         "GET /v1/blocklist": OPS,
         "PUT /v1/blocklist/{accountNumber}": OPS,
         "DELETE /v1/blocklist/{accountNumber}": OPS,
         "GET /v1/checks": OPS,
+        "GET /v1/payments/{paymentId}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "core_banking": {
         "GET /v1/accounts": OPS,
@@ -119,12 +132,16 @@ ALLOWED = {
         "GET /v1/journal/{entryId}": OPS,
         "POST /v1/journal/{entryId}/reversal": OPS,
         "GET /v1/unposted-completions": OPS,
+        "GET /v1/payments/{paymentId}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "notification": {
         "GET /v1/notifications": OPS,
         "GET /v1/gateways/{channel}": OPS,
         "PUT /v1/gateways/{channel}/behaviour": OPS,
         "GET /v1/gateways/{channel}/sent": OPS,
+        "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
     "merchant_callback": {
         "POST /v1/subscriptions": OPS,
@@ -134,8 +151,10 @@ ALLOWED = {
         "GET /v1/deliveries": OPS,
         "GET /v1/deliveries/{delivery_id}": OPS,
         "POST /v1/deliveries/{delivery_id}/redeliver": OPS,
+        "GET /v1/payments/{payment_id}/history": OPS,
+        "GET /ops/inbox": OPS,
     },
-    "dwh": {"GET /v1/summary": OPS},
+    "dwh": {"GET /v1/summary": OPS, "GET /v1/payments/{paymentId}/records": OPS},
     "bff": {},  # public: its customers log in
     "callback": {},  # public: the provider's signature is checked
     "provider_sim": {},  # the external bank's stand-in

@@ -43,7 +43,7 @@ def test_the_parties_are_services_of_the_platform_and_name_their_source_so() -> 
 
 
 def test_what_each_service_writes() -> None:
-    assert published_topics("wallet") == ["payment-events"]
+    assert published_topics("wallet") == ["payment-events", "wallet-events"]
     assert published_topics("payment") == ["payment-events"]
     assert published_topics("notification") == []
     assert dead_letter_topics("wallet") == ["payment-events.dlq", "customer-events.dlq"]

@@ -22,6 +22,8 @@ def test_wallet_writes_payment_initiated_and_its_dead_letters_and_reads_what_it_
     assert _table("wallet") == {
         ("TOPIC", "payment-events", "WRITE"),
         ("TOPIC", "payment-events", "DESCRIBE"),
+        ("TOPIC", "wallet-events", "WRITE"),
+        ("TOPIC", "wallet-events", "DESCRIBE"),
         ("TOPIC", "payment-events.dlq", "WRITE"),
         ("TOPIC", "payment-events.dlq", "DESCRIBE"),
         ("TOPIC", "customer-events.dlq", "WRITE"),
@@ -46,8 +48,12 @@ def test_callback_and_customer_only_write_their_topic() -> None:
     assert _table("customer") == {("TOPIC", "customer-events", "WRITE"), ("TOPIC", "customer-events", "DESCRIBE")}
 
 
-def test_the_dwh_reads_every_topic_and_writes_none() -> None:
-    assert _table("dwh") == {*(("TOPIC", t, "READ") for t in ALL_TOPICS), ("GROUP", "dwh", "READ")}
+def test_the_dwh_reads_every_topic_and_its_dead_letters_and_writes_none() -> None:
+    assert _table("dwh") == {
+        *(("TOPIC", t, "READ") for t in ALL_TOPICS),
+        *(("TOPIC", t + ".dlq", "READ") for t in ALL_TOPICS),
+        ("GROUP", "dwh", "READ"),
+    }
 
 
 def test_the_writers_of_each_topic_are_exactly_its_publishers_and_of_each_dead_letter_topic_its_consumers() -> None:
@@ -66,7 +72,7 @@ def test_each_principal_reads_exactly_its_subscription_and_only_in_its_group() -
     for service in parties():
         reads = {(g.resource, g.name) for g in grants(service) if g.operation == "READ"}
         subscription = SUBSCRIPTIONS.get(service)
-        expected = set() if subscription is None else {("TOPIC", t) for t in subscription.topics}
+        expected = set() if subscription is None else {("TOPIC", t) for t in subscription.read_topics}
         expected |= set() if subscription is None else {("GROUP", subscription.group)}
         assert reads == expected, service
 

@@ -10,11 +10,12 @@ from typing import Annotated
 from fastapi import FastAPI, Path, Query, Response, status
 
 from paysaga.contracts.identities import OPS
+from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import not_found
 from paysaga.platform.service_auth import callers
-from paysaga.services.antifraud import repository
+from paysaga.services.antifraud import history, repository
 from paysaga.services.antifraud.domain import ACCOUNT_NUMBER_PATTERN, RULE_ORDER, CheckRecord, Limits
 from paysaga.services.antifraud.schemas import (
     BlockedAccountView,
@@ -133,5 +134,19 @@ def build_app(db: Database, limits: Limits, readiness: dict[str, ReadinessCheck]
         async with db.connection() as conn:
             items = await repository.list_checks(conn, payment_id=payment_id, user_id=user_id, limit=limit)
         return ChecksView(items=[_check_view(c) for c in items])
+
+    @app.get(
+        "/v1/payments/{paymentId}/history",
+        dependencies=[OPERATORS],
+        response_model=PaymentSteps,
+        tags=["checks"],
+        summary="A payment's fraud decision (reasons, score, velocity), its counting and the outcome learned",
+    )
+    async def get_payment_history(payment_id: Annotated[str, Path(alias="paymentId", max_length=200)]) -> PaymentSteps:
+        async with db.connection() as conn:
+            check = await repository.find_check(conn, payment_id)
+            known = await repository.known_payment(conn, payment_id)
+            outcome = await repository.outcome(conn, payment_id)
+        return history.payment_steps(payment_id, check, known, outcome)
 
     return app

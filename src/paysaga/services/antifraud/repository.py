@@ -229,3 +229,16 @@ async def seed_blocklist(conn: asyncpg.Connection, accounts: Iterable[str]) -> i
         )
         added += bool(inserted)
     return added
+
+
+async def known_payment(conn: asyncpg.Connection, payment_id: str) -> asyncpg.Record | None:
+    """When the payment was counted for its user's velocity, and from what (its event or its check)."""
+    return await conn.fetchrow("SELECT learned_from, recorded_at FROM known_payments WHERE payment_id = $1", payment_id)
+
+
+async def outcome(conn: asyncpg.Connection, payment_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT status, error_code, provider_txn_id, completed_at, recorded_at FROM payment_outcomes"
+        " WHERE payment_id = $1",
+        payment_id,
+    )

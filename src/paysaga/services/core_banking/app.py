@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import FastAPI, Path, Query, Response, status
 
 from paysaga.contracts.identities import OPS
+from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
 from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
-from paysaga.services.core_banking import handlers, repository
+from paysaga.services.core_banking import handlers, history, repository
 from paysaga.services.core_banking.domain import (
     CURRENCY_PATTERN,
     AlreadyReversed,
@@ -258,5 +259,19 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
                 for w in waiting
             ]
         )
+
+    @app.get(
+        "/v1/payments/{paymentId}/history",
+        dependencies=[OPERATORS],
+        response_model=PaymentSteps,
+        tags=["ledger"],
+        summary="A payment in the ledger as steps: its amount learned, its journal entries, or a completion waiting",
+    )
+    async def get_payment_history(payment_id: Annotated[str, Path(alias="paymentId", max_length=200)]) -> PaymentSteps:
+        async with db.connection() as conn:
+            known = await repository.known_payment_row(conn, payment_id)
+            entries = await repository.entries_of_payment(conn, payment_id)
+            waiting = await repository.unposted_completion(conn, payment_id)
+        return history.payment_steps(payment_id, known, entries, waiting)
 
     return app

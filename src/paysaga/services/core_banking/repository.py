@@ -258,3 +258,23 @@ async def account_currency_totals(conn: asyncpg.Connection, code: str) -> list[t
 
 def _int(value: Decimal | int) -> int:
     return int(value)  # sum(bigint) is numeric in PostgreSQL: exact, converted without loss
+
+
+# --- a payment's history (operators) ----------------------------------------------------------------
+
+
+async def known_payment_row(conn: asyncpg.Connection, payment_id: str) -> asyncpg.Record | None:
+    """The amount learned from the payment's PaymentInitiated, and when it was learned."""
+    return await conn.fetchrow(
+        "SELECT amount, currency, initiated_at, recorded_at FROM known_payments WHERE payment_id = $1", payment_id
+    )
+
+
+async def unposted_completion(conn: asyncpg.Connection, payment_id: str) -> UnpostedCompletion | None:
+    """The payment's completion, if it waits for its PaymentInitiated (the amount)."""
+    row = await conn.fetchrow(
+        "SELECT payment_id, provider_txn_id, completed_at, source_event_id, received_at FROM unposted_completions"
+        " WHERE payment_id = $1",
+        payment_id,
+    )
+    return UnpostedCompletion(**row) if row else None

@@ -19,13 +19,16 @@ import structlog
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from paysaga.contracts.topics import ALL_TOPICS
+from paysaga.contracts.topics import ALL_TOPICS, dead_letter_topic
 from paysaga.platform.assembly import batching_fetch
 from paysaga.platform.kafka import KafkaAccess
 from paysaga.platform.metrics import ConsumerLag, ConsumerMetrics
 from paysaga.services.dwh.store import DwhStore, RawRecord
 
 log = structlog.get_logger("paysaga.dwh")
+
+# Every topic, and the dead letters of each: an operator sees a payment's dead letters with its records.
+TOPICS = (*ALL_TOPICS, *(dead_letter_topic(t) for t in ALL_TOPICS))
 
 
 def to_record(msg: Message) -> RawRecord:
@@ -61,7 +64,7 @@ class IngestWorker:
         *,
         kafka: KafkaAccess,
         group_id: str = "dwh",
-        topics: Sequence[str] = ALL_TOPICS,
+        topics: Sequence[str] = TOPICS,
         batch_size: int = 5000,
         poll_timeout_seconds: float = 5.0,
         session_timeout_ms: int = 10_000,

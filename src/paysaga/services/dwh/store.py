@@ -60,9 +60,14 @@ SCHEMA: tuple[str, ...] = (
         ce_time TIMESTAMP,
         kafka_timestamp TIMESTAMP,
         ingested_at TIMESTAMP NOT NULL,
+        payment_id VARCHAR,
+        provider_txn_id VARCHAR,
         PRIMARY KEY (topic, "partition", "offset")
     )
     """,
+    # Files written before the two columns existed: see `_backfill_ids`.
+    "ALTER TABLE raw_events ADD COLUMN IF NOT EXISTS payment_id VARCHAR",
+    "ALTER TABLE raw_events ADD COLUMN IF NOT EXISTS provider_txn_id VARCHAR",
     """
     CREATE TABLE IF NOT EXISTS kafka_offsets (
         topic VARCHAR NOT NULL,
@@ -75,10 +80,11 @@ SCHEMA: tuple[str, ...] = (
     # An RFC 3339 string (with or without offset) as a UTC TIMESTAMP; NULL when it is not one.
     "CREATE OR REPLACE MACRO dwh_ts(s) AS (TRY_CAST(s AS TIMESTAMPTZ) AT TIME ZONE 'UTC')",
     # One row per event: a record published again (same ce_source and ce_id, as the outbox relay
-    # may do after a crash) counts once, its first delivery wins.
+    # may do after a crash) counts once, its first delivery wins. A dead letter is not an event.
     """
     CREATE OR REPLACE VIEW events AS
     SELECT * FROM raw_events
+    WHERE NOT ends_with(topic, '.dlq')
     QUALIFY row_number() OVER (
         PARTITION BY topic, coalesce(ce_source, ''), coalesce(ce_id, '#' || "partition" || ':' || "offset")
         ORDER BY "partition", "offset"
@@ -190,16 +196,33 @@ SCHEMA: tuple[str, ...] = (
 )
 
 _INSERT_RAW = """
-INSERT INTO raw_events
+INSERT INTO raw_events (topic, "partition", "offset", key, payload, payload_text, headers, ce_id, ce_type, ce_source,
+                        ce_time, kafka_timestamp, ingested_at, payment_id, provider_txn_id)
 SELECT * FROM (
     SELECT unnest($topic::VARCHAR[]), unnest($partition::INTEGER[]), unnest($offset::BIGINT[]),
            unnest($key::VARCHAR[]), unnest($payload::VARCHAR[])::JSON, unnest($payload_text::VARCHAR[]),
            unnest($headers::VARCHAR[])::JSON, unnest($ce_id::VARCHAR[]), unnest($ce_type::VARCHAR[]),
            unnest($ce_source::VARCHAR[]), unnest($ce_time::TIMESTAMP[]), unnest($kafka_timestamp::TIMESTAMP[]),
-           $ingested_at::TIMESTAMP
+           $ingested_at::TIMESTAMP, unnest($payment_id::VARCHAR[]), unnest($provider_txn_id::VARCHAR[])
 )
 ON CONFLICT DO NOTHING
 """
+
+# The ids a record is found by (`records_of_payment`, see `_ids`), for files written before they were stored.
+_BACKFILL_IDS = f"""
+UPDATE raw_events SET
+    payment_id = coalesce(
+        payload->>'paymentId', CASE WHEN topic IN ('{PAYMENT_EVENTS}', '{PAYMENT_EVENTS}.dlq') THEN key END
+    ),
+    provider_txn_id = coalesce(
+        payload->>'providerTxnId', CASE WHEN topic IN ('{CALLBACK_EVENTS}', '{CALLBACK_EVENTS}.dlq') THEN key END
+    )
+"""
+
+_RECORD_COLUMNS = (
+    'topic, "partition", "offset", key, payload, payload_text, headers, ce_id, ce_type, ce_source, ce_time,'
+    " kafka_timestamp, ingested_at"
+)
 
 _UPSERT_OFFSET = """
 INSERT INTO kafka_offsets VALUES ($topic, $partition, $next_offset, $now)
@@ -294,15 +317,18 @@ def _row_columns(records: Sequence[RawRecord]) -> dict[str, list[Any]]:
             "ce_source",
             "ce_time",
             "kafka_timestamp",
+            "payment_id",
+            "provider_txn_id",
         )
     }
     for r in records:
         headers = headers_dict(list(r.headers))
         payload: str | None = None
         payload_text: str | None = None
+        document: Any = None
         if r.value is not None:
             try:
-                orjson.loads(r.value)
+                document = orjson.loads(r.value)
                 payload = r.value.decode()
             except (orjson.JSONDecodeError, UnicodeDecodeError):
                 payload_text = r.value.decode(errors="replace")
@@ -320,7 +346,24 @@ def _row_columns(records: Sequence[RawRecord]) -> dict[str, list[Any]]:
         cols["kafka_timestamp"].append(
             datetime.fromtimestamp(r.timestamp_ms / 1000, UTC).replace(tzinfo=None) if r.timestamp_ms else None
         )
+        payment_id, provider_txn_id = _ids(r.topic, cols["key"][-1], document)
+        cols["payment_id"].append(payment_id)
+        cols["provider_txn_id"].append(provider_txn_id)
     return cols
+
+
+def _ids(topic: str, key: str | None, document: Any) -> tuple[str | None, str | None]:
+    """The payment and the payout a record is about: its payload's paymentId and providerTxnId; for a
+    record whose payload does not say (not JSON: a dead letter, say), its key on a topic keyed by it."""
+    base = topic.removesuffix(".dlq")
+    payment_id = _text_field(document, "paymentId") or (key if base == PAYMENT_EVENTS else None)
+    provider_txn_id = _text_field(document, "providerTxnId") or (key if base == CALLBACK_EVENTS else None)
+    return payment_id, provider_txn_id
+
+
+def _text_field(document: Any, name: str) -> str | None:
+    value = document.get(name) if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
 
 
 class DwhStore:
@@ -361,8 +404,11 @@ class DwhStore:
             try:
                 con.execute("SET TimeZone = 'UTC'")
                 if not self._schema_ready:
+                    backfill = _lacks_ids(con)
                     for statement in SCHEMA:
                         con.execute(statement)
+                    if backfill:
+                        con.execute(_BACKFILL_IDS)
                     self._schema_ready = True
                 yield con
             finally:
@@ -446,6 +492,49 @@ class DwhStore:
     def summary(self) -> Summary:
         with self.connect() as con:
             return read_summary(con)
+
+    def records_of_payment(self, payment_id: str, provider_txn_ids: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Every record of a payment on every topic, dead letters included, in the order produced: those
+        of its paymentId and the callbacks of its payouts (the providerTxnIds of its records, and
+        `provider_txn_ids`). Each is a scan of one column (no index: it would cost every batch)."""
+        with self.connect() as con:
+            own = _dicts(
+                con.execute(f"SELECT {_RECORD_COLUMNS} FROM raw_events WHERE payment_id = $id", {"id": payment_id})
+            )
+            txns = sorted({*provider_txn_ids, *(t for r in own if (t := _txn_of(r)))})
+            callbacks = (
+                _dicts(
+                    con.execute(
+                        f"SELECT {_RECORD_COLUMNS} FROM raw_events WHERE provider_txn_id IN (SELECT unnest($txns))"
+                        " AND topic IN ($topic, $topic || '.dlq')",
+                        {"txns": txns, "topic": CALLBACK_EVENTS},
+                    )
+                )
+                if txns
+                else []
+            )
+        found = {(r["topic"], r["partition"], r["offset"]): r for r in [*own, *callbacks]}
+        return sorted(found.values(), key=lambda r: (r["kafka_timestamp"] or r["ingested_at"], r["topic"], r["offset"]))
+
+
+def _lacks_ids(con: duckdb.DuckDBPyConnection) -> bool:
+    """A file whose raw_events has no payment_id column yet: its rows need their ids backfilled."""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'raw_events' AND column_name = 'payment_id'"
+    ).fetchone()
+    tables = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'raw_events'").fetchone()
+    return bool(tables and tables[0]) and not (found and found[0])
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _txn_of(row: dict[str, Any]) -> str | None:
+    if not row["payload"]:
+        return None
+    return _text_field(orjson.loads(row["payload"]), "providerTxnId")
 
 
 # -- reads on an open connection (several of them see one state of the file) -----------------

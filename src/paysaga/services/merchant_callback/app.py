@@ -6,15 +6,16 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import FastAPI, Query, Response, status
+from fastapi import FastAPI, Path, Query, Response, status
 
 from paysaga.contracts.identities import OPS
+from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
 from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
-from paysaga.services.merchant_callback import handlers, repository
+from paysaga.services.merchant_callback import handlers, history, repository
 from paysaga.services.merchant_callback.domain import (
     ACCOUNT_NUMBER_PATTERN,
     DeliveryNotDead,
@@ -165,5 +166,18 @@ def build_app(
         async with db.connection() as conn:
             attempts = await repository.attempts_of(conn, [delivery_id])
         return DeliveryView.of(rescheduled, attempts[delivery_id])
+
+    @app.get(
+        "/v1/payments/{payment_id}/history",
+        dependencies=[OPERATORS],
+        response_model=PaymentSteps,
+        tags=["deliveries"],
+        summary="A payment's webhooks as steps: queued, every attempt, dead-lettered",
+    )
+    async def get_payment_history(payment_id: Annotated[str, Path(max_length=200)]) -> PaymentSteps:
+        async with db.connection() as conn:
+            found = await repository.deliveries_of_payment(conn, payment_id)
+            attempts = await repository.attempts_of(conn, [d.delivery_id for d in found])
+        return history.payment_steps(payment_id, found, attempts)
 
     return app

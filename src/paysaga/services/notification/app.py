@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Path, Query
 
 from paysaga.contracts.identities import OPS
+from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import not_found
 from paysaga.platform.service_auth import callers
-from paysaga.services.notification import repository
+from paysaga.services.notification import history, repository
 from paysaga.services.notification.domain import Channel
 from paysaga.services.notification.gateways import Behaviour, SimulatedGateway
 from paysaga.services.notification.repository import Notification
@@ -125,5 +126,17 @@ def build_app(
             )
             for m in gateway_of(channel).sent(user_id=user_id)
         ]
+
+    @app.get(
+        "/v1/payments/{payment_id}/history",
+        dependencies=[OPERATORS],
+        response_model=PaymentSteps,
+        tags=["notifications"],
+        summary="A payment's notifications as steps: queued, sent or given up, with attempts",
+    )
+    async def get_payment_history(payment_id: Annotated[str, Path(max_length=200)]) -> PaymentSteps:
+        async with db.connection() as conn:
+            found = await repository.list_for_payment(conn, payment_id)
+        return history.payment_steps(payment_id, found)
 
     return app

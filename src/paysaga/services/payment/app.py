@@ -1,23 +1,38 @@
-"""Payment ops API: a payment's internal state, the final payments by time, and the reconciliation cases."""
+"""Payment ops API: a payment's internal state and history, search, stuck payments, the final
+payments by time, and the reconciliation cases."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
+import orjson
 from fastapi import FastAPI, Query
 from pydantic import AwareDatetime
 
 from paysaga.contracts.identities import OPS
+from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.cursors import decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import not_found
+from paysaga.platform.problems import Problem, not_found
 from paysaga.platform.service_auth import callers
 from paysaga.platform.tracing import trace_id_of
-from paysaga.services.payment import repository
-from paysaga.services.payment.schemas import FinalPage, FinalView, PaymentState, ReconciliationCase
+from paysaga.services.payment import history, repository
+from paysaga.services.payment.domain import Payment, WaitReason, wait_reason
+from paysaga.services.payment.schemas import (
+    FinalPage,
+    FinalView,
+    PaymentPage,
+    PaymentState,
+    ReconciliationCase,
+    StuckGroup,
+    StuckPayments,
+    StuckSample,
+)
 
 OPERATORS = callers(OPS)
 
@@ -77,4 +92,109 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
             next_cursor = encode_cursor(last["completed_at"], last["payment_id"])
         return FinalPage(items=items, next_cursor=next_cursor)
 
+    @app.get(
+        "/v1/payments/{payment_id}/history",
+        response_model=PaymentSteps,
+        tags=["ops"],
+        dependencies=[OPERATORS],
+        summary="The payment's steps (state changes, each try and answer, callbacks, cases) and what it waits for",
+    )
+    async def get_history(payment_id: UUID) -> PaymentSteps:
+        async with db.connection() as conn:
+            payment = await repository.get(conn, payment_id)
+            rows = await repository.history(conn, payment_id) if payment else []
+            cases = await repository.cases_of(conn, payment_id) if payment else []
+        return history.payment_steps(str(payment_id), payment, rows, cases)
+
+    @app.get(
+        "/v1/payments",
+        response_model=PaymentPage,
+        tags=["ops"],
+        dependencies=[OPERATORS],
+        summary="Search payments (every given filter must match), newest first, paged by cursor",
+    )
+    async def search(
+        payment_id: Annotated[UUID | None, Query(alias="paymentId")] = None,
+        user_id: Annotated[UUID | None, Query(alias="userId")] = None,
+        provider_txn_id: Annotated[str | None, Query(alias="providerTxnId", max_length=200)] = None,
+        status: Literal["RECEIVED", "CHECKED", "SUBMITTED", "COMPLETED", "FAILED"] | None = None,
+        error_code: Annotated[str | None, Query(alias="errorCode", max_length=100)] = None,
+        created_from: Annotated[AwareDatetime | None, Query(alias="createdFrom", description="inclusive")] = None,
+        created_to: Annotated[AwareDatetime | None, Query(alias="createdTo", description="exclusive")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> PaymentPage:
+        where = repository.Search(payment_id, user_id, provider_txn_id, status, error_code, created_from, created_to)
+        async with db.connection() as conn:
+            found = await repository.search(conn, where, limit=limit + 1, after=_position(cursor) if cursor else None)
+        last = found[limit - 1] if len(found) > limit else None
+        return PaymentPage(
+            items=[_state(p) for p in found[:limit]],
+            next_cursor=_cursor(last.created_at, last.payment_id) if last else None,
+        )
+
+    @app.get(
+        "/v1/stuck-payments",
+        response_model=StuckPayments,
+        tags=["ops"],
+        dependencies=[OPERATORS],
+        summary="Payments not final this long after they were initiated, grouped by where they stopped",
+    )
+    async def stuck(
+        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0)] = 300,
+        samples: Annotated[int, Query(ge=0, le=100)] = 5,
+    ) -> StuckPayments:
+        now = datetime.now(UTC)
+        async with db.connection() as conn:
+            groups = await repository.stuck(conn, older_than_seconds=older_than_seconds, samples=max(samples, 1))
+        views = [_stuck_group(g, now, samples) for g in groups]
+        return StuckPayments(
+            older_than_seconds=older_than_seconds, as_of=now, total=sum(g.count for g in views), groups=views
+        )
+
     return app
+
+
+def _state(payment: Payment) -> PaymentState:
+    return PaymentState.model_validate({**asdict(payment), "payment_id": str(payment.payment_id)})
+
+
+def _stuck_group(group: repository.StuckGroup, now: datetime, samples: int) -> StuckGroup:
+    reason = wait_reason(group.status, retrying=group.retrying, failure_reported=group.failure_reported)
+    assert isinstance(reason, WaitReason)  # a payment not final always waits for something
+    return StuckGroup(
+        status=group.status.value,
+        waiting_for=reason.value,
+        next_action=reason.next_action,
+        count=group.count,
+        oldest_created_at=group.samples[0].created_at,
+        samples=[
+            StuckSample(
+                payment_id=str(p.payment_id),
+                created_at=p.created_at,
+                age_seconds=round((now - p.created_at).total_seconds(), 3),
+                attempts=p.attempts,
+                last_error=p.last_error,
+                next_attempt_at=p.next_attempt_at,
+                provider_txn_id=p.provider_txn_id,
+            )
+            for p in group.samples[:samples]
+        ],
+    )
+
+
+def _cursor(created_at: datetime, payment_id: UUID) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([created_at.isoformat(), str(payment_id)])).decode().rstrip("=")
+
+
+def _position(cursor: str) -> tuple[datetime, UUID]:
+    """The position a cursor of ours encodes; anything else is a 422."""
+    invalid = Problem(422, "validation-error", "Invalid cursor", "Use the nextCursor of a previous page.")
+    try:
+        at, payment_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position = datetime.fromisoformat(at), UUID(payment_id)
+    except (ValueError, TypeError) as exc:  # orjson.JSONDecodeError is a ValueError
+        raise invalid from exc
+    if position[0].tzinfo is None:
+        raise invalid
+    return position

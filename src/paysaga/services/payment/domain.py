@@ -13,6 +13,8 @@ it opens a reconciliation case. Time is passed in (`now`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -58,6 +60,38 @@ class Answer(StrEnum):
     TO_CONFIRM = "TO_CONFIRM"  # a FAILED callback: the provider is asked before anything is released
 
 
+class StepKind(StrEnum):
+    """What a line of a payment's history is about."""
+
+    RECEIVED = "received"  # PaymentInitiated recorded
+    FRAUD_CHECK = "fraud-check"  # Anti-Fraud's answer (or none)
+    SUBMISSION = "submission"  # the payout request to the provider and its answer
+    CALLBACK = "callback"  # a provider callback applied (early, duplicate, late, conflicting...)
+    INQUIRY = "inquiry"  # the provider asked for the payout's status
+    TIMEOUT = "timeout"  # the deadline passed before the provider accepted the payout
+    LATE_INQUIRY = "late-inquiry"  # asked again after a timeout
+    TXN_ATTACHED = "txn-attached"  # the provider's id of a payout whose answers were lost, found later
+
+
+_CALLS = (StepKind.FRAUD_CHECK, StepKind.SUBMISSION, StepKind.INQUIRY)  # the steps the worker tries again
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of a payment's history: what happened, and what it did to the payment. Written with the
+    payment's state, in its transaction."""
+
+    kind: StepKind
+    at: datetime
+    from_status: Status | None
+    to_status: Status
+    attempt: int | None  # the worker's try of this step (fraud check, submission, inquiry), from 1
+    error_code: str | None  # the payment's error code, when the step failed it
+    error: str | None  # why the step did not get on, if it did not
+    next_action_at: datetime | None  # when the worker takes the next step
+    details: dict[str, Any]
+
+
 class IllegalTransition(Exception):
     """A change the payment's state does not allow (a bug in the caller, never retried into success)."""
 
@@ -88,6 +122,56 @@ def callback_case(current: Status, callback_status: str) -> CaseKind | None:
     if agrees:
         return None
     return CaseKind.LATE_SUCCESS if callback_status == "SUCCESS" else CaseKind.CONFLICTING_CALLBACK
+
+
+class WaitReason(StrEnum):
+    """What a payment waits for, by where it stopped (operators group stuck payments by it)."""
+
+    FRAUD_CHECK = "the fraud check"
+    ANTIFRAUD = "Anti-Fraud to answer (retrying)"
+    SUBMISSION = "the payout request to be sent"
+    PROVIDER = "the provider to accept the payout (retrying)"
+    CALLBACK = "the provider's callback"
+    CONFIRMATION = "the provider to confirm a FAILED callback"
+    LATE_SETTLEMENT = "the provider to settle a payout that timed out"
+
+    @property
+    def next_action(self) -> str:
+        return _NEXT_ACTIONS[self]
+
+
+_NEXT_ACTIONS = {
+    WaitReason.FRAUD_CHECK: "fraud check",
+    WaitReason.ANTIFRAUD: "retry of the fraud check",
+    WaitReason.SUBMISSION: "submission",
+    WaitReason.PROVIDER: "retry of the submission",
+    WaitReason.CALLBACK: "inquiry",
+    WaitReason.CONFIRMATION: "inquiry",
+    WaitReason.LATE_SETTLEMENT: "late inquiry",
+}
+
+
+def wait_reason(
+    status: Status, *, retrying: bool, failure_reported: bool, late_inquiry: bool = False
+) -> WaitReason | None:
+    """What a payment in `status` waits for: `retrying` when its step failed before, `failure_reported`
+    when a FAILED callback waits for the provider's word, `late_inquiry` for a timed-out payout still
+    asked about. None: nothing (a final payment)."""
+    match status:
+        case Status.RECEIVED:
+            return WaitReason.ANTIFRAUD if retrying else WaitReason.FRAUD_CHECK
+        case Status.CHECKED:
+            return WaitReason.PROVIDER if retrying else WaitReason.SUBMISSION
+        case Status.SUBMITTED:
+            return WaitReason.CONFIRMATION if failure_reported else WaitReason.CALLBACK
+    return WaitReason.LATE_SETTLEMENT if late_inquiry else None
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    reason: WaitReason
+    since: datetime | None  # None when the payment does not know (the history does)
+    next_action_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +217,7 @@ class Payment:
     traceparent: str | None = None  # W3C context of the event that created it: its steps continue that trace
     events: list[Event] = field(default_factory=list, repr=False)
     cases: list[Case] = field(default_factory=list, repr=False)
+    history: list[Step] = field(default_factory=list, repr=False)
 
     @classmethod
     def receive(
@@ -148,9 +233,10 @@ class Payment:
         now: datetime,
         deadline_seconds: float,
         traceparent: str | None = None,
+        event_id: str | None = None,
     ) -> Payment:
         """A new payment, due for its first step now; it must end by the hard deadline."""
-        return cls(
+        payment = cls(
             payment_id=payment_id,
             user_id=user_id,
             wallet_id=wallet_id,
@@ -169,6 +255,9 @@ class Payment:
             completed_at=None,
             traceparent=traceparent,
         )
+        details = {"eventId": event_id, "amount": amount, "currency": currency, "deadlineAt": payment.deadline_at}
+        payment.history.append(Step(StepKind.RECEIVED, now, None, Status.RECEIVED, None, None, None, now, details))
+        return payment
 
     def past_deadline(self, now: datetime) -> bool:
         return now >= self.deadline_at
@@ -288,6 +377,62 @@ class Payment:
 
     def late_inquiry_expired(self, now: datetime) -> bool:
         return self.late_inquiry_until is not None and now >= self.late_inquiry_until
+
+    def waiting(self) -> Waiting | None:
+        """What the payment waits for now; None when nothing (final, and not followed up)."""
+        reason = wait_reason(
+            self.status,
+            retrying=self.attempts > 0,
+            failure_reported=self.failure_reported_at is not None,
+            late_inquiry=self.late_inquiry_at is not None,
+        )
+        match reason:
+            case None:
+                return None
+            case WaitReason.LATE_SETTLEMENT:
+                return Waiting(reason, self.completed_at, self.late_inquiry_at)
+            case WaitReason.CONFIRMATION:
+                return Waiting(reason, self.failure_reported_at, self.next_attempt_at)
+            case WaitReason.CALLBACK:
+                return Waiting(reason, self.submitted_at, self.next_attempt_at)
+            case WaitReason.FRAUD_CHECK | WaitReason.ANTIFRAUD:
+                return Waiting(reason, self.created_at, self.next_attempt_at)
+        return Waiting(reason, None, self.next_attempt_at)
+
+    # --- history --------------------------------------------------------------------------------
+
+    @contextmanager
+    def step(self, kind: StepKind, now: datetime, **details: Any) -> Iterator[dict[str, Any]]:
+        """Record what the block does to the payment as one line of its history: the state before and
+        after, the try, the error, the next step's time, the events it raised and cases it opened,
+        with `details` (the block may add to the dict it gets; an `error` in it is the line's error,
+        else the payment's `last_error` if the step did not move it on). A block that raises records
+        nothing."""
+        before, attempts, events, cases = self.status, self.attempts, len(self.events), len(self.cases)
+        yield details
+        if published := [e.type_name() for e in self.events[events:]]:
+            details["published"] = published
+        if opened := [c.kind.value for c in self.cases[cases:]]:
+            details["cases"] = opened
+        moved = self.status is not before
+        error = details.pop("error", None)
+        self.history.append(
+            Step(
+                kind=kind,
+                at=now,
+                from_status=before,
+                to_status=self.status,
+                attempt=attempts + 1 if kind in _CALLS else None,
+                error_code=self.error_code if moved and self.status is Status.FAILED else None,
+                error=error if error is not None or moved or self.status.final else self.last_error,
+                next_action_at=self.next_attempt_at,
+                details=details,
+            )
+        )
+
+    def take_steps(self) -> list[Step]:
+        steps, self.history = self.history, []
+        return steps
 
     # --- bookkeeping ----------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ only if the payment is still in the state the call was made for.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -19,7 +21,7 @@ from paysaga.platform.db import Database
 from paysaga.platform.tracing import current_traceparent, resumed
 from paysaga.platform.unit_of_work import Transaction, UnitOfWork
 from paysaga.services.payment import outcomes, repository
-from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES, Payment, Status
+from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES, Payment, Status, StepKind
 from paysaga.services.payment.fraud_client import FraudCheck, FraudUnavailable
 from paysaga.services.payment.outcomes import apply_provider_status, now
 from paysaga.services.payment.provider_client import (
@@ -34,6 +36,11 @@ log = structlog.get_logger("paysaga.payment")
 
 # A step on the locked payment, given the transaction it runs in; it saves what it changed.
 Step = Callable[[UnitOfWork, Payment], Awaitable[None]]
+
+
+def _ms_since(started: float) -> float:
+    """Milliseconds since `started` (time.monotonic()): a call's latency, for the payment's history."""
+    return round((time.monotonic() - started) * 1000, 1)
 
 
 # --- event entry points -------------------------------------------------------------------------
@@ -53,8 +60,9 @@ def record_payment_handler(settings: PaymentSettings, wake: Callable[[], None]):
             now=now(),
             deadline_seconds=settings.deadline_seconds,
             traceparent=current_traceparent(),  # this record's processing: the worker's steps continue it
+            event_id=delivery.meta.id,
         )
-        if await repository.add(uow.conn, payment):
+        if await repository.add(uow.conn, payment, payment.take_steps()):
             uow.after_commit(wake)
             log.info("payment.received", payment_id=event.payment_id, amount=event.amount)
 
@@ -77,7 +85,8 @@ async def apply_callback(event: ProviderCallbackReceived, uow: Transaction, deli
         )
         log.warning("payment.callback_before_txn_id", provider_txn_id=txn, status=event.status)
         return
-    await apply_provider_status(uow, payment, event.status, txn, confirmed=False)
+    details = {"eventId": delivery.meta.id, "receivedAt": event.received_at}
+    await apply_provider_status(uow, payment, event.status, txn, confirmed=False, details=details)
 
 
 # --- worker steps -------------------------------------------------------------------------------
@@ -120,7 +129,7 @@ class Steps:
             await uow.commit()
         return current
 
-    async def _postpone(self, payment: Payment, error: str) -> None:
+    async def _postpone(self, payment: Payment, error: str, step: StepKind, details: dict[str, Any]) -> None:
         """The step's call failed for now: try again after a backoff."""
 
         async def postpone(uow: UnitOfWork, current: Payment) -> None:
@@ -129,7 +138,9 @@ class Steps:
                 initial=self.settings.retry_initial_seconds,
                 maximum=self.settings.retry_max_seconds,
             )
-            current.postpone(now(), delay=delay, error=error)
+            at = now()
+            with current.step(step, at, **details):
+                current.postpone(at, delay=delay, error=error)
             await outcomes.save(uow, current)
 
         await self._locked_step(payment, postpone)
@@ -138,7 +149,9 @@ class Steps:
         """The hard deadline passed before the provider accepted the payout: fail it."""
 
         async def time_out(uow: UnitOfWork, current: Payment) -> None:
-            current.time_out(now())
+            at = now()
+            with current.step(StepKind.TIMEOUT, at, deadlineAt=current.deadline_at, error=current.last_error):
+                current.time_out(at)
             await outcomes.save(uow, current)
 
         current = await self._locked_step(payment, time_out)
@@ -163,22 +176,31 @@ class Steps:
         if payment.past_deadline(now()):
             await self._time_out(payment)
             return None
+        started = time.monotonic()
         try:
             verdict = await self.fraud.check(payment)
         except FraudUnavailable as exc:
             log.warning("payment.antifraud_unavailable", payment_id=str(payment.payment_id), error=str(exc))
-            await self._postpone(payment, f"anti-fraud: {exc}")
+            answer = {"decision": "UNAVAILABLE", "latencyMs": _ms_since(started)}
+            await self._postpone(payment, f"anti-fraud: {exc}", StepKind.FRAUD_CHECK, answer)
             return None
+        latency = _ms_since(started)
 
         async def apply_verdict(uow: UnitOfWork, current: Payment) -> None:
+            at = now()
+            decision = "ALLOW" if verdict.allowed else "DENY"
+            answer = {"decision": decision, "reason": verdict.reason, "score": verdict.score, "latencyMs": latency}
+            with current.step(StepKind.FRAUD_CHECK, at, **answer, error=None if verdict.allowed else verdict.reason):
+                if verdict.allowed:
+                    current.fraud_allowed(at)
+                else:
+                    current.fraud_denied(at)
             if verdict.allowed:
-                current.fraud_allowed(now())
                 await outcomes.save(uow, current, keep_lease=True)  # the worker submits it next
                 return
             log.warning(
                 "payment.fraud_denied", payment_id=str(payment.payment_id), reason=verdict.reason, score=verdict.score
             )
-            current.fraud_denied(now())
             await outcomes.save(uow, current)
 
         checked = await self._locked_step(payment, apply_verdict)
@@ -190,6 +212,7 @@ class Steps:
         if payment.past_deadline(now()):
             await self._time_out(payment)
             return
+        started = time.monotonic()
         try:
             txn = await self.provider.submit(
                 payment_id=str(payment.payment_id),
@@ -204,25 +227,32 @@ class Steps:
                 error=str(exc),
                 attempt=payment.attempts + 1,
             )
-            await self._postpone(payment, f"provider: {exc}")
+            answer = {"answer": "UNAVAILABLE", "latencyMs": _ms_since(started)}
+            await self._postpone(payment, f"provider: {exc}", StepKind.SUBMISSION, answer)
             return
         except PayoutDeclined as declined:
-            reason = str(declined)
+            reason, latency = str(declined), _ms_since(started)
 
             async def decline(uow: UnitOfWork, current: Payment) -> None:
                 log.warning("payment.provider_rejected", payment_id=str(payment.payment_id), error=reason)
-                current.declined(now())
+                at = now()
+                with current.step(StepKind.SUBMISSION, at, answer="DECLINED", error=reason, latencyMs=latency):
+                    current.declined(at)
                 await outcomes.save(uow, current)
 
             await self._locked_step(payment, decline)
             return
+        latency = _ms_since(started)
 
         async def accept(uow: UnitOfWork, current: Payment) -> None:
-            current.accepted(txn, now(), inquiry_after_seconds=self.settings.inquiry_after_seconds)
+            at = now()
+            with current.step(StepKind.SUBMISSION, at, answer="ACCEPTED", providerTxnId=txn, latencyMs=latency):
+                current.accepted(txn, at, inquiry_after_seconds=self.settings.inquiry_after_seconds)
             await outcomes.save(uow, current)
             log.info("payment.submitted", payment_id=str(payment.payment_id), provider_txn_id=txn)
             for callback in await repository.take_early_callbacks(uow.conn, txn):
-                await apply_provider_status(uow, current, callback.status, txn, confirmed=False)
+                details = {"eventId": callback.event_id, "receivedAt": callback.received_at, "early": True}
+                await apply_provider_status(uow, current, callback.status, txn, confirmed=False, details=details)
 
         await self._locked_step(payment, accept, txn=txn)
 
@@ -230,22 +260,29 @@ class Steps:
         """SUBMITTED, no callback yet: ask the provider. A final status ends it, else the deadline
         does (TIMEOUT, and the provider is asked again later: late_inquiries.py)."""
         assert payment.provider_txn_id is not None
+        started = time.monotonic()
+        error: str | None = None
         try:
             provider_status: str | None = await self.provider.status(payment.provider_txn_id)
         except ProviderUnavailable as exc:
             log.warning("payment.inquiry_failed", payment_id=str(payment.payment_id), error=str(exc))
-            provider_status = None
+            provider_status, error = None, str(exc)
+        answer = {"answer": provider_status or "NO ANSWER", "latencyMs": _ms_since(started)}
+        if error is not None:
+            answer["providerError"] = error
 
         async def apply_answer(uow: UnitOfWork, current: Payment) -> None:
             if provider_status in FINAL_PROVIDER_STATUSES:
                 log.info("payment.inquiry_final", payment_id=str(payment.payment_id), status=provider_status)
-            current.inquiry_answered(
-                provider_status,
-                now(),
-                interval_seconds=self.settings.inquiry_interval_seconds,
-                late_inquiry_in=self.settings.late_inquiry_interval_seconds,
-                late_inquiry_for=self.settings.late_inquiry_horizon_seconds,
-            )
+            at = now()
+            with current.step(StepKind.INQUIRY, at, **answer):
+                current.inquiry_answered(
+                    provider_status,
+                    at,
+                    interval_seconds=self.settings.inquiry_interval_seconds,
+                    late_inquiry_in=self.settings.late_inquiry_interval_seconds,
+                    late_inquiry_for=self.settings.late_inquiry_horizon_seconds,
+                )
             await outcomes.save(uow, current)
 
         await self._locked_step(payment, apply_answer)

@@ -8,12 +8,14 @@ horizon, which is logged at error level for a human.
 
 from __future__ import annotations
 
+import time
+
 import structlog
 
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.payment import outcomes, repository
-from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES
+from paysaga.services.payment.domain import FINAL_PROVIDER_STATUSES, StepKind
 from paysaga.services.payment.outcomes import apply_provider_status, now
 from paysaga.services.payment.provider_client import ProviderClient, ProviderUnavailable
 from paysaga.services.payment.repository import LateInquiry
@@ -50,11 +52,13 @@ class LateInquiries:
 
     async def _ask(self, inquiry: LateInquiry) -> bool:
         pid, txn = str(inquiry.payment_id), inquiry.provider_txn_id
+        started = time.monotonic()
         try:
             answer: str | None = await self._provider.status(txn)
         except ProviderUnavailable as exc:
             log.warning("payment.late_inquiry_unanswered", payment_id=pid, provider_txn_id=txn, error=str(exc))
             answer = None
+        asked = {"answer": answer or "NO ANSWER", "latencyMs": round((time.monotonic() - started) * 1000, 1)}
         async with UnitOfWork(self._db, source=self._source) as uow:
             await repository.lock_txn_id(uow.conn, txn)
             payment = await repository.lock(uow.conn, inquiry.payment_id)
@@ -63,9 +67,12 @@ class LateInquiries:
             if answer in FINAL_PROVIDER_STATUSES:
                 assert answer is not None
                 log.info("payment.late_inquiry_answered", payment_id=pid, provider_txn_id=txn, status=answer)
-                await apply_provider_status(uow, payment, answer, txn, confirmed=True)  # ends the inquiries
+                await apply_provider_status(  # ends the inquiries
+                    uow, payment, answer, txn, confirmed=True, step=StepKind.LATE_INQUIRY, details=asked
+                )
             elif payment.late_inquiry_expired(now()):
-                payment.end_late_inquiry()
+                with payment.step(StepKind.LATE_INQUIRY, now(), **asked, gaveUp=True):
+                    payment.end_late_inquiry()
                 await outcomes.save(uow, payment)
                 log.error(
                     "payment.late_inquiry_gave_up",

@@ -16,7 +16,8 @@ import structlog
 from paysaga.platform.db import Database
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.payment import outcomes, repository
-from paysaga.services.payment.outcomes import apply_provider_status
+from paysaga.services.payment.domain import StepKind
+from paysaga.services.payment.outcomes import apply_provider_status, now
 from paysaga.services.payment.provider_client import ProviderClient, ProviderUnavailable
 
 log = structlog.get_logger("paysaga.payment")
@@ -101,8 +102,11 @@ class OrphanCallbacks:
                 # deadline ends it; either way it is over soon. Look again next round.
                 return _Outcome.WAIT
             callbacks = await repository.take_early_callbacks(uow.conn, txn)
-            if payment.attach_provider_txn(txn):
+            with payment.step(StepKind.TXN_ATTACHED, now(), providerTxnId=txn, callbacks=len(callbacks)):
+                attached = payment.attach_provider_txn(txn)
+            if attached:
                 await outcomes.save(uow, payment)
+            payment.take_steps()  # nothing new: no line
             log.warning(
                 "payment.orphan_callback_matched",
                 provider_txn_id=txn,
@@ -111,6 +115,9 @@ class OrphanCallbacks:
                 callbacks=len(callbacks),
             )
             for callback in callbacks:
-                payment = await apply_provider_status(uow, payment, callback.status, txn, confirmed=False)
+                details = {"eventId": callback.event_id, "receivedAt": callback.received_at, "orphan": True}
+                payment = await apply_provider_status(
+                    uow, payment, callback.status, txn, confirmed=False, details=details
+                )
             await uow.commit()
         return _Outcome.APPLIED

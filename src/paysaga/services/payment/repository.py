@@ -3,13 +3,15 @@ payment database; the rules live in domain.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from paysaga.services.payment.domain import Case, Payment, Status
+from paysaga.services.payment.domain import Case, Payment, Status, Step
 
 # The stored fields of a Payment, in column order; those a save may change (the rest are fixed
 # when the payment is recorded).
@@ -29,7 +31,7 @@ def _values(payment: Payment, fields: tuple[str, ...]) -> list[object]:
     return [payment.status.value if f == "status" else getattr(payment, f) for f in fields]
 
 
-def _payment(row: asyncpg.Record) -> Payment:
+def _payment(row: Mapping[str, Any]) -> Payment:
     return Payment(**{**row, "status": Status(row["status"])})
 
 
@@ -42,12 +44,40 @@ class EarlyCallback:
     received_at: datetime
 
 
-async def add(conn: asyncpg.Connection, payment: Payment) -> bool:
-    """Record a new payment; False if it was already recorded."""
+_STEP_COLUMNS = "at, kind, from_status, to_status, attempt, error_code, error, next_action_at, details"
+_STEP_TYPES = ("timestamptz", "text", "text", "text", "integer", "text", "text", "timestamptz", "jsonb")
+
+
+def _steps(steps: list[Step], first: int) -> tuple[str, list[object]]:
+    """`unnest(...)` of the steps' columns as parameters $first.., and their values: a few steps are
+    one row set, written in the statement that saves the payment (no extra round trip)."""
+    arrays = ", ".join(f"${first + i}::{t}[]" for i, t in enumerate(_STEP_TYPES))
+    columns: list[list[object]] = [
+        [s.at for s in steps],
+        [s.kind.value for s in steps],
+        [s.from_status.value if s.from_status else None for s in steps],
+        [s.to_status.value for s in steps],
+        [s.attempt for s in steps],
+        [s.error_code for s in steps],
+        [s.error for s in steps],
+        [s.next_action_at for s in steps],
+        [s.details for s in steps],
+    ]
+    return f"unnest({arrays})", list(columns)
+
+
+async def add(conn: asyncpg.Connection, payment: Payment, steps: list[Step]) -> bool:
+    """Record a new payment and its first steps; False (and nothing written) if it was already recorded."""
     placeholders = ", ".join(f"${i}" for i in range(1, len(_FIELDS) + 1))
+    rows, values = _steps(steps, len(_FIELDS) + 1)
     inserted = await conn.fetchval(
-        f"INSERT INTO payments ({_COLUMNS}) VALUES ({placeholders}) ON CONFLICT (payment_id) DO NOTHING RETURNING true",
+        f"WITH added AS (INSERT INTO payments ({_COLUMNS}) VALUES ({placeholders})"
+        " ON CONFLICT (payment_id) DO NOTHING RETURNING payment_id),"
+        f" steps AS (INSERT INTO payment_history (payment_id, {_STEP_COLUMNS})"
+        f" SELECT added.payment_id, s.* FROM added, {rows} AS s)"
+        " SELECT count(*) > 0 FROM added",
         *_values(payment, _FIELDS),
+        *values,
     )
     return bool(inserted)
 
@@ -86,17 +116,34 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease_seconds: floa
     return [_payment(r) for r in rows]
 
 
-async def save(conn: asyncpg.Connection, payment: Payment, *, keep_lease: bool = False) -> None:
-    """Write a payment's state (locked by the caller). The worker's lease ends with it, unless
-    `keep_lease`: the worker goes on with the next step itself, so nobody else may claim it."""
+async def save(conn: asyncpg.Connection, payment: Payment, steps: list[Step], *, keep_lease: bool = False) -> None:
+    """Write a payment's state (locked by the caller) and the steps that led to it, in one statement.
+    The worker's lease ends with it, unless `keep_lease`: the worker goes on with the next step
+    itself, so nobody else may claim it."""
     changes = ", ".join(f"{f} = ${i}" for i, f in enumerate(_MUTABLE, start=3))
-    await conn.execute(
+    update = (
         f"UPDATE payments SET {changes}, lease_until = CASE WHEN $2 THEN lease_until END, updated_at = now()"
-        " WHERE payment_id = $1",
-        payment.payment_id,
-        keep_lease,
-        *_values(payment, _MUTABLE),
+        " WHERE payment_id = $1"
     )
+    args = [payment.payment_id, keep_lease, *_values(payment, _MUTABLE)]
+    if not steps:
+        await conn.execute(update, *args)
+        return
+    rows, values = _steps(steps, len(args) + 1)
+    await conn.execute(
+        f"WITH saved AS ({update}) INSERT INTO payment_history (payment_id, {_STEP_COLUMNS}) SELECT $1, * FROM {rows}",
+        *args,
+        *values,
+    )
+
+
+async def add_steps(conn: asyncpg.Connection, payment_id: UUID, steps: list[Step]) -> None:
+    """Steps that changed nothing of the payment (a duplicate callback)."""
+    if steps:
+        rows, values = _steps(steps, 2)
+        await conn.execute(
+            f"INSERT INTO payment_history (payment_id, {_STEP_COLUMNS}) SELECT $1, * FROM {rows}", payment_id, *values
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,3 +275,94 @@ async def finals(
         after[1] if after else None,
         limit,
     )
+
+
+# --- reads for the operators ----------------------------------------------------------------------
+
+
+async def history(conn: asyncpg.Connection, payment_id: UUID) -> list[asyncpg.Record]:
+    """The payment's steps, oldest first."""
+    return await conn.fetch(
+        f"SELECT {_STEP_COLUMNS} FROM payment_history WHERE payment_id = $1 ORDER BY step_id", payment_id
+    )
+
+
+async def cases_of(conn: asyncpg.Connection, payment_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT case_id, kind, provider_txn_id, payment_status, error_code, callback_status, opened_at, resolved_at"
+        " FROM reconciliation_cases WHERE payment_id = $1 ORDER BY case_id",
+        payment_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """What the operators look for; every given field must match."""
+
+    payment_id: UUID | None = None
+    user_id: UUID | None = None
+    provider_txn_id: str | None = None
+    status: str | None = None
+    error_code: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+async def search(
+    conn: asyncpg.Connection, where: Search, *, limit: int, after: tuple[datetime, UUID] | None
+) -> list[Payment]:
+    """Payments matching `where`, newest first, keyset-paged on (created_at, payment_id) after `after`."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM payments WHERE ($1::uuid IS NULL OR payment_id = $1)"
+        " AND ($2::uuid IS NULL OR user_id = $2) AND ($3::text IS NULL OR provider_txn_id = $3)"
+        " AND ($4::text IS NULL OR status = $4) AND ($5::text IS NULL OR error_code = $5)"
+        " AND ($6::timestamptz IS NULL OR created_at >= $6) AND ($7::timestamptz IS NULL OR created_at < $7)"
+        " AND ($8::timestamptz IS NULL OR (created_at, payment_id) < ($8, $9::uuid))"
+        " ORDER BY created_at DESC, payment_id DESC LIMIT $10",
+        where.payment_id,
+        where.user_id,
+        where.provider_txn_id,
+        where.status,
+        where.error_code,
+        where.created_from,
+        where.created_to,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [_payment(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StuckGroup:
+    """Payments not final, stopped at the same place: their status, whether its step is being
+    retried, whether a FAILED callback waits for the provider's word."""
+
+    status: Status
+    retrying: bool
+    failure_reported: bool
+    count: int
+    samples: list[Payment]  # the oldest first
+
+
+async def stuck(conn: asyncpg.Connection, *, older_than_seconds: float, samples: int) -> list[StuckGroup]:
+    """The payments not final `older_than_seconds` after they were initiated, grouped by where they
+    stopped, each group with its count and its oldest `samples` (the `payments_open` index)."""
+    rows = await conn.fetch(
+        "SELECT * FROM (SELECT "
+        + _COLUMNS
+        + ", row_number() OVER w AS nth, count(*) OVER (PARTITION BY status, attempts > 0,"
+        " failure_reported_at IS NOT NULL) AS n"
+        " FROM payments WHERE status NOT IN ('COMPLETED', 'FAILED') AND created_at < now() - make_interval(secs => $1)"
+        " WINDOW w AS (PARTITION BY status, attempts > 0, failure_reported_at IS NOT NULL ORDER BY created_at)) s"
+        " WHERE nth <= $2 ORDER BY created_at",
+        older_than_seconds,
+        samples,
+    )
+    groups: dict[tuple[Status, bool, bool], StuckGroup] = {}
+    for r in rows:
+        payment = _payment({k: v for k, v in r.items() if k not in ("nth", "n")})
+        key = (payment.status, payment.attempts > 0, payment.failure_reported_at is not None)
+        group = groups.setdefault(key, StuckGroup(*key, count=r["n"], samples=[]))
+        group.samples.append(payment)
+    return list(groups.values())

@@ -12,11 +12,12 @@ import orjson
 from fastapi import FastAPI, Query
 
 from paysaga.contracts.identities import BFF, OPS
+from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
 from paysaga.platform.service_auth import callers
-from paysaga.services.query import repository
+from paysaga.services.query import history, repository
 from paysaga.services.query.schemas import PaymentPage, PaymentView
 
 
@@ -80,5 +81,17 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
             last = rows[limit - 1]
             next_cursor = encode_cursor(last["created_at"], last["payment_id"])
         return PaymentPage(items=items, next_cursor=next_cursor)
+
+    @app.get(
+        "/v1/payments/{payment_id}/history",
+        response_model=PaymentSteps,
+        tags=["ops"],
+        dependencies=[callers(OPS)],
+        summary="A payment as the read model shows it, and when each part of it arrived",
+    )
+    async def get_payment_history(payment_id: UUID) -> PaymentSteps:
+        async with db.connection() as conn:
+            row = await repository.get(conn, payment_id)
+        return history.payment_steps(str(payment_id), row)
 
     return app

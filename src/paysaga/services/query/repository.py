@@ -39,13 +39,14 @@ async def upsert_initiated(
 ) -> None:
     await conn.execute(
         "INSERT INTO payments_view (payment_id, user_id, wallet_id, status, amount, currency, recipient,"
-        " created_at, status_at, updated_at) VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $7, $7)"
+        " created_at, status_at, updated_at, refreshed_at)"
+        " VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $7, $7, now())"
         " ON CONFLICT (payment_id) DO UPDATE SET user_id = EXCLUDED.user_id, wallet_id = EXCLUDED.wallet_id,"
         " amount = EXCLUDED.amount, currency = EXCLUDED.currency, recipient = EXCLUDED.recipient,"
         " created_at = EXCLUDED.created_at,"
         f" status = CASE WHEN {_MOVES_FORWARD} THEN EXCLUDED.status ELSE payments_view.status END,"
         f" status_at = CASE WHEN {_MOVES_FORWARD} THEN EXCLUDED.status_at ELSE payments_view.status_at END,"
-        " updated_at = GREATEST(payments_view.updated_at, EXCLUDED.updated_at)",
+        " updated_at = GREATEST(payments_view.updated_at, EXCLUDED.updated_at), refreshed_at = now()",
         payment_id,
         user_id,
         wallet_id,
@@ -66,11 +67,12 @@ async def upsert_final(
     at: datetime,
 ) -> None:
     await conn.execute(
-        "INSERT INTO payments_view (payment_id, status, provider_txn_id, error_code, status_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $5)"
+        "INSERT INTO payments_view (payment_id, status, provider_txn_id, error_code, status_at, updated_at,"
+        " refreshed_at) VALUES ($1, $2, $3, $4, $5, $5, now())"
         " ON CONFLICT (payment_id) DO UPDATE SET status = EXCLUDED.status,"
         " provider_txn_id = EXCLUDED.provider_txn_id, error_code = EXCLUDED.error_code,"
-        " status_at = EXCLUDED.status_at, updated_at = GREATEST(payments_view.updated_at, EXCLUDED.updated_at)"
+        " status_at = EXCLUDED.status_at, updated_at = GREATEST(payments_view.updated_at, EXCLUDED.updated_at),"
+        " refreshed_at = now()"
         f" WHERE {_MOVES_FORWARD}",
         payment_id,
         status,
@@ -105,4 +107,11 @@ async def history(
         after[0] if after else None,
         after[1] if after else None,
         limit,
+    )
+
+
+async def get(conn: asyncpg.Connection, payment_id: UUID) -> asyncpg.Record | None:
+    """The read-model row of a payment, whoever's it is (for operators)."""
+    return await conn.fetchrow(
+        f"SELECT {COLUMNS}, wallet_id, status_at, refreshed_at FROM payments_view WHERE payment_id = $1", payment_id
     )

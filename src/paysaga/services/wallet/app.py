@@ -11,13 +11,14 @@ from fastapi import FastAPI, Query, Response, status
 from pydantic import AwareDatetime
 
 from paysaga.contracts.identities import BFF, OPS
+from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.cursors import decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
 from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
-from paysaga.services.wallet import handlers, repository
+from paysaga.services.wallet import handlers, history, repository
 from paysaga.services.wallet.domain import (
     MAX_BALANCE,
     BalanceLimitExceeded,
@@ -195,5 +196,18 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
             last = rows[limit - 1]
             next_cursor = encode_cursor(last["settled_at"], last["payment_id"])
         return SettlementPage(items=items, next_cursor=next_cursor)
+
+    @app.get(
+        "/v1/payments/{payment_id}/history",
+        response_model=PaymentSteps,
+        tags=["ops"],
+        dependencies=[callers(OPS)],
+        summary="A payment's reservation and its settlement, with the wallet's amounts after each",
+    )
+    async def get_payment_history(payment_id: UUID) -> PaymentSteps:
+        async with db.connection() as conn:
+            reservation = await repository.find_reservation(conn, payment_id)
+            entries = await repository.payment_entries(conn, payment_id) if reservation else []
+        return history.payment_steps(str(payment_id), reservation, entries)
 
     return app

@@ -177,3 +177,12 @@ async def settled_reservations(
         after[1] if after else None,
         limit,
     )
+
+
+async def payment_entries(conn: asyncpg.Connection, payment_id: UUID) -> list[asyncpg.Record]:
+    """The wallet ledger's entries of one payment (its reservation and settlement), oldest first."""
+    return await conn.fetch(
+        "SELECT entry_id, kind, amount, balance_after, reserved_after, created_at FROM wallet_ledger"
+        " WHERE reference = $1 AND kind IN ('RESERVE', 'PAYOUT', 'RELEASE') ORDER BY entry_id",
+        payment_id,
+    )

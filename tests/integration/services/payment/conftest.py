@@ -33,7 +33,7 @@ async def db(dsn: str) -> AsyncIterator[Database]:
     database = Database(dsn, min_size=1, max_size=5)
     await database.connect()
     async with database.connection() as conn:
-        await conn.execute("TRUNCATE early_callbacks, reconciliation_cases, outbox, payments")
+        await conn.execute("TRUNCATE early_callbacks, reconciliation_cases, outbox, payments, payment_history")
     yield database
     await database.close()
 

@@ -52,7 +52,7 @@ async def stored(db: Database, outcome: str, final_at: datetime | None, amount: 
             payment.accepted(f"ptx_{payment.payment_id.hex}", start, inquiry_after_seconds=30)
             payment.provider_answered("SUCCESS", final_at, confirmed=True)
     async with db.connection() as conn:
-        assert await repository.add(conn, payment)
+        assert await repository.add(conn, payment, payment.take_steps())
     return str(payment.payment_id)
 
 

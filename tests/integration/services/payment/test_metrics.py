@@ -71,7 +71,7 @@ async def test_the_gauges_count_stuck_payments_and_open_cases(db: Database) -> N
     )
     async with db.connection() as conn:
         for payment in (old_open, fresh_open, old_final):
-            assert await repository.add(conn, payment)
+            assert await repository.add(conn, payment, payment.take_steps())
         case = Case(CaseKind.LATE_SUCCESS, old_final.payment_id, "ptx_1", Status.FAILED, "TIMEOUT", "SUCCESS")
         assert await repository.add_case(conn, case)
         assert await repository.count_stuck(conn, older_than_seconds=120) == 1  # only the old one not final

@@ -71,7 +71,7 @@ async def stored(db: Database, status: Status, *, deadline_in: float = 300) -> P
     if status is Status.SUBMITTED:
         payment.accepted(f"ptx_{payment.payment_id}", now, inquiry_after_seconds=0)
     async with db.connection() as conn:
-        assert await repository.add(conn, payment)
+        assert await repository.add(conn, payment, payment.take_steps())
         [claimed] = await repository.claim_due(conn, limit=10, lease_seconds=60)
     assert claimed.payment_id == payment.payment_id
     return claimed

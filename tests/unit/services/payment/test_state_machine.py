@@ -48,8 +48,10 @@ inquiry_answers = st.sampled_from(["SUCCESS", "FAILED", "PROCESSING", None])  # 
 
 
 def snapshot(payment: Payment) -> tuple[object, ...]:
-    """Every stored field of the payment (not the events and cases waiting to be written)."""
-    return tuple(getattr(payment, f.name) for f in dataclasses.fields(payment) if f.name not in ("events", "cases"))
+    """Every stored field of the payment (not the events, cases and history steps waiting to be written)."""
+    return tuple(
+        getattr(payment, f.name) for f in dataclasses.fields(payment) if f.name not in ("events", "cases", "history")
+    )
 
 
 def received() -> Payment:
