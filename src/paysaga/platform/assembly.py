@@ -14,6 +14,7 @@ from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, configure_limits
 from paysaga.platform.identity import KeyFormatError, ServiceVerifier
 from paysaga.platform.kafka import KafkaProducer
+from paysaga.platform.outbox_status import add_outbox_route
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.retention import Retention
@@ -137,7 +138,10 @@ class ServiceParts:
         on_close: Sequence[Callable[[], Awaitable[object]]] = (),
         **extra: Any,
     ) -> S:
-        """The runnable service, with the retention worker of its outbox and inbox rows."""
+        """The runnable service, with the retention worker of its outbox and inbox rows; a service
+        that publishes also serves its outbox backlog to the operators (`GET /ops/outbox`)."""
+        if self.relay is not None:
+            add_outbox_route(app, self.db)
         databases = [self.db] if self.relay_db is None else [self.db, self.relay_db]
         return build_service(
             self.name,
