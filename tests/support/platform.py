@@ -98,6 +98,7 @@ def platform_env(admin_url: str, bootstrap: str, root: Path) -> dict[str, str]:
         "PAYSAGA_ENV": "dev",
         # Every test client is 127.0.0.1: the per-address login limit would throttle the suite itself.
         "BFF_AUTH_ADDRESS_LIMIT": "1000000",
+        "OPS_LOGIN_ADDRESS_LIMIT": "1000000",
         **dev_secrets(root),
     }
 

@@ -108,6 +108,8 @@ async def run_platform() -> None:
         for svc in SERVICES:
             _say(f"  {svc.name:<12} http://127.0.0.1:{_port_of(svc.name)}   (OpenAPI: /docs)")
         _say(f"  kafka      {bootstrap}")
+        _say(f"Operators: http://127.0.0.1:{_port_of('ops')}/ops/v1 (OpenAPI: /docs); create an account with")
+        _say("  .venv/bin/paysaga operator create --email you@example.org   (then POST /ops/v1/auth/login)")
         _say("Ctrl-C stops everything.")
         await stop.wait()
     finally:
