@@ -18,6 +18,7 @@ def test_generated_once_kept_private_and_shared_between_callback_and_the_simulat
     assert first["CALLBACK_PROVIDER_SECRET"] == first["PROVIDER_SIM_CALLBACK_SECRET"]
     assert set(first) == {
         "BFF_JWT_SECRET",
+        "OPS_JWT_SECRET",
         "CALLBACK_PROVIDER_SECRET",
         "PROVIDER_SIM_CALLBACK_SECRET",
         "PAYMENT_PROVIDER_API_KEY",
@@ -52,3 +53,12 @@ def test_an_installation_from_before_identity_keys_gains_them_and_keeps_its_secr
     assert values["BFF_JWT_SECRET"] == "j" * 40
     assert dev_secrets(tmp_path) == values
     assert "bff=" in values["PAYSAGA_SERVICE_KEYS"]
+
+
+def test_an_installation_from_before_the_ops_service_gains_its_token_key(tmp_path: Path) -> None:
+    before = {name: value for name, value in dev_secrets(tmp_path).items() if name != "PAYSAGA_SERVICE_KEYS"}
+    del before["OPS_JWT_SECRET"]
+    (tmp_path / FILE_NAME).write_text("".join(f"{name}={value}\n" for name, value in before.items()))
+    after = dev_secrets(tmp_path)
+    assert len(after["OPS_JWT_SECRET"]) >= 32
+    assert {name: after[name] for name in before} == before
