@@ -16,10 +16,11 @@ from typing import TypeVar
 
 from paysaga.platform.assembly import service_database
 from paysaga.platform.db import Database
+from paysaga.platform.logging import configure_logging
 from paysaga.platform.passwords import PasswordHashing
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.ops import handlers, repository
-from paysaga.services.ops.domain import WeakPassword
+from paysaga.services.ops.domain import WeakPassword, check_password
 from paysaga.services.ops.settings import OpsSettings
 
 T = TypeVar("T")
@@ -56,9 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     disabling.add_argument("--email", required=True)
     sub.add_parser("list", help="list the operator accounts")
     args = parser.parse_args(argv)
+    configure_logging("ops", level="WARNING")  # to stderr: stdout says what was done
 
     if args.command == "create":
         password = _password(args.password_stdin)
+        try:
+            check_password(password)  # before connecting: a weak one is refused whatever the database
+        except WeakPassword as exc:
+            print(f"paysaga operator: {exc}", file=sys.stderr)
+            return 2
 
         async def create(db: Database) -> str:
             hashing = PasswordHashing(workers=1, queue=0)
