@@ -100,6 +100,7 @@ def platform_env(admin_url: str, bootstrap: str, root: Path, *, zipkin_url: str 
         "PAYSAGA_ENV": "dev",
         # Every test client is 127.0.0.1: the per-address login limit would throttle the suite itself.
         "BFF_AUTH_ADDRESS_LIMIT": "1000000",
+        "OPS_LOGIN_ADDRESS_LIMIT": "1000000",
         **dev_secrets(root),
         # Spans to the session's Zipkin, sent every 200 ms so a test finds a trace soon after the payment.
         "PAYSAGA_ZIPKIN_URL": zipkin_url,

@@ -79,9 +79,17 @@ def event_source(service: str) -> str:
 EXPECTED_SOURCES: Mapping[str, str] = {e.type_name(): event_source(s) for e, s in PUBLISHERS.items()}
 
 
+# The operators' service reads the consumer groups' lag and the dead letters, and replays a dead
+# letter to its original topic; it publishes and consumes no event of its own.
+OPERATOR_SERVICE = "ops"
+# The group id its dead-letter reader names (librdkafka wants one): it assigns partitions and
+# never joins nor commits in it.
+OPERATOR_READER_GROUP = "ops-dead-letter-reader"
+
+
 def parties() -> list[str]:
     """Every service that talks to Kafka: each has a principal of that name."""
-    return sorted(set(PUBLISHERS.values()) | set(SUBSCRIPTIONS))
+    return sorted(set(PUBLISHERS.values()) | set(SUBSCRIPTIONS) | {OPERATOR_SERVICE})
 
 
 def published_topics(service: str) -> list[str]:

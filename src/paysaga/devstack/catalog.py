@@ -38,6 +38,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     ServiceEntry("core_banking", 8009, True),
     ServiceEntry("dwh", 8010, False),
     ServiceEntry("bff", 8000, True),
+    ServiceEntry("ops", 8011, True),  # the operators' backend: it watches every other entry
 )
 
 ANTIFRAUD_GRPC_PORT = 50051
@@ -62,6 +63,7 @@ def wiring(port_of: Callable[[str], int], grpc_port: int = ANTIFRAUD_GRPC_PORT) 
             # Everything here listens on 127.0.0.1, merchants' test endpoints too; in production
             # webhooks go to public addresses only (the default).
             "MERCHANT_CALLBACK_ALLOW_PRIVATE_TARGETS": "true",
+            "OPS_SERVICE_URLS": ",".join(f"{s.name}={url(s.name)}" for s in SERVICES if s.name != "ops"),
         }
     )
     return env

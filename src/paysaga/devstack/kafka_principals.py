@@ -35,7 +35,15 @@ from confluent_kafka.admin import (
     UserScramCredentialUpsertion,
 )
 
-from paysaga.contracts.bus import SUBSCRIPTIONS, dead_letter_topics, parties, published_topics
+from paysaga.contracts.bus import (
+    OPERATOR_READER_GROUP,
+    OPERATOR_SERVICE,
+    SUBSCRIPTIONS,
+    dead_letter_topics,
+    parties,
+    published_topics,
+)
+from paysaga.contracts.topics import ALL_TOPICS, dead_letter_topic
 from paysaga.platform.kafka import KafkaAccess
 
 ADMIN = "admin"
@@ -98,7 +106,26 @@ def grants(service: str) -> list[Grant]:
     if (subscription := SUBSCRIPTIONS.get(service)) is not None:
         found |= {Grant(who, "TOPIC", topic, "READ") for topic in subscription.read_topics}
         found.add(Grant(who, "GROUP", subscription.group, "READ"))
+    if service == OPERATOR_SERVICE:
+        found |= _operator_grants(who)
     return sorted(found)
+
+
+def _operator_grants(who: str) -> set[Grant]:
+    """The Ops service: DESCRIBE every topic and consumer group (lag: committed offsets against the
+    watermarks), READ the dead-letter topics (browsing, in its reader group), WRITE the original
+    topics (a replay puts a dead letter back where it came from)."""
+    found = {Grant(who, "GROUP", sub.group, "DESCRIBE") for sub in SUBSCRIPTIONS.values()}
+    found.add(Grant(who, "GROUP", OPERATOR_READER_GROUP, "READ"))
+    for topic in ALL_TOPICS:
+        dlq = dead_letter_topic(topic)
+        found |= {
+            Grant(who, "TOPIC", topic, "DESCRIBE"),
+            Grant(who, "TOPIC", topic, "WRITE"),
+            Grant(who, "TOPIC", dlq, "DESCRIBE"),
+            Grant(who, "TOPIC", dlq, "READ"),
+        }
+    return found
 
 
 def all_grants() -> list[Grant]:

@@ -32,6 +32,7 @@ def _generate() -> dict[str, str]:
     callback = secrets.token_urlsafe(32)
     return {
         "BFF_JWT_SECRET": secrets.token_urlsafe(32),
+        "OPS_JWT_SECRET": secrets.token_urlsafe(32),
         "CALLBACK_PROVIDER_SECRET": callback,
         "PROVIDER_SIM_CALLBACK_SECRET": callback,
         "PAYMENT_PROVIDER_API_KEY": secrets.token_urlsafe(32),

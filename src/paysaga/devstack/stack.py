@@ -177,6 +177,8 @@ async def run_platform() -> None:
             _say(f"  prometheus {prometheus}   (every service's /metrics; alerts: /alerts)")
         if zipkin:
             _say(f"  zipkin     {zipkin}/zipkin/   (traces; a payment's: X-Trace-Id of its POST)")
+        _say(f"Operators: http://127.0.0.1:{_port_of('ops')}/ops/v1 (OpenAPI: /docs); create an account with")
+        _say("  .venv/bin/paysaga operator create --email you@example.org   (then POST /ops/v1/auth/login)")
         _say("Ctrl-C stops everything.")
         await stop.wait()
     finally:

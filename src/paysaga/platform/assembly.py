@@ -16,6 +16,7 @@ from paysaga.platform.identity import KeyFormatError, ServiceVerifier
 from paysaga.platform.inbox_status import add_inbox_route
 from paysaga.platform.kafka import KafkaAccess, KafkaProducer, kafka_access
 from paysaga.platform.metrics import outbox_gauges
+from paysaga.platform.outbox_status import add_outbox_route
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.relay import OutboxRelay
 from paysaga.platform.retention import Retention
@@ -141,10 +142,13 @@ class ServiceParts:
         **extra: Any,
     ) -> S:
         """The runnable service, with the retention worker of its outbox and inbox rows (and, for a
-        service that publishes, the gauges of its outbox backlog); a service that consumes also tells
-        the operators which events it applied (`GET /ops/inbox`)."""
+        service that publishes, the gauges of its outbox backlog); a service that publishes also serves
+        its outbox backlog to the operators (`GET /ops/outbox`), one that consumes tells them which
+        events it applied (`GET /ops/inbox`)."""
         if consumers:
             add_inbox_route(app, self.db, service=self.name, groups=[c.group_id for c in consumers])
+        if self.relay is not None:
+            add_outbox_route(app, self.db)
         databases = [self.db] if self.relay_db is None else [self.db, self.relay_db]
         own = {"retention": retention(self.db, self.settings)}
         if self.relay_db is not None:

@@ -23,6 +23,7 @@ PROBE = """
 import importlib, json, os, sys, typing
 from fastapi.routing import APIRoute
 from paysaga.platform.service_auth import protected_routes
+from paysaga.services.ops.auth import current_operator
 from paysaga.platform.settings import PlatformSettings
 platform = PlatformSettings(
     kafka_bootstrap_servers=sys.argv[1], paysaga_postgres_url=sys.argv[2], paysaga_env="dev"
@@ -42,6 +43,12 @@ for name in sys.argv[3:]:
         "protected": {route: sorted(allowed) for route, allowed in protected_routes(service.app).items()},
         "open": sorted(
             f"{m} {r.path}" for r in service.app.routes if isinstance(r, APIRoute) for m in r.methods or ()
+        ),
+        "operator": sorted(
+            f"{m} {r.path}"
+            for r in service.app.routes
+            if isinstance(r, APIRoute) and any(d.call is current_operator for d in r.dependant.dependencies)
+            for m in r.methods or ()
         ),
     }
 print(json.dumps(found), flush=True)
@@ -90,15 +97,19 @@ BFF, OPS, BOTH = ["bff"], ["ops"], ["bff", "ops"]
 # verifies credentials; the operators' tools read and act on the ops routes.
 ALLOWED = {
     "customer": {
+        "GET /ops/outbox": OPS,
         "POST /v1/customers": BFF,
         "POST /v1/credentials/verify": BFF,
         "GET /v1/customers/{user_id}": BOTH,
     },
     "wallet": {
+        "GET /ops/outbox": OPS,
         "GET /v1/users/{user_id}/wallet": BOTH,
         "POST /v1/users/{user_id}/top-ups": BFF,
         "POST /v1/users/{user_id}/reservations": BFF,
         "GET /v1/users/{user_id}/wallet/ledger": BOTH,
+        "GET /v1/balances": OPS,
+        "GET /v1/settlements": OPS,
         "GET /v1/payments/{payment_id}/history": OPS,
         "GET /ops/inbox": OPS,
     },
@@ -109,8 +120,12 @@ ALLOWED = {
         "GET /ops/inbox": OPS,
     },
     "payment": {
+        "GET /ops/outbox": OPS,
         "GET /v1/payments/{payment_id}": OPS,
         "GET /v1/reconciliation-cases": OPS,
+        "GET /v1/reconciliation-cases/{case_id}": OPS,
+        "POST /v1/reconciliation-cases/{case_id}/resolve": OPS,
+        "GET /v1/finals": OPS,
         "GET /v1/payments/{payment_id}/history": OPS,
         "GET /v1/payments": OPS,
         "GET /v1/stuck-payments": OPS,
@@ -158,6 +173,7 @@ ALLOWED = {
     "bff": {},  # public: its customers log in
     "callback": {},  # public: the provider's signature is checked
     "provider_sim": {},  # the external bank's stand-in
+    "ops": {},  # the operators' own API: an operator's token on every route but login (below)
 }
 ALWAYS_OPEN = {"GET /healthz", "GET /readyz", "GET /metrics"}  # /metrics: Prometheus, no customer data
 
@@ -165,7 +181,14 @@ ALWAYS_OPEN = {"GET /healthz", "GET /readyz", "GET /metrics"}  # /metrics: Prome
 def test_every_internal_route_names_the_callers_it_lets_in(built: dict[str, dict[str, Any]]) -> None:
     assert {n: b["protected"] for n, b in built.items()} == ALLOWED
     for name in ALLOWED:
-        if name in ("bff", "callback", "provider_sim"):
+        if name in ("bff", "callback", "provider_sim", "ops"):
             continue
         unprotected = set(built[name]["open"]) - set(built[name]["protected"])
         assert unprotected == ALWAYS_OPEN, name
+
+
+def test_every_operator_route_but_login_needs_an_operator(built: dict[str, dict[str, Any]]) -> None:
+    ops = built["ops"]
+    assert all(route.split()[1].startswith("/ops/v1/") for route in ops["operator"])
+    assert set(ops["open"]) - set(ops["operator"]) == ALWAYS_OPEN | {"POST /ops/v1/auth/login"}
+    assert all(not b["operator"] for name, b in built.items() if name != "ops")

@@ -62,14 +62,16 @@ def test_the_writers_of_each_topic_are_exactly_its_publishers_and_of_each_dead_l
         if g.operation == "WRITE":
             writers.setdefault(g.name, set()).add(g.principal.removeprefix("User:"))
     for topic in ALL_TOPICS:
-        assert writers.get(topic, set()) == {s for e, s in PUBLISHERS.items() if e.topic == topic}, topic
+        publishers = {s for e, s in PUBLISHERS.items() if e.topic == topic}
+        assert writers.get(topic, set()) == publishers | {"ops"}, topic  # ops: a replay, audited
         appliers = {s for s, sub in SUBSCRIPTIONS.items() if sub.applies and topic in sub.topics}
         assert writers[dead_letter_topic(topic)] == appliers, topic
-    assert writers["payment-events"] == {"wallet", "payment"}  # nobody else can publish a payout or a release
+    # Nobody else can publish a payout or a release (the operators' replays put back dead letters only).
+    assert writers["payment-events"] == {"wallet", "payment", "ops"}
 
 
 def test_each_principal_reads_exactly_its_subscription_and_only_in_its_group() -> None:
-    for service in parties():
+    for service in set(parties()) - {"ops"}:
         reads = {(g.resource, g.name) for g in grants(service) if g.operation == "READ"}
         subscription = SUBSCRIPTIONS.get(service)
         expected = set() if subscription is None else {("TOPIC", t) for t in subscription.read_topics}
@@ -103,3 +105,12 @@ def test_the_acls_print_as_kafka_acls_commands_for_another_cluster() -> None:
         "--allow-principal User:wallet --operation Write --topic payment-events"
     ) in commands
     assert any(c.endswith("--allow-principal User:dwh --operation Read --group dwh") for c in commands)
+
+
+def test_the_operators_service_describes_every_group_reads_the_dead_letters_and_may_replay() -> None:
+    table = _table("ops")
+    assert {("GROUP", sub.group, "DESCRIBE") for sub in SUBSCRIPTIONS.values()} <= table
+    assert {("TOPIC", t + ".dlq", "READ") for t in ALL_TOPICS} <= table
+    assert {("TOPIC", t, "WRITE") for t in ALL_TOPICS} <= table
+    assert not {(r, n) for r, n, op in table if op == "READ" and r == "TOPIC" and not n.endswith(".dlq")}
+    assert {(r, n) for r, n, op in table if r == "GROUP" and op == "READ"} == {("GROUP", "ops-dead-letter-reader")}

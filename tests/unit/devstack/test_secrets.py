@@ -19,6 +19,7 @@ def test_generated_once_kept_private_and_shared_between_callback_and_the_simulat
     assert first["CALLBACK_PROVIDER_SECRET"] == first["PROVIDER_SIM_CALLBACK_SECRET"]
     assert set(first) == {
         "BFF_JWT_SECRET",
+        "OPS_JWT_SECRET",
         "CALLBACK_PROVIDER_SECRET",
         "PROVIDER_SIM_CALLBACK_SECRET",
         "PAYMENT_PROVIDER_API_KEY",
@@ -78,3 +79,12 @@ def test_a_kafka_password_missing_from_an_older_file_is_added_and_the_rest_kept(
 
 def _names(path: Path) -> set[str]:
     return {line.partition("=")[0].removeprefix("KAFKA_PASSWORD_").lower() for line in path.read_text().splitlines()}
+
+
+def test_an_installation_from_before_the_ops_service_gains_its_token_key(tmp_path: Path) -> None:
+    before = {name: value for name, value in dev_secrets(tmp_path).items() if name != "PAYSAGA_SERVICE_KEYS"}
+    del before["OPS_JWT_SECRET"]
+    (tmp_path / FILE_NAME).write_text("".join(f"{name}={value}\n" for name, value in before.items()))
+    after = dev_secrets(tmp_path)
+    assert len(after["OPS_JWT_SECRET"]) >= 32
+    assert {name: after[name] for name in before} == before

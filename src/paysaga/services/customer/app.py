@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from paysaga.contracts.identities import BFF, OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app, overloaded, problem_response
+from paysaga.platform.passwords import HashingBusy, PasswordHashing
 from paysaga.platform.problems import Problem, not_found
 from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.customer import handlers, repository
 from paysaga.services.customer.domain import WeakPassword
-from paysaga.services.customer.hashing import HashingBusy, PasswordHashing
 from paysaga.services.customer.schemas import Credentials, CustomerId, CustomerView, NewCustomer
 
 

@@ -11,10 +11,10 @@ import structlog
 
 from paysaga.contracts.events import CustomerCreated
 from paysaga.platform.db import Database
+from paysaga.platform.passwords import PasswordHashing, default_hasher
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.customer import repository
 from paysaga.services.customer.domain import check_password_strength, normalize_email
-from paysaga.services.customer.hashing import PasswordHashing, default_hasher
 
 log = structlog.get_logger("paysaga.customer")
 

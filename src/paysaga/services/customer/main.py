@@ -2,10 +2,10 @@
 
 from paysaga.platform.assembly import service_parts
 from paysaga.platform.bootstrap import init_process
+from paysaga.platform.passwords import PasswordHashing
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.settings import PlatformSettings
 from paysaga.services.customer.app import build_app
-from paysaga.services.customer.hashing import PasswordHashing
 from paysaga.services.customer.settings import CustomerSettings
 
 NAME = "customer"

@@ -4,12 +4,14 @@ payments by time, and the reconciliation cases."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
+import structlog
 from fastapi import FastAPI, Query
 from pydantic import AwareDatetime
 
@@ -22,19 +24,22 @@ from paysaga.platform.problems import Problem, not_found
 from paysaga.platform.service_auth import callers
 from paysaga.platform.tracing import trace_id_of
 from paysaga.services.payment import history, repository
-from paysaga.services.payment.domain import Payment, WaitReason, wait_reason
+from paysaga.services.payment.domain import CaseKind, Payment, WaitReason, wait_reason
 from paysaga.services.payment.schemas import (
+    CaseEvidence,
     FinalPage,
     FinalView,
     PaymentPage,
     PaymentState,
     ReconciliationCase,
+    ResolveCase,
     StuckGroup,
     StuckPayments,
     StuckSample,
 )
 
 OPERATORS = callers(OPS)
+log = structlog.get_logger("paysaga.payment")
 
 
 def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
@@ -62,10 +67,56 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         tags=["ops"],
         summary="Provider outcomes that disagree with a payment's final state (e.g. success after timeout)",
     )
-    async def cases(open_only: bool = True) -> list[ReconciliationCase]:
+    async def cases(
+        open_only: bool = True,
+        status: Literal["open", "resolved", "all"] | None = Query(
+            None, description="open, resolved or all cases (overrides open_only)"
+        ),
+        kind: CaseKind | None = None,
+        payment_id: Annotated[UUID | None, Query(alias="paymentId")] = None,
+        limit: int = Query(500, ge=1, le=500),
+    ) -> list[ReconciliationCase]:
+        resolved = {"open": False, "resolved": True, "all": None}[status or ("open" if open_only else "all")]
         async with db.connection() as conn:
-            rows = await repository.list_cases(conn, open_only=open_only)
-        return [ReconciliationCase.model_validate({**r, "payment_id": str(r["payment_id"])}) for r in rows]
+            rows = await repository.list_cases(
+                conn, resolved=resolved, kind=kind.value if kind else None, payment_id=payment_id, limit=limit
+            )
+        return [_case(r) for r in rows]
+
+    @app.get(
+        "/v1/reconciliation-cases/{case_id}",
+        dependencies=[OPERATORS],
+        response_model=CaseEvidence,
+        tags=["ops"],
+        summary="One case with its evidence: the payment's state",
+    )
+    async def case(case_id: int) -> CaseEvidence:
+        async with db.connection() as conn:
+            row = await repository.get_case(conn, case_id)
+            payment = await repository.get(conn, row["payment_id"]) if row is not None else None
+        if row is None or payment is None:
+            raise not_found(f"no reconciliation case {case_id}")
+        return CaseEvidence(case=_case(row), payment=_state(payment))
+
+    @app.post(
+        "/v1/reconciliation-cases/{case_id}/resolve",
+        dependencies=[OPERATORS],
+        response_model=ReconciliationCase,
+        tags=["ops"],
+        summary="Resolve an open case with the operator's note (409 if it was resolved already)",
+    )
+    async def resolve(case_id: int, body: ResolveCase) -> ReconciliationCase:
+        try:
+            async with db.transaction() as conn:
+                row = await repository.resolve_case(conn, case_id, resolved_by=body.resolved_by, note=body.note)
+        except repository.CaseAlreadyResolved as exc:
+            raise Problem(
+                409, "case-already-resolved", "Already resolved", f"case {case_id} was resolved before"
+            ) from exc
+        if row is None:
+            raise not_found(f"no reconciliation case {case_id}")
+        log.info("payment.case_resolved", case_id=case_id, payment_id=str(row["payment_id"]), by=body.resolved_by)
+        return _case(row)
 
     @app.get(
         "/v1/finals",
@@ -156,7 +207,9 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
 
 
 def _state(payment: Payment) -> PaymentState:
-    return PaymentState.model_validate({**asdict(payment), "payment_id": str(payment.payment_id)})
+    return PaymentState.model_validate(
+        {**asdict(payment), "payment_id": str(payment.payment_id), "trace_id": trace_id_of(payment.traceparent)}
+    )
 
 
 def _stuck_group(group: repository.StuckGroup, now: datetime, samples: int) -> StuckGroup:
@@ -198,3 +251,7 @@ def _position(cursor: str) -> tuple[datetime, UUID]:
     if position[0].tzinfo is None:
         raise invalid
     return position
+
+
+def _case(row: Mapping[str, Any]) -> ReconciliationCase:
+    return ReconciliationCase.model_validate({**row, "payment_id": str(row["payment_id"])})

@@ -226,12 +226,34 @@ async def add_case(conn: asyncpg.Connection, case: Case) -> bool:
     return bool(opened)
 
 
-async def list_cases(conn: asyncpg.Connection, *, open_only: bool) -> list[asyncpg.Record]:
+_CASE_COLUMNS = (
+    "case_id, kind, payment_id, provider_txn_id, payment_status, error_code, callback_status,"
+    " opened_at, resolved_at, resolved_by, resolution_note"
+)
+
+
+class CaseAlreadyResolved(Exception):
+    """The case was resolved before (by whom and when is on the case)."""
+
+
+async def list_cases(
+    conn: asyncpg.Connection,
+    *,
+    resolved: bool | None,
+    kind: str | None = None,
+    payment_id: UUID | None = None,
+    limit: int = 500,
+) -> list[asyncpg.Record]:
+    """Cases newest first: open ones (`resolved=False`), resolved ones (True) or all (None)."""
     return await conn.fetch(
-        "SELECT case_id, kind, payment_id, provider_txn_id, payment_status, error_code, callback_status,"
-        " opened_at, resolved_at, resolution FROM reconciliation_cases"
-        + (" WHERE resolved_at IS NULL" if open_only else "")
-        + " ORDER BY case_id DESC LIMIT 500"
+        f"SELECT {_CASE_COLUMNS} FROM reconciliation_cases"
+        " WHERE ($1::boolean IS NULL OR (resolved_at IS NOT NULL) = $1)"
+        " AND ($2::text IS NULL OR kind = $2) AND ($3::uuid IS NULL OR payment_id = $3)"
+        " ORDER BY case_id DESC LIMIT $4",
+        resolved,
+        kind,
+        payment_id,
+        limit,
     )
 
 
@@ -366,3 +388,21 @@ async def stuck(conn: asyncpg.Connection, *, older_than_seconds: float, samples:
         group = groups.setdefault(key, StuckGroup(*key, count=r["n"], samples=[]))
         group.samples.append(payment)
     return list(groups.values())
+
+
+async def get_case(conn: asyncpg.Connection, case_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {_CASE_COLUMNS} FROM reconciliation_cases WHERE case_id = $1", case_id)
+
+
+async def resolve_case(conn: asyncpg.Connection, case_id: int, *, resolved_by: str, note: str) -> asyncpg.Record | None:
+    """Mark an open case resolved; None if there is no such case, `CaseAlreadyResolved` if it was."""
+    row = await conn.fetchrow(
+        "UPDATE reconciliation_cases SET resolved_at = now(), resolved_by = $2, resolution_note = $3"
+        f" WHERE case_id = $1 AND resolved_at IS NULL RETURNING {_CASE_COLUMNS}",
+        case_id,
+        resolved_by,
+        note,
+    )
+    if row is None and await get_case(conn, case_id) is not None:
+        raise CaseAlreadyResolved(case_id)
+    return row

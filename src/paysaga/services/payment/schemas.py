@@ -36,15 +36,30 @@ class PaymentState(_Body):
 
 class ReconciliationCase(_Body):
     case_id: int
-    kind: str
+    kind: str = Field(description="LATE_SUCCESS, CONFLICTING_CALLBACK or UNCONFIRMED_FAILURE")
     payment_id: str
     provider_txn_id: str
-    payment_status: str
+    payment_status: str = Field(description="The payment's final state when the case opened")
     error_code: str | None
-    callback_status: str
+    callback_status: str = Field(description="What the provider said (SUCCESS or FAILED)")
     opened_at: datetime
     resolved_at: datetime | None
-    resolution: str | None
+    resolved_by: str | None = Field(description="The operator who resolved it")
+    resolution_note: str | None
+
+
+class CaseEvidence(_Body):
+    """A case with what it is about: the payment as Payment holds it now."""
+
+    case: ReconciliationCase
+    payment: PaymentState
+
+
+class ResolveCase(_Body):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    resolved_by: str = Field(min_length=1, max_length=200, description="The operator who resolves it (their id)")
+    note: str = Field(min_length=1, max_length=4000, description="What was done about it")
 
 
 class FinalView(_Body):

@@ -12,10 +12,10 @@ import pytest
 from argon2.exceptions import VerifyMismatchError
 
 from paysaga.contracts.identities import BFF
+from paysaga.platform.passwords import HashingBusy, PasswordHashing
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.customer.app import build_app
-from paysaga.services.customer.hashing import HashingBusy, PasswordHashing
 from tests.support.db import connected
 from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra

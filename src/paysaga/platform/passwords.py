@@ -1,6 +1,7 @@
 """Password hashing (argon2id, tens of ms of CPU each) on a small executor of its own, bounded:
 a login flood neither starves the event loop nor queues hashes without bound — past the bound
-the request is shed (`HashingBusy`, answered 503 with `Retry-After`)."""
+the request is shed (`HashingBusy`, answered 503 with `Retry-After`). Shared by the services that
+keep passwords: Customer (customers) and Ops (operators)."""
 
 from __future__ import annotations
 

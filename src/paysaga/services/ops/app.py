@@ -1,0 +1,387 @@
+"""The operators' API (`/ops/v1/...`): login, fleet health, dead letters and their replay,
+reconciliation cases, the audit log. Every route but login needs an operator's token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import structlog
+from confluent_kafka import KafkaException
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+
+from paysaga.platform.db import Database
+from paysaga.platform.http import ReadinessCheck, create_app, overloaded, problem_response
+from paysaga.platform.passwords import HashingBusy, PasswordHashing
+from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
+from paysaga.services.ops import handlers, repository
+from paysaga.services.ops.auth import CurrentOperator, OperatorTokens, current_operator
+from paysaga.services.ops.cases import ReconciliationCases
+from paysaga.services.ops.dead_letters import DeadLetters
+from paysaga.services.ops.domain import (
+    DeadLetterFilter,
+    InvalidCursor,
+    UnknownTopic,
+    dead_letter_topics,
+    decode_id_cursor,
+    encode_id_cursor,
+)
+from paysaga.services.ops.fleet import FleetView
+from paysaga.services.ops.idempotency import run_once
+from paysaga.services.ops.schemas import (
+    AuditEntryView,
+    AuditPage,
+    CaseEvidence,
+    CaseList,
+    CaseView,
+    DeadLetterPage,
+    Fleet,
+    LoginRequest,
+    LoginResponse,
+    OperatorView,
+    ProblemDetails,
+    RecordCoordinates,
+    ReplayPage,
+    ReplayRequest,
+    ReplayResponse,
+    ReplayView,
+    ResolveRequest,
+)
+from paysaga.services.ops.throttle import LoginThrottle
+
+log = structlog.get_logger("paysaga.ops")
+
+PREFIX = "/ops/v1"
+CASES = f"{PREFIX}/reconciliation-cases"
+CASES_TAG = "reconciliation cases"
+
+
+@dataclass(frozen=True)
+class OpsDeps:
+    db: Database
+    tokens: OperatorTokens
+    hashing: PasswordHashing
+    throttle: LoginThrottle
+    fleet: FleetView
+    dead_letters: DeadLetters
+    cases: ReconciliationCases
+
+
+_TITLES = {
+    400: "Bad request (a malformed cursor or Idempotency-Key)",
+    401: "No valid operator token",
+    404: "Not found",
+    409: "Conflict",
+    422: "The request is not valid",
+    429: "Too many requests (see Retry-After)",
+    503: "A dependency (Kafka, a service) did not answer; retry (see Retry-After)",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The problem answers a route documents (their media type is set by `_openapi`)."""
+    return {code: {"model": ProblemDetails, "description": _TITLES[code]} for code in codes}
+
+
+Operator = Depends(current_operator)
+CaseId = Annotated[int, Path(alias="caseId", ge=1, description="The case's id")]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="Unique per replay request; a retry reuses it")
+]
+
+
+def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+    app = create_app(
+        title="PaySaga Ops",
+        description="The operators' API: fleet health (consumer lag, outbox backlogs, service health), dead "
+        "letters and their replay, reconciliation cases, the audit log. Operators log in with their own "
+        "accounts; every route but login needs their token. Errors are RFC 9457 problems.",
+        readiness=readiness,
+    )
+    app.state.operator_tokens = deps.tokens  # for `auth.current_operator`
+    app.state.db = deps.db
+
+    @app.exception_handler(HashingBusy)
+    async def _busy(request: Request, exc: HashingBusy) -> JSONResponse:
+        return problem_response(overloaded("Too many logins in progress; retry later."), request)
+
+    @app.exception_handler(KafkaException)
+    async def _kafka(request: Request, exc: KafkaException) -> JSONResponse:
+        log.warning("ops.kafka_failed", path=request.url.path, error=str(exc))
+        return problem_response(kafka_unavailable(), request)
+
+    # Routes directly on the app (no APIRouter): FastAPI then lists them in `app.routes`, where the
+    # composition-root tests check that each needs an operator.
+    for add_routes in (_auth, _fleet, _dead_letters, _cases, _audit):
+        add_routes(app, deps)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def kafka_unavailable() -> Problem:
+    return Problem(
+        503,
+        "kafka-unavailable",
+        "Kafka unavailable",
+        "Kafka did not answer in time; retry.",
+        headers={"Retry-After": "2"},
+    )
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with the problem answers under `application/problem+json`."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            openapi_version=app.openapi_version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                for code, answer in operation.get("responses", {}).items():
+                    content = answer.get("content", {})
+                    if code[:1] in "45" and "application/json" in content:
+                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _auth(app: FastAPI, deps: OpsDeps) -> None:
+    @app.post(
+        f"{PREFIX}/auth/login", tags=["operators"], response_model=LoginResponse, responses=problems(401, 422, 429, 503)
+    )
+    async def login(body: LoginRequest, request: Request) -> LoginResponse:
+        """An operator logs in with their own account (`paysaga operator create` makes one)."""
+        await deps.throttle.before_login(_address(request), body.email)
+        operator_id = await handlers.authenticate(deps.db, deps.hashing, body.email, body.password)
+        if operator_id is None:
+            await deps.throttle.failed(body.email)
+            log.warning("ops.login_failed")
+            raise Problem(401, "invalid-credentials", "Invalid credentials", "The email or password is wrong.")
+        await deps.throttle.succeeded(body.email)
+        log.info("ops.logged_in", operator_id=str(operator_id))
+        return LoginResponse(access_token=deps.tokens.issue(operator_id), expires_in=deps.tokens.ttl_seconds)
+
+    @app.get(
+        f"{PREFIX}/me",
+        tags=["operators"],
+        response_model=OperatorView,
+        responses=problems(401),
+        dependencies=[Operator],
+    )
+    async def me(operator: CurrentOperator) -> OperatorView:
+        """The operator the token belongs to."""
+        return OperatorView(operator_id=str(operator.operator_id), email=operator.email)
+
+
+def _fleet(app: FastAPI, deps: OpsDeps) -> None:
+    @app.get(f"{PREFIX}/fleet", tags=["fleet"], response_model=Fleet, responses=problems(401), dependencies=[Operator])
+    async def fleet() -> Fleet:
+        """Every service's health and outbox backlog, every consumer group's lag per partition, the
+        dead-letter topics' sizes: one call, fanned out with short timeouts; what does not answer
+        is shown as down."""
+        return await deps.fleet.snapshot()
+
+
+def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
+    @app.get(
+        f"{PREFIX}/dead-letters",
+        tags=["dead letters"],
+        response_model=DeadLetterPage,
+        responses=problems(400, 401, 422, 503),
+        dependencies=[Operator],
+    )
+    async def dead_letters(
+        topic: str | None = Query(None, description="The original topic (or its .dlq); all when omitted"),
+        group: str | None = Query(None, description="Only records this consumer group dead-lettered"),
+        reason: str | None = Query(None, description="Only this dlq_reason"),
+        ce_type: str | None = Query(None, alias="ceType", description="Only this event type"),
+        key: str | None = Query(None, description="Only records with this key (e.g. a paymentId)"),
+        limit: int = Query(50, ge=1, le=200),
+        cursor: str | None = Query(None, max_length=4000),
+    ) -> DeadLetterPage:
+        """The records of the dead-letter topics with their reason headers, read from Kafka in
+        offset order per partition; paged by a cursor of the next offsets."""
+        try:
+            return await deps.dead_letters.page(
+                topic=topic,
+                selection=DeadLetterFilter(group=group, reason=reason, ce_type=ce_type, key=key),
+                limit=limit,
+                cursor=cursor,
+            )
+        except UnknownTopic as exc:
+            raise Problem(422, "unknown-topic", "Unknown topic", str(exc)) from exc
+        except InvalidCursor as exc:
+            raise Problem(400, "invalid-cursor", "Invalid cursor", str(exc)) from exc
+        except TimeoutError as exc:
+            raise kafka_unavailable() from exc
+
+    @app.post(
+        f"{PREFIX}/dead-letters/replay",
+        tags=["dead letters"],
+        response_model=ReplayResponse,
+        responses=problems(400, 401, 404, 409, 422, 503),
+        dependencies=[Operator],
+    )
+    async def replay(
+        body: ReplayRequest, operator: CurrentOperator, idempotency_key: IdempotencyKey = None
+    ) -> JSONResponse:
+        """Re-publish one dead-letter record (`record`) or every record of a topic matching a filter
+        (`filter`) to its original topic, with its original key and headers. The inboxes make it
+        safe: the groups that applied the event drop it, the one that failed applies it. A record
+        replayed before is refused (409; skipped by a filter) unless `force`. Idempotent on the
+        `Idempotency-Key`."""
+        request_body = body.model_dump(mode="json", by_alias=True)
+
+        async def call(key: str) -> tuple[int, dict[str, Any]]:
+            target = (
+                f"{body.record.topic}[{body.record.partition}]@{body.record.offset}"
+                if body.record
+                else f"{body.filter.topic if body.filter else ''} (filter)"
+            )
+            async with handlers.audited(
+                deps.db,
+                operator_id=operator.operator_id,
+                actor=operator.email,
+                action="dead-letters.replay",
+                target=target,
+                summary=request_body,
+            ) as entry:
+                try:
+                    result = await deps.dead_letters.replay(body, operator_id=operator.operator_id, request_key=key)
+                except UnknownTopic as exc:
+                    raise Problem(422, "unknown-topic", "Unknown topic", str(exc)) from exc
+                except TimeoutError as exc:
+                    raise kafka_unavailable() from exc
+                entry.detail = (
+                    f"replayed {result.replayed}, failed {result.failed}, already replayed {result.already_replayed}"
+                )
+            return 200, result.model_dump(mode="json", by_alias=True)
+
+        answer = await run_once(deps.db, operator.operator_id, idempotency_key, request_body, call)
+        return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+
+    @app.get(
+        f"{PREFIX}/replays",
+        tags=["dead letters"],
+        response_model=ReplayPage,
+        responses=problems(400, 401, 422),
+        dependencies=[Operator],
+    )
+    async def replays(
+        topic: str | None = Query(None, description="The original topic (or its .dlq)"),
+        ce_id: str | None = Query(None, alias="ceId"),
+        operator_id: Annotated[UUID | None, Query(alias="operatorId")] = None,
+        limit: int = Query(50, ge=1, le=200),
+        cursor: str | None = Query(None, max_length=40),
+    ) -> ReplayPage:
+        """Every replay of a dead letter (who, when, which record, the result), newest first."""
+        try:
+            dlq_topic = dead_letter_topics(topic)[0] if topic else None
+            before = decode_id_cursor(cursor)
+        except UnknownTopic as exc:
+            raise Problem(422, "unknown-topic", "Unknown topic", str(exc)) from exc
+        except InvalidCursor as exc:
+            raise Problem(400, "invalid-cursor", "Invalid cursor", str(exc)) from exc
+        async with deps.db.connection() as conn:
+            rows = await repository.list_replays(
+                conn, dlq_topic=dlq_topic, ce_id=ce_id, operator_id=operator_id, before=before, limit=limit
+            )
+        items = [_replay_view(row) for row in rows]
+        return ReplayPage(items=items, next_cursor=encode_id_cursor([i.replay_id for i in items], limit))
+
+
+def _replay_view(row: Any) -> ReplayView:
+    return ReplayView.model_validate(
+        {
+            **row,
+            "operator_id": str(row["operator_id"]),
+            "key": row["record_key"],
+            "dead_letter": RecordCoordinates(
+                topic=row["dlq_topic"], partition=row["dlq_partition"], offset=row["dlq_offset"]
+            ),
+        }
+    )
+
+
+def _cases(app: FastAPI, deps: OpsDeps) -> None:
+    @app.get(
+        CASES, tags=[CASES_TAG], response_model=CaseList, responses=problems(401, 422, 503), dependencies=[Operator]
+    )
+    async def cases(
+        status: Literal["open", "resolved", "all"] = Query("open"),
+        kind: Literal["LATE_SUCCESS", "CONFLICTING_CALLBACK", "UNCONFIRMED_FAILURE"] | None = Query(None),
+        payment_id: Annotated[UUID | None, Query(alias="paymentId")] = None,
+        limit: int = Query(100, ge=1, le=500),
+    ) -> CaseList:
+        """Provider outcomes that contradict a payment's final state, newest first (Payment's)."""
+        return await deps.cases.list(status=status, kind=kind, payment_id=payment_id, limit=limit)
+
+    @app.get(
+        f"{CASES}/{{caseId}}",
+        tags=[CASES_TAG],
+        response_model=CaseEvidence,
+        responses=problems(401, 404, 503),
+        dependencies=[Operator],
+    )
+    async def case(case_id: CaseId) -> CaseEvidence:
+        """One case with its evidence: the payment as Payment holds it."""
+        return await deps.cases.get(case_id)
+
+    @app.post(
+        f"{CASES}/{{caseId}}/resolve",
+        tags=[CASES_TAG],
+        response_model=CaseView,
+        responses=problems(401, 404, 409, 422, 503),
+        dependencies=[Operator],
+    )
+    async def resolve(case_id: CaseId, body: ResolveRequest, operator: CurrentOperator) -> CaseView:
+        """Resolve an open case with a note (409 if it was resolved before); audited."""
+        async with handlers.audited(
+            deps.db,
+            operator_id=operator.operator_id,
+            actor=operator.email,
+            action="reconciliation-case.resolve",
+            target=f"case {case_id}",
+            summary={"caseId": case_id, "note": body.note[:500]},
+        ):
+            return await deps.cases.resolve(case_id, operator_id=operator.operator_id, note=body.note)
+
+
+def _audit(app: FastAPI, deps: OpsDeps) -> None:
+    @app.get(
+        f"{PREFIX}/audit",
+        tags=["audit"],
+        response_model=AuditPage,
+        responses=problems(400, 401),
+        dependencies=[Operator],
+    )
+    async def audit(
+        operator_id: Annotated[UUID | None, Query(alias="operatorId")] = None,
+        action: str | None = Query(None, max_length=100),
+        limit: int = Query(50, ge=1, le=200),
+        cursor: str | None = Query(None, max_length=40),
+    ) -> AuditPage:
+        """Every mutating action (operator, when, what, the payload summarised, its outcome), newest first."""
+        try:
+            before = decode_id_cursor(cursor)
+        except InvalidCursor as exc:
+            raise Problem(400, "invalid-cursor", "Invalid cursor", str(exc)) from exc
+        async with deps.db.connection() as conn:
+            rows = await repository.list_audit(conn, operator_id=operator_id, action=action, before=before, limit=limit)
+        items = [
+            AuditEntryView.model_validate(
+                {**row, "operator_id": str(row["operator_id"]) if row["operator_id"] else None}
+            )
+            for row in rows
+        ]
+        return AuditPage(items=items, next_cursor=encode_id_cursor([i.audit_id for i in items], limit))

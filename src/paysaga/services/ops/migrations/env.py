@@ -1,0 +1,3 @@
+from paysaga.platform.migrations import run_env
+
+run_env()

@@ -1,0 +1,300 @@
+"""The operators' API bodies (`/ops/v1/...`), camelCase on the wire. The operator console is
+generated from the OpenAPI document these make, so every answer has a model here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details: every error of the API (`application/problem+json`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=["/problems/unauthorized"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+# --- operators ----------------------------------------------------------------------------------
+
+
+class LoginRequest(_Request):
+    email: str = Field(min_length=1, max_length=254, examples=["ops@example.org"])
+    password: str = Field(min_length=1, max_length=128)
+
+
+class LoginResponse(_Body):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+class OperatorView(_Body):
+    operator_id: str
+    email: str
+
+
+# --- fleet --------------------------------------------------------------------------------------
+
+
+class OutboxBacklogView(_Body):
+    pending: int = Field(description="Outbox rows not published yet")
+    oldest_pending_at: datetime | None
+    oldest_pending_age_seconds: float = Field(description="Age of the oldest unpublished row (0 when none)")
+    last_published_at: datetime | None = Field(description="When the relay last published a row")
+
+
+class ServiceHealth(_Body):
+    name: str
+    url: str
+    status: Literal["up", "degraded", "down"] = Field(
+        description="up: alive and ready; degraded: alive, a dependency failing (or readiness not answered in "
+        "time); down: no answer"
+    )
+    live: bool = Field(description="/healthz answered 200")
+    ready: bool | None = Field(description="/readyz answered 200 (null: it did not answer in time)")
+    checks: dict[str, str] = Field(description="Each readiness check: ok or failing")
+    outbox: OutboxBacklogView | None = Field(description="Its outbox backlog, for a service that publishes")
+    error: str | None = Field(description="Why it is not up, when it is not")
+    probe_ms: float = Field(description="How long the probes took")
+
+
+class PartitionLagView(_Body):
+    topic: str
+    partition: int
+    committed_offset: int | None = Field(description="The group's committed offset (null: never committed)")
+    log_start_offset: int
+    high_watermark: int
+    lag: int = Field(description="Records the group has still to apply")
+
+
+class ConsumerGroupView(_Body):
+    group: str
+    state: str = Field(description="Kafka's group state: STABLE, EMPTY (no consumer alive), PREPARING_REBALANCING…")
+    members: int = Field(description="Consumers in the group now")
+    lag: int = Field(description="Sum of its partitions' lag")
+    partitions: list[PartitionLagView]
+
+
+class DeadLetterTopicView(_Body):
+    topic: str
+    records: int = Field(description="Records on the dead-letter topic now")
+
+
+class KafkaView(_Body):
+    reachable: bool
+    error: str | None
+
+
+class Fleet(_Body):
+    generated_at: datetime
+    services: list[ServiceHealth]
+    consumer_groups: list[ConsumerGroupView]
+    dead_letter_topics: list[DeadLetterTopicView]
+    kafka: KafkaView
+
+
+# --- dead letters -------------------------------------------------------------------------------
+
+
+class RecordCoordinates(_Request):
+    topic: str = Field(description="The dead-letter topic (`payment-events.dlq`; the original's name works too)")
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+
+
+class ReplayRef(_Body):
+    replay_id: int
+    status: Literal["PENDING", "PUBLISHED", "FAILED"]
+    operator_id: str
+    forced: bool
+    requested_at: datetime
+
+
+class DeadLetterView(_Body):
+    topic: str
+    partition: int
+    offset: int
+    timestamp: datetime | None = Field(description="When it was dead-lettered (the record's Kafka timestamp)")
+    key: str | None
+    reason: str | None = Field(description="dlq_reason: invalid-envelope, schema-invalid, invalid-key, handler-failed…")
+    error: str | None = Field(description="dlq_error: the exception")
+    consumer_group: str | None = Field(description="dlq_consumer_group: the group that could not apply it")
+    original_topic: str
+    original_partition: int | None
+    original_offset: int | None
+    failed_at: str | None
+    ce_type: str | None
+    ce_id: str | None
+    headers: dict[str, str] = Field(description="Every header of the record (values as text)")
+    value: Any = Field(description="The payload as JSON (null when it is not JSON: see valueText)")
+    value_text: str | None = Field(description="The payload as text, when it is not JSON")
+    replays: list[ReplayRef] = Field(description="Every replay of this record, oldest first")
+
+
+class DeadLetterPage(_Body):
+    items: list[DeadLetterView]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null when every record was read")
+    scanned: int = Field(description="Records read for this page (filters skip some)")
+
+
+class ReplayFilter(_Request):
+    topic: str = Field(description="The original topic (or its `.dlq`)")
+    reason: str | None = None
+    group: str | None = None
+    ce_type: str | None = None
+
+    @model_validator(mode="after")
+    def _narrowed(self) -> Self:
+        if self.reason is None and self.group is None and self.ce_type is None:
+            raise ValueError("name at least one of reason, group, ceType: a whole topic is not replayed by accident")
+        return self
+
+
+class ReplayRequest(_Request):
+    record: RecordCoordinates | None = Field(default=None, description="One dead-letter record")
+    filter: ReplayFilter | None = Field(default=None, description="Every record of a topic that matches")
+    force: bool = Field(default=False, description="Replay records that were replayed before, too")
+    limit: int = Field(default=100, ge=1, le=500, description="Most records a filter replays in this request")
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> Self:
+        if (self.record is None) == (self.filter is None):
+            raise ValueError("give either record or filter")
+        return self
+
+
+class ReplayItem(_Body):
+    dead_letter: RecordCoordinates
+    original_topic: str
+    ce_id: str | None
+    ce_type: str | None
+    consumer_group: str | None
+    outcome: Literal["REPLAYED", "FAILED", "ALREADY_REPLAYED"]
+    replay_id: int | None = Field(description="This replay, or the earlier one when ALREADY_REPLAYED")
+    error: str | None
+    published_partition: int | None
+    published_offset: int | None
+
+
+class ReplayResponse(_Body):
+    replayed: int
+    failed: int
+    already_replayed: int = Field(description="Matching records skipped: replayed before (use force to repeat)")
+    complete: bool = Field(description="The filter's whole topic was read (false: ask again to go on)")
+    items: list[ReplayItem]
+
+
+class ReplayView(_Body):
+    replay_id: int
+    operator_id: str
+    request_key: str
+    dead_letter: RecordCoordinates
+    original_topic: str
+    original_partition: int | None
+    original_offset: int | None
+    consumer_group: str | None
+    reason: str | None
+    ce_id: str | None
+    ce_type: str | None
+    key: str | None
+    forced: bool
+    status: Literal["PENDING", "PUBLISHED", "FAILED"] = Field(
+        description="PENDING: being sent (or the Ops service stopped before Kafka's answer: it may have been sent)"
+    )
+    error: str | None
+    requested_at: datetime
+    finished_at: datetime | None
+    published_partition: int | None
+    published_offset: int | None
+
+
+class ReplayPage(_Body):
+    items: list[ReplayView]
+    next_cursor: str | None
+
+
+# --- reconciliation cases (Payment owns them) ---------------------------------------------------
+
+
+class CaseView(_Body):
+    case_id: int
+    kind: str = Field(description="LATE_SUCCESS, CONFLICTING_CALLBACK or UNCONFIRMED_FAILURE")
+    payment_id: str
+    provider_txn_id: str
+    payment_status: str
+    error_code: str | None
+    callback_status: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution_note: str | None
+
+
+class CaseList(_Body):
+    items: list[CaseView]
+
+
+class PaymentEvidence(_Body):
+    """The payment as the Payment service holds it."""
+
+    payment_id: str
+    status: str
+    amount: int
+    currency: str
+    recipient: dict[str, Any]
+    provider_txn_id: str | None
+    error_code: str | None
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    submitted_at: datetime | None
+    deadline_at: datetime
+    completed_at: datetime | None
+    late_inquiry_at: datetime | None
+
+
+class CaseEvidence(_Body):
+    case: CaseView
+    payment: PaymentEvidence
+
+
+class ResolveRequest(_Request):
+    note: str = Field(min_length=1, max_length=4000, description="What was done about it")
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+class AuditEntryView(_Body):
+    audit_id: int
+    at: datetime
+    operator_id: str | None = Field(description="null for actions from the command line")
+    actor: str = Field(description="The operator's email, or `cli`")
+    action: str = Field(examples=["dead-letters.replay", "reconciliation-case.resolve", "operator.create"])
+    target: str | None
+    summary: dict[str, Any] = Field(description="What was asked (the payload, summarised)")
+    outcome: Literal["pending", "succeeded", "failed"]
+    detail: str | None
+    finished_at: datetime | None
+
+
+class AuditPage(_Body):
+    items: list[AuditEntryView]
+    next_cursor: str | None
