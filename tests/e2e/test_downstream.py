@@ -104,13 +104,13 @@ async def test_the_ledger_balances_and_matches_the_wallets_payouts(platform: Run
     await check_invariants(infra, platform.url("provider_sim"), ids)
 
 
-def _all_pages(url: str, start: datetime, end: datetime) -> list[dict]:
+def _all_pages(url: str, start: datetime, end: datetime, auth: httpx.Auth) -> list[dict]:
     """Every item of a paged ops list (Payment's finals, Wallet's settlements) in [start, end)."""
     items: list[dict] = []
     cursor = None
     while True:
         params = {"from": start.isoformat(), "to": end.isoformat(), "limit": "1000"}
-        response = httpx.get(url, params={**params, **({"cursor": cursor} if cursor else {})}, timeout=10)
+        response = httpx.get(url, params={**params, **({"cursor": cursor} if cursor else {})}, auth=auth, timeout=10)
         assert response.status_code == 200, response.text
         body = response.json()
         items += body["items"]
@@ -121,16 +121,22 @@ def _all_pages(url: str, start: datetime, end: datetime) -> list[dict]:
 def _reconciliation(platform: RunningPlatform, window: Window) -> Report:
     """What a reconciliation job does: read the four ops APIs, compare with the pure rules. The lists
     are read for the window widened by a margin, as the rules expect."""
-    balances = httpx.get(platform.url("wallet") + "/v1/balances", timeout=10)
-    funds = httpx.get(platform.url("core_banking") + "/v1/accounts/2100/balances", timeout=10)
+    balances = httpx.get(platform.url("wallet") + "/v1/balances", auth=platform.auth("wallet"), timeout=10)
+    funds = httpx.get(
+        platform.url("core_banking") + "/v1/accounts/2100/balances", auth=platform.auth("core_banking"), timeout=10
+    )
     assert balances.status_code == funds.status_code == 200, (balances.text, funds.text)
     start, end = window.start - timedelta(minutes=1), window.end + timedelta(minutes=1)
     return reconcile(
         wallet_balances=wallet_balances_from(balances.json()),
         customer_funds=customer_funds_from(funds.json()),
-        finals=[PaymentFinal.from_json(i) for i in _all_pages(platform.url("payment") + "/v1/finals", start, end)],
+        finals=[
+            PaymentFinal.from_json(i)
+            for i in _all_pages(platform.url("payment") + "/v1/finals", start, end, platform.auth("payment"))
+        ],
         settlements=[
-            Settlement.from_json(i) for i in _all_pages(platform.url("wallet") + "/v1/settlements", start, end)
+            Settlement.from_json(i)
+            for i in _all_pages(platform.url("wallet") + "/v1/settlements", start, end, platform.auth("wallet"))
         ],
         window=window,
     )
@@ -198,7 +204,9 @@ async def test_the_ledger_mirrors_the_wallets_and_the_reconciliation_finds_a_tam
 
     def journaled(top_up_id: str) -> list[dict]:
         url = platform.url("core_banking") + "/v1/journal"
-        return httpx.get(url, params={"topUpId": top_up_id}, timeout=10).json()["items"]
+        return httpx.get(url, params={"topUpId": top_up_id}, auth=platform.auth("core_banking"), timeout=10).json()[
+            "items"
+        ]
 
     assert _eventually(lambda: all(journaled(t) for t in top_up_ids)), "Core Banking did not journal every top-up"
     for top_up_id in top_up_ids:
@@ -209,11 +217,13 @@ async def test_the_ledger_mirrors_the_wallets_and_the_reconciliation_finds_a_tam
     report = _eventually(lambda: (r := _reconciliation(platform, window)).clean and r, timeout=30)
     assert report, f"the ledger and the wallets still differ: {_reconciliation(platform, window)}"
     # The same, read directly: Customer funds per currency = the sum of the wallets' balances.
-    balances = httpx.get(platform.url("wallet") + "/v1/balances").json()
-    funds = httpx.get(platform.url("core_banking") + "/v1/accounts/2100/balances").json()
+    balances = httpx.get(platform.url("wallet") + "/v1/balances", auth=platform.auth("wallet")).json()
+    funds = httpx.get(
+        platform.url("core_banking") + "/v1/accounts/2100/balances", auth=platform.auth("core_banking")
+    ).json()
     assert wallet_balances_from(balances) == customer_funds_from(funds)
     assert {"RUB", "USD"} <= set(customer_funds_from(funds))
-    trial = httpx.get(platform.url("core_banking") + "/v1/trial-balance").json()
+    trial = httpx.get(platform.url("core_banking") + "/v1/trial-balance", auth=platform.auth("core_banking")).json()
     assert trial["balanced"] is True and {c["currency"] for c in trial["currencies"]} >= {"RUB", "USD"}
 
     # One side tampered with (in Wallet's own database): the reconciliation names exactly that.

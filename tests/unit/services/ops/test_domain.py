@@ -91,7 +91,12 @@ def test_filters_select_by_group_reason_type_and_key() -> None:
 def test_topics_are_named_by_the_original_or_the_dead_letter_topic() -> None:
     assert dead_letter_topics("payment-events") == ["payment-events.dlq"]
     assert dead_letter_topics("payment-events.dlq") == ["payment-events.dlq"]
-    assert dead_letter_topics() == ["payment-events.dlq", "callback-events.dlq", "customer-events.dlq", "wallet-events.dlq"]
+    assert dead_letter_topics() == [
+        "payment-events.dlq",
+        "callback-events.dlq",
+        "customer-events.dlq",
+        "wallet-events.dlq",
+    ]
     with pytest.raises(UnknownTopic):
         dead_letter_topics("secrets")
 
