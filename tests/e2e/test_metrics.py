@@ -39,7 +39,7 @@ GROUPS = {
     "anti-fraud": ("antifraud", {"payment-events"}),
     "notification": ("notification", {"payment-events"}),
     "merchant-callback": ("merchant_callback", {"payment-events"}),
-    "core-banking": ("core_banking", {"payment-events"}),
+    "core-banking": ("core_banking", {"payment-events", "wallet-events"}),
     "dwh": ("dwh", set(ALL_TOPICS)),
 }
 OUTBOX_SERVICES = ("customer", "wallet", "payment")

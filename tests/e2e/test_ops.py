@@ -273,6 +273,7 @@ def test_the_fleet_shows_each_service_and_the_lag_of_a_consumer_that_stopped(
         "payment-events.dlq",
         "callback-events.dlq",
         "customer-events.dlq",
+        "wallet-events.dlq",
     }
     notification = next(s for s in SERVICES if s.name == "notification")
     platform.kill("notification")

@@ -32,6 +32,7 @@ from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.wallet import handlers, repository
 from paysaga.services.wallet.app import build_app
 from paysaga.services.wallet.domain import MAX_BALANCE, BalanceLimitExceeded
+from tests.support.identity import TEST_KEYS
 from tests.support.infra import Infra
 from tests.support.kafka import Record, read_topic
 
@@ -62,7 +63,10 @@ async def db(dsn: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def http(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     app = build_app(db, lambda: UnitOfWork(db, source=SOURCE), readiness={})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet") as client:
+    TEST_KEYS.protect(app, "wallet")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://wallet", auth=TEST_KEYS.auth("wallet")
+    ) as client:
         yield client
 
 
@@ -94,7 +98,7 @@ def on_topic(infra: Infra, wallet_id: uuid.UUID) -> list[Record]:
 
 def run_relay_process(infra: Infra, dsn: str, failpoint: str | None = None, timeout: float = 30) -> int:
     """`paysaga relay` on the scratch database; with a failpoint it dies as kill -9 would (exit 137)."""
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap, "PAYSAGA_LOG_FORMAT": "json"}
+    env = {**os.environ, **infra.kafka.environment(), "PAYSAGA_LOG_FORMAT": "json"}
     if failpoint:
         env["PAYSAGA_FAILPOINTS"] = failpoint
     proc = subprocess.Popen(

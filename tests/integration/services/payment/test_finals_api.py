@@ -14,6 +14,7 @@ from paysaga.platform.db import Database
 from paysaga.services.payment import repository
 from paysaga.services.payment.app import build_app
 from paysaga.services.payment.domain import Payment
+from tests.support.identity import TEST_KEYS
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +25,10 @@ RECIPIENT = {"accountNumber": "40817810700000000001", "bankBic": "044525225", "n
 @pytest.fixture
 async def http(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     app = build_app(db, readiness={})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://payment") as client:
+    TEST_KEYS.protect(app, "payment")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://payment", auth=TEST_KEYS.auth("payment")
+    ) as client:
         yield client
 
 
