@@ -16,6 +16,7 @@ from paysaga.services.ops.dead_letters import DeadLetters, ScanLimits
 from paysaga.services.ops.fleet import FleetView
 from paysaga.services.ops.kafka_clients import OpsKafka
 from paysaga.services.ops.peers import Peers, parse_service_urls
+from paysaga.services.ops.saga import SagaView
 from paysaga.services.ops.settings import OpsSettings
 from paysaga.services.ops.throttle import LoginLimits, LoginThrottle, purger
 
@@ -71,6 +72,8 @@ def build(settings: OpsSettings | None = None, platform: PlatformSettings | None
             ),
         ),
         cases=ReconciliationCases(peers["payment"]),
+        saga=SagaView(peers, kafka, timeout=settings.saga_timeout_seconds, zipkin_url=settings.zipkin_url),
+        payment=peers["payment"],
     )
     app = build_app(deps, readiness={"database": db.ping, "kafka": producer.check_connection})
     return build_service(

@@ -275,6 +275,46 @@ class CaseEvidence(_Body):
     payment: PaymentEvidence
 
 
+# --- payments (Payment's search and stuck payments) ----------------------------------------------
+
+
+class PaymentView(PaymentEvidence):
+    """A payment as Payment holds it, with its trace."""
+
+    trace_id: str | None = Field(default=None, description="The payment's trace (W3C trace id)")
+
+
+class PaymentPage(_Body):
+    items: list[PaymentView] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class StuckSample(_Body):
+    payment_id: str
+    created_at: datetime
+    age_seconds: float
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    provider_txn_id: str | None
+
+
+class StuckGroup(_Body):
+    status: str
+    waiting_for: str = Field(description="Where these payments stopped")
+    next_action: str = Field(description="What the worker does next for them by itself")
+    count: int
+    oldest_created_at: datetime
+    samples: list[StuckSample] = Field(description="The oldest ones")
+
+
+class StuckPayments(_Body):
+    older_than_seconds: float
+    as_of: datetime
+    total: int
+    groups: list[StuckGroup] = Field(description="Oldest group first")
+
+
 class ResolveRequest(_Request):
     note: str = Field(min_length=1, max_length=4000, description="What was done about it")
 
