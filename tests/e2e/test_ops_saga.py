@@ -12,12 +12,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 import pytest
 
 from paysaga.contracts.bus import SUBSCRIPTIONS
 from paysaga.contracts.ops import SagaTimeline
 from tests.e2e.test_ops import PASSWORD, create_operator, login, problem
+from tests.support.infra import Infra
 from tests.support.platform import RunningPlatform
 from tests.support.saga import new_account, register
 
@@ -190,3 +192,55 @@ def test_paysaga_saga_prints_the_timeline(ops: Ops, platform: RunningPlatform, c
     assert unknown.returncode == 1 and "HTTP 404" in unknown.stderr
     refused = saga(payment_id, password="wrong-password-123")
     assert refused.returncode == 1 and "login refused" in refused.stderr
+
+
+def run_reconciliation(ops: Ops) -> dict[str, Any]:
+    response = ops.client.post("/ops/v1/reconciliation/runs", headers={"Authorization": f"Bearer {ops.token}"})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_the_reconciliation_job_finds_a_tampered_wallet(
+    ops: Ops, bff: httpx.Client, platform: RunningPlatform, infra: Infra
+) -> None:
+    """After top-ups and payments (completed and failed) a run finds nothing; with one kopeck more in a
+    wallet in Wallet's database, a run reports the currency's difference. Both runs are listed, and
+    the operator's run is audited."""
+    failing = new_account()
+    with httpx.Client(base_url=platform.url("provider_sim"), timeout=10) as sim:
+        assert (
+            sim.put("/_sim/rules", json={"rules": [{"accountNumber": failing, "outcome": "FAILED"}]}).status_code == 200
+        )
+        try:
+            customer = register(bff, top_up=300_000)
+            customer.top_up(45_500)
+            ids = [
+                customer.pay(amount, account).json()["paymentId"]
+                for amount, account in ((10_000, new_account()), (20_000, failing))
+            ]
+            assert [customer.wait_final(pid, timeout=40)["status"] for pid in ids] == ["COMPLETED", "FAILED"]
+            wallet = customer.settled_wallet()
+        finally:
+            sim.delete("/_sim/rules")
+    time.sleep(2.5)  # past the test platform's margin: the run judges these payments
+    clean = run_reconciliation(ops)
+    assert (clean["status"], clean["funds"], clean["payments"], clean["trigger"]) == ("clean", [], [], "operator")
+
+    conn = await asyncpg.connect(infra.dsns["wallet"])
+    try:
+        await conn.execute("UPDATE wallets SET balance = balance + 1 WHERE wallet_id = $1::uuid", wallet["walletId"])
+        tampered = run_reconciliation(ops)
+    finally:
+        await conn.execute("UPDATE wallets SET balance = balance - 1 WHERE wallet_id = $1::uuid", wallet["walletId"])
+        await conn.close()
+    assert tampered["status"] == "differences"
+    [rub] = tampered["funds"]
+    assert (rub["currency"], rub["difference"], rub["wallets"] - rub["customerFunds"]) == ("RUB", 1, 1)
+    assert tampered["windowStart"] == clean["windowEnd"]
+
+    runs = ops.get("/ops/v1/reconciliation/runs", limit=2).json()["items"]
+    assert [r["runId"] for r in runs] == [tampered["runId"], clean["runId"]]
+    audit = ops.get("/ops/v1/audit", action="reconciliation.run").json()["items"]
+    assert audit[0]["outcome"] == "succeeded" and audit[0]["detail"] == f"run {tampered['runId']}: differences"
+    assert run_reconciliation(ops)["status"] == "clean"  # put back

@@ -34,6 +34,7 @@ from paysaga.services.ops.domain import (
 from paysaga.services.ops.fleet import FleetView
 from paysaga.services.ops.idempotency import run_once
 from paysaga.services.ops.peers import Peer
+from paysaga.services.ops.reconciling import Reconciler
 from paysaga.services.ops.saga import SagaView
 from paysaga.services.ops.schemas import (
     AuditEntryView,
@@ -48,6 +49,8 @@ from paysaga.services.ops.schemas import (
     OperatorView,
     PaymentPage,
     ProblemDetails,
+    ReconciliationRunList,
+    ReconciliationRunView,
     RecordCoordinates,
     ReplayPage,
     ReplayRequest,
@@ -76,6 +79,7 @@ class OpsDeps:
     cases: ReconciliationCases
     saga: SagaView
     payment: Peer
+    reconciler: Reconciler
 
 
 _TITLES = {
@@ -123,7 +127,7 @@ def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
 
     # Routes directly on the app (no APIRouter): FastAPI then lists them in `app.routes`, where the
     # composition-root tests check that each needs an operator.
-    for add_routes in (_auth, _fleet, _payments, _dead_letters, _cases, _audit):
+    for add_routes in (_auth, _fleet, _payments, _dead_letters, _cases, _reconciliation, _audit):
         add_routes(app, deps)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -428,6 +432,46 @@ def _cases(app: FastAPI, deps: OpsDeps) -> None:
             summary={"caseId": case_id, "note": body.note[:500]},
         ):
             return await deps.cases.resolve(case_id, operator_id=operator.operator_id, note=body.note)
+
+
+def _run_view(row: Any) -> ReconciliationRunView:
+    return ReconciliationRunView.model_validate(
+        {**row, "operator_id": str(row["operator_id"]) if row["operator_id"] else None}
+    )
+
+
+def _reconciliation(app: FastAPI, deps: OpsDeps) -> None:
+    runs = f"{PREFIX}/reconciliation/runs"
+
+    @app.get(
+        runs, tags=["reconciliation"], response_model=ReconciliationRunList, responses=problems(401, 422),
+        dependencies=[Operator],
+    )  # fmt: skip
+    async def list_runs(limit: int = Query(20, ge=1, le=200)) -> ReconciliationRunList:
+        """The last runs of the reconciliation job, newest first: their window and their findings (wallets
+        vs Customer funds per currency; Payment's final states vs Wallet's settlements)."""
+        async with deps.db.connection() as conn:
+            rows = await repository.list_runs(conn, limit=limit)
+        return ReconciliationRunList(items=[_run_view(r) for r in rows])
+
+    @app.post(
+        runs, tags=["reconciliation"], response_model=ReconciliationRunView, responses=problems(401),
+        dependencies=[Operator],
+    )  # fmt: skip
+    async def run_now(operator: CurrentOperator) -> ReconciliationRunView:
+        """Run the reconciliation now (from where the last run stopped to a margin ago); audited. A run
+        whose services did not answer is stored as `failed`, with why."""
+        async with handlers.audited(
+            deps.db,
+            operator_id=operator.operator_id,
+            actor=operator.email,
+            action="reconciliation.run",
+            target=None,
+            summary={},
+        ) as entry:
+            view = _run_view(await deps.reconciler.run(trigger="operator", operator_id=operator.operator_id))
+            entry.detail = f"run {view.run_id}: {view.status}"
+        return view
 
 
 def _audit(app: FastAPI, deps: OpsDeps) -> None:
