@@ -9,20 +9,25 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["dwh"]:  # its own sub-commands and --help
-        from paysaga.services.dwh.cli import main as dwh_main
+    # These have their own sub-commands, arguments and --help.
+    delegated = {
+        "dwh": "paysaga.services.dwh.cli",
+        "operator": "paysaga.services.ops.cli",
+        "saga": "paysaga.services.ops.saga_cli",
+    }
+    if argv[:1] and argv[0] in delegated:
+        import importlib
 
-        sys.exit(dwh_main(argv[1:]))
-    if argv[:1] == ["operator"]:  # its own sub-commands and --help
-        from paysaga.services.ops.cli import main as operator_main
-
-        sys.exit(operator_main(argv[1:]))
+        sys.exit(importlib.import_module(delegated[argv[0]]).main(argv[1:]))
     parser = argparse.ArgumentParser(prog="paysaga", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the whole platform locally (PostgreSQL, Kafka, every service)")
     sub.add_parser("dwh", help="the analytics store (DuckDB): `paysaga dwh report [--db PATH] [--out DIR]`")
     sub.add_parser(
         "operator", help="operators' accounts of the Ops service: `paysaga operator create --email E` (disable, list)"
+    )
+    sub.add_parser(
+        "saga", help="where is a payment and what is it waiting for: `paysaga saga <paymentId> --email E` (Ops)"
     )
     sub.add_parser("clean", help="delete the local platform's state (PostgreSQL cluster, Kafka data, logs)")
     sub.add_parser("migrate", help="create and migrate every service's database on PAYSAGA_POSTGRES_URL")

@@ -20,7 +20,7 @@ import jwt
 import pytest
 
 from paysaga.contracts.identities import OPS
-from paysaga.contracts.topics import PAYMENT_EVENTS
+from paysaga.contracts.topics import ALL_TOPICS, PAYMENT_EVENTS
 from paysaga.devstack.catalog import SERVICES
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE
 from tests.support.identity import identities
@@ -213,7 +213,7 @@ def test_nothing_but_an_operators_token_opens_an_ops_route(
         "/ops/v1/reconciliation-cases/{caseId}/resolve": {"note": "not allowed"},
     }
     for method, path in routes:
-        url = path.replace("{caseId}", "1")
+        url = path.replace("{caseId}", "1").replace("{paymentId}", str(uuid.uuid4()))
         for name, headers in strangers.items():
             response = ops.request(
                 method, url, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}, json=bodies.get(path)
@@ -269,12 +269,7 @@ def test_the_fleet_shows_each_service_and_the_lag_of_a_consumer_that_stopped(
     assert {s["name"] for s in view["services"] if s["outbox"] is not None} == {"customer", "wallet", "payment"}
     assert service(view, "payment")["checks"] == {"database": "ok", "kafka": "ok"}
     assert {g["group"] for g in view["consumerGroups"]} >= CONSUMER_GROUPS
-    assert {t["topic"] for t in view["deadLetterTopics"]} == {
-        "payment-events.dlq",
-        "callback-events.dlq",
-        "customer-events.dlq",
-        "wallet-events.dlq",
-    }
+    assert {t["topic"] for t in view["deadLetterTopics"]} == {f"{topic}.dlq" for topic in ALL_TOPICS}
     notification = next(s for s in SERVICES if s.name == "notification")
     platform.kill("notification")
     try:

@@ -105,6 +105,9 @@ def platform_env(admin_url: str, bootstrap: str, root: Path, *, zipkin_url: str 
         # Spans to the session's Zipkin, sent every 200 ms so a test finds a trace soon after the payment.
         "PAYSAGA_ZIPKIN_URL": zipkin_url,
         "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OPS_ZIPKIN_URL": zipkin_url,  # the saga timeline's trace links
+        # The reconciliation judges payments final up to 2 s ago (a run in a test finds the test's payments).
+        "OPS_RECONCILIATION_MARGIN_SECONDS": "2",
     }
 
 

@@ -173,6 +173,11 @@ class SagaTimeline(_Model):
     next_action_at: AwareDatetime | None = None
     notes: list[str] = Field(default_factory=list, description="What could not be seen (a service that did not answer)")
     as_of: AwareDatetime
+    trace_id: str | None = Field(default=None, description="The payment's trace (W3C trace id), when Payment knows it")
+    trace_url: str | None = Field(default=None, description="The payment's trace in the trace backend (Zipkin)")
+    unavailable: dict[str, str] = Field(
+        default_factory=dict, description="The services that did not answer, with why (their part is missing)"
+    )
 
 
 # --- helpers for the summaries -------------------------------------------------------------------

@@ -112,6 +112,7 @@ async def _zipkin(sup: Supervisor, env: dict[str, str]) -> tuple[str | None, boo
     if "PAYSAGA_ZIPKIN_URL" in os.environ:
         url = os.environ["PAYSAGA_ZIPKIN_URL"]
         _say(f"Zipkin: using {url}" if url else "Zipkin: none (PAYSAGA_ZIPKIN_URL is empty): spans are not exported")
+        env.setdefault("OPS_ZIPKIN_URL", os.environ.get("OPS_ZIPKIN_URL", url))  # the timeline's trace links
         return url or None, False
     libs = zipkin_libs_dir()
     if ensure_jar(libs):
@@ -121,6 +122,7 @@ async def _zipkin(sup: Supervisor, env: dict[str, str]) -> tuple[str | None, boo
     health = Health(zipkin_probe(server.url), start_timeout=90, failures=5)
     await sup.start(ProcessSpec("zipkin", server.command(), stop_timeout=15, health=health))
     env["PAYSAGA_ZIPKIN_URL"] = server.url
+    env.setdefault("OPS_ZIPKIN_URL", os.environ.get("OPS_ZIPKIN_URL", server.url))  # the timeline's trace links
     # Spans reach Zipkin about a second after the request (the SDK's default batches every 5 s).
     env["OTEL_BSP_SCHEDULE_DELAY"] = os.environ.get("OTEL_BSP_SCHEDULE_DELAY", "1000")
     return server.url, True

@@ -7,7 +7,7 @@ first use, inside the running event loop, and closed at shutdown. A response is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +83,7 @@ class HttpClient:
         *,
         json: Any = None,
         content: bytes | None = None,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> HttpResponse:
         """Send one request in a CLIENT span, its W3C `traceparent` along; the whole response."""

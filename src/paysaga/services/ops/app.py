@@ -12,7 +12,9 @@ from confluent_kafka import KafkaException
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
+from paysaga.contracts.ops import SagaTimeline
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app, overloaded, problem_response
 from paysaga.platform.passwords import HashingBusy, PasswordHashing
@@ -31,6 +33,9 @@ from paysaga.services.ops.domain import (
 )
 from paysaga.services.ops.fleet import FleetView
 from paysaga.services.ops.idempotency import run_once
+from paysaga.services.ops.peers import Peer
+from paysaga.services.ops.reconciling import Reconciler
+from paysaga.services.ops.saga import SagaView
 from paysaga.services.ops.schemas import (
     AuditEntryView,
     AuditPage,
@@ -42,13 +47,17 @@ from paysaga.services.ops.schemas import (
     LoginRequest,
     LoginResponse,
     OperatorView,
+    PaymentPage,
     ProblemDetails,
+    ReconciliationRunList,
+    ReconciliationRunView,
     RecordCoordinates,
     ReplayPage,
     ReplayRequest,
     ReplayResponse,
     ReplayView,
     ResolveRequest,
+    StuckPayments,
 )
 from paysaga.services.ops.throttle import LoginThrottle
 
@@ -68,6 +77,9 @@ class OpsDeps:
     fleet: FleetView
     dead_letters: DeadLetters
     cases: ReconciliationCases
+    saga: SagaView
+    payment: Peer
+    reconciler: Reconciler
 
 
 _TITLES = {
@@ -115,7 +127,7 @@ def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
 
     # Routes directly on the app (no APIRouter): FastAPI then lists them in `app.routes`, where the
     # composition-root tests check that each needs an operator.
-    for add_routes in (_auth, _fleet, _dead_letters, _cases, _audit):
+    for add_routes in (_auth, _fleet, _payments, _dead_letters, _cases, _reconciliation, _audit):
         add_routes(app, deps)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -190,6 +202,71 @@ def _fleet(app: FastAPI, deps: OpsDeps) -> None:
         dead-letter topics' sizes: one call, fanned out with short timeouts; what does not answer
         is shown as down."""
         return await deps.fleet.snapshot()
+
+
+def _payments(app: FastAPI, deps: OpsDeps) -> None:
+    @app.get(
+        f"{PREFIX}/payments/{{paymentId}}/saga",
+        tags=["payments"],
+        response_model=SagaTimeline,
+        responses=problems(401, 404, 422),
+        dependencies=[Operator],
+    )
+    async def saga(payment_id: Annotated[UUID, Path(alias="paymentId")]) -> SagaTimeline:
+        """Where is the payment and what is it waiting for: every record of it on every topic, when each
+        consumer group applied it (or its lag), every service's steps, in causal order, with the link to
+        its trace. A service that does not answer is named in `unavailable` (and `notes`)."""
+        return await deps.saga.timeline(str(payment_id))
+
+    @app.get(
+        f"{PREFIX}/payments",
+        tags=["payments"],
+        response_model=PaymentPage,
+        responses=problems(401, 422, 503),
+        dependencies=[Operator],
+    )
+    async def search(
+        payment_id: Annotated[UUID | None, Query(alias="paymentId")] = None,
+        user_id: Annotated[UUID | None, Query(alias="userId")] = None,
+        provider_txn_id: Annotated[str | None, Query(alias="providerTxnId", max_length=200)] = None,
+        status: Literal["RECEIVED", "CHECKED", "SUBMITTED", "COMPLETED", "FAILED"] | None = None,
+        error_code: Annotated[str | None, Query(alias="errorCode", max_length=100)] = None,
+        created_from: Annotated[AwareDatetime | None, Query(alias="createdFrom", description="inclusive")] = None,
+        created_to: Annotated[AwareDatetime | None, Query(alias="createdTo", description="exclusive")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> PaymentPage:
+        """Search payments (every given filter must match), newest first, paged (Payment's)."""
+        given = {
+            "paymentId": payment_id,
+            "userId": user_id,
+            "providerTxnId": provider_txn_id,
+            "status": status,
+            "errorCode": error_code,
+            "createdFrom": created_from.isoformat() if created_from else None,
+            "createdTo": created_to.isoformat() if created_to else None,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        params = {k: str(v) for k, v in given.items() if v is not None}
+        response = await deps.payment.request("GET", "/v1/payments", params=params)
+        return PaymentPage.model_validate(response.json())
+
+    @app.get(
+        f"{PREFIX}/stuck-payments",
+        tags=["payments"],
+        response_model=StuckPayments,
+        responses=problems(401, 422, 503),
+        dependencies=[Operator],
+    )
+    async def stuck(
+        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0)] = 300,
+        samples: Annotated[int, Query(ge=0, le=100)] = 5,
+    ) -> StuckPayments:
+        """Payments not final this long after they were initiated, grouped by where they stopped (Payment's)."""
+        params = {"olderThanSeconds": str(older_than_seconds), "samples": str(samples)}
+        response = await deps.payment.request("GET", "/v1/stuck-payments", params=params)
+        return StuckPayments.model_validate(response.json())
 
 
 def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
@@ -355,6 +432,46 @@ def _cases(app: FastAPI, deps: OpsDeps) -> None:
             summary={"caseId": case_id, "note": body.note[:500]},
         ):
             return await deps.cases.resolve(case_id, operator_id=operator.operator_id, note=body.note)
+
+
+def _run_view(row: Any) -> ReconciliationRunView:
+    return ReconciliationRunView.model_validate(
+        {**row, "operator_id": str(row["operator_id"]) if row["operator_id"] else None}
+    )
+
+
+def _reconciliation(app: FastAPI, deps: OpsDeps) -> None:
+    runs = f"{PREFIX}/reconciliation/runs"
+
+    @app.get(
+        runs, tags=["reconciliation"], response_model=ReconciliationRunList, responses=problems(401, 422),
+        dependencies=[Operator],
+    )  # fmt: skip
+    async def list_runs(limit: int = Query(20, ge=1, le=200)) -> ReconciliationRunList:
+        """The last runs of the reconciliation job, newest first: their window and their findings (wallets
+        vs Customer funds per currency; Payment's final states vs Wallet's settlements)."""
+        async with deps.db.connection() as conn:
+            rows = await repository.list_runs(conn, limit=limit)
+        return ReconciliationRunList(items=[_run_view(r) for r in rows])
+
+    @app.post(
+        runs, tags=["reconciliation"], response_model=ReconciliationRunView, responses=problems(401),
+        dependencies=[Operator],
+    )  # fmt: skip
+    async def run_now(operator: CurrentOperator) -> ReconciliationRunView:
+        """Run the reconciliation now (from where the last run stopped to a margin ago); audited. A run
+        whose services did not answer is stored as `failed`, with why."""
+        async with handlers.audited(
+            deps.db,
+            operator_id=operator.operator_id,
+            actor=operator.email,
+            action="reconciliation.run",
+            target=None,
+            summary={},
+        ) as entry:
+            view = _run_view(await deps.reconciler.run(trigger="operator", operator_id=operator.operator_id))
+            entry.detail = f"run {view.run_id}: {view.status}"
+        return view
 
 
 def _audit(app: FastAPI, deps: OpsDeps) -> None:

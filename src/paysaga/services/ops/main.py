@@ -16,6 +16,8 @@ from paysaga.services.ops.dead_letters import DeadLetters, ScanLimits
 from paysaga.services.ops.fleet import FleetView
 from paysaga.services.ops.kafka_clients import OpsKafka
 from paysaga.services.ops.peers import Peers, parse_service_urls
+from paysaga.services.ops.reconciling import Reconciler
+from paysaga.services.ops.saga import SagaView
 from paysaga.services.ops.settings import OpsSettings
 from paysaga.services.ops.throttle import LoginLimits, LoginThrottle, purger
 
@@ -50,6 +52,15 @@ def build(settings: OpsSettings | None = None, platform: PlatformSettings | None
             account_window_seconds=settings.login_failure_window_seconds,
         ),
     )
+    for needed in ("wallet", "core_banking"):
+        if needed not in urls:
+            raise SystemExit(f"refusing to start: OPS_SERVICE_URLS must name the {needed} service (reconciliation)")
+    reconciler = Reconciler(
+        db,
+        peers,
+        interval_seconds=settings.reconciliation_interval_seconds,
+        margin_seconds=settings.reconciliation_margin_seconds,
+    )
     deps = OpsDeps(
         db=db,
         tokens=OperatorTokens(
@@ -71,6 +82,9 @@ def build(settings: OpsSettings | None = None, platform: PlatformSettings | None
             ),
         ),
         cases=ReconciliationCases(peers["payment"]),
+        saga=SagaView(peers, kafka, timeout=settings.saga_timeout_seconds, zipkin_url=settings.zipkin_url),
+        payment=peers["payment"],
+        reconciler=reconciler,
     )
     app = build_app(deps, readiness={"database": db.ping, "kafka": producer.check_connection})
     return build_service(
@@ -80,7 +94,10 @@ def build(settings: OpsSettings | None = None, platform: PlatformSettings | None
         platform=platform,
         databases=[db],
         producer=producer,
-        workers={"ops-purge": purger(throttle, db, key_retention_seconds=settings.idempotency_retention_seconds)},
+        workers={
+            "ops-purge": purger(throttle, db, key_retention_seconds=settings.idempotency_retention_seconds),
+            "ops-reconciliation": reconciler.worker(),
+        },
         on_close=[peers.close, hashing.aclose],
     )
 

@@ -344,3 +344,56 @@ async def list_replays(
         before,
         limit,
     )
+
+
+# --- reconciliation runs ------------------------------------------------------------------------
+
+_RUN = "run_id, trigger, operator_id, started_at, finished_at, window_start, window_end, status, funds, payments, error"
+
+
+async def last_window_end(conn: asyncpg.Connection) -> datetime | None:
+    """Where the last run that did not fail stopped judging (the next run starts there)."""
+    end: datetime | None = await conn.fetchval(
+        "SELECT max(window_end) FROM reconciliation_runs WHERE status IN ('clean', 'differences')"
+    )
+    return end
+
+
+async def begin_run(
+    conn: asyncpg.Connection, *, trigger: str, operator_id: UUID | None, window_start: datetime, window_end: datetime
+) -> int:
+    run_id: int = await conn.fetchval(
+        "INSERT INTO reconciliation_runs (trigger, operator_id, window_start, window_end, status)"
+        " VALUES ($1, $2, $3, $4, 'running') RETURNING run_id",
+        trigger,
+        operator_id,
+        window_start,
+        window_end,
+    )
+    return run_id
+
+
+async def finish_run(
+    conn: asyncpg.Connection,
+    run_id: int,
+    *,
+    status: str,
+    funds: list[dict[str, Any]],
+    payments: list[dict[str, Any]],
+    error: str | None = None,
+) -> asyncpg.Record:
+    row: asyncpg.Record = await conn.fetchrow(
+        "UPDATE reconciliation_runs SET finished_at = now(), status = $2, funds = $3, payments = $4, error = $5"
+        f" WHERE run_id = $1 RETURNING {_RUN}",
+        run_id,
+        status,
+        funds,
+        payments,
+        error,
+    )
+    return row
+
+
+async def list_runs(conn: asyncpg.Connection, *, limit: int) -> list[asyncpg.Record]:
+    """The last runs, newest first."""
+    return await conn.fetch(f"SELECT {_RUN} FROM reconciliation_runs ORDER BY run_id DESC LIMIT $1", limit)

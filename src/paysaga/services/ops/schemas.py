@@ -275,6 +275,46 @@ class CaseEvidence(_Body):
     payment: PaymentEvidence
 
 
+# --- payments (Payment's search and stuck payments) ----------------------------------------------
+
+
+class PaymentView(PaymentEvidence):
+    """A payment as Payment holds it, with its trace."""
+
+    trace_id: str | None = Field(default=None, description="The payment's trace (W3C trace id)")
+
+
+class PaymentPage(_Body):
+    items: list[PaymentView] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class StuckSample(_Body):
+    payment_id: str
+    created_at: datetime
+    age_seconds: float
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    provider_txn_id: str | None
+
+
+class StuckGroup(_Body):
+    status: str
+    waiting_for: str = Field(description="Where these payments stopped")
+    next_action: str = Field(description="What the worker does next for them by itself")
+    count: int
+    oldest_created_at: datetime
+    samples: list[StuckSample] = Field(description="The oldest ones")
+
+
+class StuckPayments(_Body):
+    older_than_seconds: float
+    as_of: datetime
+    total: int
+    groups: list[StuckGroup] = Field(description="Oldest group first")
+
+
 class ResolveRequest(_Request):
     note: str = Field(min_length=1, max_length=4000, description="What was done about it")
 
@@ -298,3 +338,40 @@ class AuditEntryView(_Body):
 class AuditPage(_Body):
     items: list[AuditEntryView]
     next_cursor: str | None
+
+
+# --- reconciliation runs ------------------------------------------------------------------------
+
+
+class FundsDifferenceView(_Body):
+    currency: str
+    wallets: int = Field(description="The sum of the wallets' balances (reserved money included), minor units")
+    customer_funds: int = Field(description="The balance of Customer funds (2100) in Core Banking")
+    difference: int = Field(description="wallets - customer funds")
+
+
+class PaymentDifferenceView(_Body):
+    payment_id: str
+    kind: Literal["STATUS_MISMATCH", "MISSING_IN_WALLET", "MISSING_IN_PAYMENT"]
+    payment_status: str | None = Field(description="COMPLETED or FAILED in Payment; null: not final there")
+    wallet_status: str | None = Field(description="COMMITTED or RELEASED in Wallet; null: not settled there")
+
+
+class ReconciliationRunView(_Body):
+    """One run of the reconciliation job: its findings are its differences."""
+
+    run_id: int
+    trigger: Literal["schedule", "operator"]
+    operator_id: str | None = Field(description="The operator who asked for it (null: the schedule)")
+    started_at: datetime
+    finished_at: datetime | None
+    window_start: datetime = Field(description="The payments judged became final in [windowStart, windowEnd)")
+    window_end: datetime
+    status: Literal["running", "clean", "differences", "failed"]
+    funds: list[FundsDifferenceView] = Field(description="Currencies whose wallets and Customer funds differ")
+    payments: list[PaymentDifferenceView] = Field(description="Payments whose final state and settlement differ")
+    error: str | None = Field(description="Why a failed run failed (a service did not answer, ...)")
+
+
+class ReconciliationRunList(_Body):
+    items: list[ReconciliationRunView] = Field(description="Newest first")

@@ -51,6 +51,22 @@ class OpsSettings(DatabaseServiceSettings):
     peer_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Timeout of a call to another service's ops API (reconciliation cases)"
     )
+    saga_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=30, description="How long a saga timeline waits for each service; then it is a note"
+    )
+    zipkin_url: str = Field(
+        default="http://127.0.0.1:9411",
+        description="The trace backend's (Zipkin's) address, for the link to a payment's trace; empty: no link",
+    )
+    reconciliation_interval_seconds: float = Field(
+        default=300, gt=0, description="How often the reconciliation job compares the services' figures"
+    )
+    reconciliation_margin_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="A reconciliation run judges payments final up to this long ago (events still in flight), "
+        "and reads both sides this much wider",
+    )
     dlq_scan_limit: int = Field(
         default=5000, gt=0, description="Dead-letter records read at most per request (paging continues after them)"
     )
