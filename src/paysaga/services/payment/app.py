@@ -3,14 +3,12 @@ payments by time, and the reconciliation cases."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import orjson
 import structlog
 from fastapi import FastAPI, Query
 from pydantic import AwareDatetime
@@ -177,11 +175,13 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     ) -> PaymentPage:
         where = repository.Search(payment_id, user_id, provider_txn_id, status, error_code, created_from, created_to)
         async with db.connection() as conn:
-            found = await repository.search(conn, where, limit=limit + 1, after=_position(cursor) if cursor else None)
+            found = await repository.search(
+                conn, where, limit=limit + 1, after=decode_cursor(cursor) if cursor else None
+            )
         last = found[limit - 1] if len(found) > limit else None
         return PaymentPage(
             items=[_state(p) for p in found[:limit]],
-            next_cursor=_cursor(last.created_at, last.payment_id) if last else None,
+            next_cursor=encode_cursor(last.created_at, last.payment_id) if last else None,
         )
 
     @app.get(
@@ -234,23 +234,6 @@ def _stuck_group(group: repository.StuckGroup, now: datetime, samples: int) -> S
             for p in group.samples[:samples]
         ],
     )
-
-
-def _cursor(created_at: datetime, payment_id: UUID) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([created_at.isoformat(), str(payment_id)])).decode().rstrip("=")
-
-
-def _position(cursor: str) -> tuple[datetime, UUID]:
-    """The position a cursor of ours encodes; anything else is a 422."""
-    invalid = Problem(422, "validation-error", "Invalid cursor", "Use the nextCursor of a previous page.")
-    try:
-        at, payment_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        position = datetime.fromisoformat(at), UUID(payment_id)
-    except (ValueError, TypeError) as exc:  # orjson.JSONDecodeError is a ValueError
-        raise invalid from exc
-    if position[0].tzinfo is None:
-        raise invalid
-    return position
 
 
 def _case(row: Mapping[str, Any]) -> ReconciliationCase:

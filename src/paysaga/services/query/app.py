@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import UTC, datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
 import asyncpg
-import orjson
 from fastapi import FastAPI, Query
 
 from paysaga.contracts.identities import BFF, OPS
 from paysaga.contracts.ops import PaymentSteps
+from paysaga.platform.cursors import decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.problems import not_found
 from paysaga.platform.service_auth import callers
 from paysaga.services.query import history, repository
 from paysaga.services.query.schemas import PaymentPage, PaymentView
@@ -23,31 +21,6 @@ from paysaga.services.query.schemas import PaymentPage, PaymentView
 
 def _view(row: asyncpg.Record) -> PaymentView:
     return PaymentView.model_validate({**row, "payment_id": str(row["payment_id"])})
-
-
-MIN_CURSOR_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-MAX_CURSOR_TIME = datetime(9000, 1, 1, tzinfo=UTC)
-
-
-def encode_cursor(created_at: datetime, payment_id: UUID) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([created_at.isoformat(), str(payment_id)])).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    """The position a cursor of ours encodes; anything else (tampered, truncated) is a 422."""
-    invalid = Problem(422, "validation-error", "Invalid cursor", "Use the nextCursor of a previous page.")
-    try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(decoded, list) and len(decoded) == 2 and all(isinstance(v, str) for v in decoded)):
-            raise invalid
-        created_at = datetime.fromisoformat(decoded[0])
-        payment_id = UUID(decoded[1])
-    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
-        raise invalid from exc
-    # Ours are always UTC; a naive or far-off time would only fail later, in the database.
-    if created_at.utcoffset() != timedelta(0) or not MIN_CURSOR_TIME <= created_at <= MAX_CURSOR_TIME:
-        raise invalid
-    return created_at, payment_id
 
 
 def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from paysaga.platform.cursors import decode_cursor, encode_cursor
 from paysaga.platform.problems import Problem
-from paysaga.services.query.app import decode_cursor, encode_cursor
 
 pytestmark = pytest.mark.unit
 
