@@ -14,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from paysaga.contracts.topics import ALL_TOPICS
+from paysaga.contracts.bus import SUBSCRIPTIONS
 from paysaga.devstack.catalog import SERVICES
 from paysaga.devstack.prometheus import (
     DEFAULT_PROMETHEUS_PORT,
@@ -31,17 +31,9 @@ pytestmark = pytest.mark.e2e
 
 Samples = dict[str, list[tuple[dict[str, str], float]]]
 
-# Consumer group → (service, the topics it reads).
-GROUPS = {
-    "payment": ("payment", {"payment-events", "callback-events"}),
-    "query": ("query", {"payment-events"}),
-    "wallet": ("wallet", {"payment-events", "customer-events"}),
-    "anti-fraud": ("antifraud", {"payment-events"}),
-    "notification": ("notification", {"payment-events"}),
-    "merchant-callback": ("merchant_callback", {"payment-events"}),
-    "core-banking": ("core_banking", {"payment-events", "wallet-events"}),
-    "dwh": ("dwh", set(ALL_TOPICS)),
-}
+# Consumer group → (service, the topics it reads): the contract's subscriptions (the DWH reads the
+# dead-letter topics too).
+GROUPS = {sub.group: (service, set(sub.read_topics)) for service, sub in SUBSCRIPTIONS.items()}
 OUTBOX_SERVICES = ("customer", "wallet", "payment")
 # What each service adds to the HTTP request histogram and process metrics every service has.
 OWN_FAMILIES = {
