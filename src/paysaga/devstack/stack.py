@@ -176,7 +176,7 @@ async def run_platform() -> None:
             _say(f"  {svc.name:<12} http://127.0.0.1:{_port_of(svc.name)}   (OpenAPI: /docs)")
         _say(f"  kafka      {kafka.bootstrap_servers}")
         if prometheus is not None:
-            _say(f"  prometheus {prometheus}   (every service's /metrics; alerts: /alerts)")
+            _say(f"  prometheus {prometheus}   (every service's /metrics; /classic/targets, /classic/alerts)")
         if zipkin:
             _say(f"  zipkin     {zipkin}/zipkin/   (traces; a payment's: X-Trace-Id of its POST)")
         _say(f"Operators: http://127.0.0.1:{_port_of('ops')}/ops/v1 (OpenAPI: /docs); create an account with")
