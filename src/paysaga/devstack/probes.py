@@ -29,19 +29,25 @@ def postgres_probe(dsn: str, timeout: float = 3.0) -> Probe:
 
 def kafka_probe(kafka: KafkaAccess, timeout: float = 3.0) -> Probe:
     """The broker answers a metadata request and lists itself (a registered, unfenced broker:
-    it serves its listener only once the controller has let it in)."""
-    admin = AdminClient(kafka.client_config(log_level=0))
+    it serves its listener only once the controller has let it in).
+
+    Each probe uses a client of its own: one client kept across a broker that was stopped mid
+    SASL handshake and then killed was seen to stay unable to reach the broker's next
+    incarnation for minutes (the supervisor then restarted a healthy broker, again and again)."""
+
+    def list_brokers() -> int:
+        admin = AdminClient(kafka.client_config(log_level=0))
+        return len(admin.list_topics(timeout=timeout).brokers)
 
     async def probe() -> str | None:
-        meta = await asyncio.to_thread(admin.list_topics, timeout=timeout)
-        if not meta.brokers:
+        if not await asyncio.to_thread(list_brokers):
             raise RuntimeError("metadata lists no broker")
         return None
 
     return probe
 
 
-def service_probe(base_url: str, timeout: float = 3.0) -> Probe:
+def service_probe(base_url: str, timeout: float = 5.0) -> Probe:
     """A service answers `/readyz`: 200 is ready; a 503 names the failing dependencies, so the
     service is alive and says what it waits for (restarting it would not bring them back)."""
 

@@ -28,6 +28,9 @@ from paysaga.platform.tracing import continued, current_trace_id
 log = structlog.get_logger("paysaga.http")
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+# Each readiness check gets this long; /readyz answers well within the supervisor's probe timeout
+# (5 s), so a slow dependency reads as "failing", never as a hung service.
+READINESS_CHECK_SECONDS = 2.0
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     "4XX": {"description": "Problem details (RFC 9457)", "content": {PROBLEM_MEDIA_TYPE: {}}},
@@ -263,7 +266,7 @@ def create_app(
 
         async def run(name: str, check: ReadinessCheck) -> None:
             try:
-                await asyncio.wait_for(check(), 3.0)
+                await asyncio.wait_for(check(), READINESS_CHECK_SECONDS)
                 results[name] = "ok"
             except Exception as exc:
                 # The details (hosts, ports, database names) go to the log, not to the caller.
