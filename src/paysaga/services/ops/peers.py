@@ -4,16 +4,9 @@ health probes). Their problem details pass through; a service that does not answ
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import structlog
-
-from paysaga.platform.http_client import HttpClient, HttpResponse, HttpTransportError
 from paysaga.platform.identity import ServiceIdentity
-from paysaga.platform.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, Problem
-from paysaga.platform.service_auth import REFUSED_CALLER_TYPES
-
-log = structlog.get_logger("paysaga.ops")
+from paysaga.platform.internal_client import InternalService
 
 
 def parse_service_urls(text: str) -> dict[str, str]:
@@ -29,61 +22,11 @@ def parse_service_urls(text: str) -> dict[str, str]:
     return urls
 
 
-class Peer:
-    """One service: `name` is its catalog name, the audience of the operators' identity tokens."""
+class Peer(InternalService):
+    """One service, called as the operators' identity: `name` is its catalog name."""
 
     def __init__(self, name: str, base_url: str, identity: ServiceIdentity, *, timeout: float) -> None:
-        self.name = name
-        self.base_url = base_url
-        self.identity = identity
-        self.client = HttpClient(base_url, timeout=timeout, max_connections=16)
-
-    async def send(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
-        """One request with the operators' identity, whatever it answers (HttpTransportError when
-        nothing)."""
-        headers = {**kwargs.pop("headers", {}), "authorization": self.identity.authorization(self.name)}
-        return await self.client.request(method, path, headers=headers, **kwargs)
-
-    async def request(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
-        """The response when 2xx; the service's problem re-raised for a 4xx; a 503 problem otherwise
-        (and when the service refuses the operators' identity: a configuration error, logged)."""
-        try:
-            response = await self.send(method, path, **kwargs)
-        except HttpTransportError as exc:
-            log.warning("ops.peer_unreachable", service=self.name, path=path, error=repr(exc))
-            raise self.unavailable() from exc
-        if response.is_success:
-            return response
-        if 400 <= response.status_code < 500 and response.headers.get("content-type", "").startswith(
-            PROBLEM_MEDIA_TYPE
-        ):
-            body = response.json()
-            slug = str(body.get("type", "")).removeprefix(PROBLEM_BASE)
-            if slug in REFUSED_CALLER_TYPES:
-                log.error("ops.peer_refused_identity", service=self.name, path=path, detail=body.get("detail"))
-                raise self.unavailable()
-            extensions = {k: v for k, v in body.items() if k not in ("type", "title", "status", "detail", "instance")}
-            raise Problem(
-                response.status_code,
-                slug or "about:blank",
-                body.get("title", "Error"),
-                body.get("detail"),
-                **extensions,
-            )
-        log.error("ops.peer_error", service=self.name, path=path, status=response.status_code)
-        raise self.unavailable()
-
-    def unavailable(self) -> Problem:
-        return Problem(
-            503,
-            "service-unavailable",
-            "Service unavailable",
-            f"The {self.name} service is not answering; retry shortly.",
-            headers={"Retry-After": "1"},
-        )
-
-    async def close(self) -> None:
-        await self.client.close()
+        super().__init__(name, base_url, identity, timeout=timeout, max_connections=16)
 
 
 class Peers:
