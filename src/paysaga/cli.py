@@ -19,29 +19,7 @@ def main(argv: list[str] | None = None) -> None:
         import importlib
 
         sys.exit(importlib.import_module(delegated[argv[0]]).main(argv[1:]))
-    parser = argparse.ArgumentParser(prog="paysaga", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the whole platform locally (PostgreSQL, Kafka, every service)")
-    sub.add_parser("dwh", help="the analytics store (DuckDB): `paysaga dwh report [--db PATH] [--out DIR]`")
-    sub.add_parser(
-        "operator", help="operators' accounts of the Ops service: `paysaga operator create --email E` (disable, list)"
-    )
-    sub.add_parser(
-        "saga", help="where is a payment and what is it waiting for: `paysaga saga <paymentId> --email E` (Ops)"
-    )
-    sub.add_parser("clean", help="delete the local platform's state (PostgreSQL cluster, Kafka data, logs)")
-    sub.add_parser("migrate", help="create and migrate every service's database on PAYSAGA_POSTGRES_URL")
-    relay = sub.add_parser("relay", help="run one outbox relay for a database (several may run at once)")
-    relay.add_argument("--dsn", required=True, help="the service database whose outbox to publish")
-    keys = sub.add_parser("keys", help="make a service identity key pair (Ed25519) for production settings")
-    keys.add_argument("service", help="the service the key is for, e.g. bff, payment or ops")
-    token = sub.add_parser(
-        "token", help="print an operator's identity token for one service's internal API (5 minutes)"
-    )
-    token.add_argument("service", help="the service to call, e.g. notification or core_banking")
-    gen = sub.add_parser("contracts", help="regenerate the JSON Schemas and the AsyncAPI document")
-    gen.add_argument("--check", action="store_true", help="fail if the checked-in documents are stale")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
 
     if args.command == "run":
         from paysaga.devstack.stack import run_platform
@@ -76,6 +54,49 @@ def main(argv: list[str] | None = None) -> None:
         if stale and args.check:
             print("stale contract documents: " + ", ".join(stale), file=sys.stderr)
             sys.exit(1)
+    elif args.command == "openapi":
+        _write_openapi(check=args.check)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paysaga", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the whole platform locally (PostgreSQL, Kafka, every service)")
+    sub.add_parser("dwh", help="the analytics store (DuckDB): `paysaga dwh report [--db PATH] [--out DIR]`")
+    sub.add_parser(
+        "operator", help="operators' accounts of the Ops service: `paysaga operator create --email E` (disable, list)"
+    )
+    sub.add_parser(
+        "saga", help="where is a payment and what is it waiting for: `paysaga saga <paymentId> --email E` (Ops)"
+    )
+    sub.add_parser("clean", help="delete the local platform's state (PostgreSQL cluster, Kafka data, logs)")
+    sub.add_parser("migrate", help="create and migrate every service's database on PAYSAGA_POSTGRES_URL")
+    relay = sub.add_parser("relay", help="run one outbox relay for a database (several may run at once)")
+    relay.add_argument("--dsn", required=True, help="the service database whose outbox to publish")
+    keys = sub.add_parser("keys", help="make a service identity key pair (Ed25519) for production settings")
+    keys.add_argument("service", help="the service the key is for, e.g. bff, payment or ops")
+    token = sub.add_parser(
+        "token", help="print an operator's identity token for one service's internal API (5 minutes)"
+    )
+    token.add_argument("service", help="the service to call, e.g. notification or core_banking")
+    gen = sub.add_parser("contracts", help="regenerate the JSON Schemas and the AsyncAPI document")
+    gen.add_argument("--check", action="store_true", help="fail if the checked-in documents are stale")
+    api = sub.add_parser("openapi", help="rewrite the OpenAPI documents the browser apps' clients are generated from")
+    api.add_argument("--check", action="store_true", help="fail if a checked-in document is stale")
+    return parser
+
+
+def _write_openapi(*, check: bool) -> None:
+    import os
+
+    from paysaga.devstack.openapi_docs import write_documents
+
+    stale = write_documents(check=check)
+    for path in stale:
+        print(f"{'stale' if check else 'wrote'} {path}", file=sys.stderr if check else sys.stdout)
+    sys.stdout.flush()
+    # The services' Kafka clients were made (never connected); do not wait for their threads.
+    os._exit(1 if stale and check else 0)
 
 
 def _print_keys(service: str) -> None:
