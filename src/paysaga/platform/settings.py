@@ -66,8 +66,9 @@ class PlatformSettings(BaseSettings):
     paysaga_metrics_interval_seconds: float = Field(
         default=5.0,
         gt=0,
-        description="How often the gauges that need a query (outbox backlog, Payment's stuck payments and open "
-        "cases) are read; consumer lag comes from the Kafka client every 5 s",
+        description="How often the gauges that need a query (outbox backlog, Payment's stuck payments, open "
+        "cases, the Ops service's view of every group's lag from the brokers) are read; a consumer's own lag "
+        "comes from its Kafka client every 5 s",
     )
     paysaga_service_keys: str = Field(
         default="",

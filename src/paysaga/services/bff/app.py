@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.services.bff import routes_auth, routes_payments, routes_wallet
+from paysaga.services.bff import routes_auth, routes_introspection, routes_payments, routes_wallet
 from paysaga.services.bff.deps import BffDeps
 
 
@@ -14,6 +14,6 @@ def build_app(deps: BffDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         readiness=readiness,
     )
     app.state.tokens = deps.tokens  # for `deps.current_user`
-    for module in (routes_auth, routes_wallet, routes_payments):
+    for module in (routes_auth, routes_wallet, routes_payments, routes_introspection):
         app.include_router(module.router(deps))
     return app
