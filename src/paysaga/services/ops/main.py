@@ -109,7 +109,7 @@ def build(settings: OpsSettings | None = None, platform: PlatformSettings | None
                 timeout=settings.fleet_timeout_seconds,
             ),
         },
-        on_close=[peers.close, hashing.aclose],
+        on_close=[peers.close, hashing.aclose, kafka.close],
     )
 
 

@@ -6,7 +6,7 @@ the lag each consumer reports of itself, goes on growing while all of a group's 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from prometheus_client import Gauge
 
@@ -14,7 +14,7 @@ from paysaga.platform.db import Database
 from paysaga.platform.metrics import RECONCILIATION_CASES_OPEN
 from paysaga.platform.periodic import Periodic
 from paysaga.services.ops import repository
-from paysaga.services.ops.kafka_clients import ClusterView, OpsKafka
+from paysaga.services.ops.kafka_clients import CONTRACT_GROUPS, GroupLag, OpsKafka
 from paysaga.services.ops.reconciliation import FUNDS_MISMATCH, PaymentDifferenceKind
 
 GROUP_LAG = Gauge(
@@ -30,14 +30,14 @@ def open_cases(counts: Mapping[str, int]) -> None:
         RECONCILIATION_CASES_OPEN.labels(kind).set(counts.get(kind, 0))
 
 
-class GroupLag:
-    """Sets `paysaga_group_lag_records` from a cluster view; drops the partitions a group left."""
+class LagGauge:
+    """Sets `paysaga_group_lag_records` from the groups' lag; drops the partitions a group left."""
 
     def __init__(self) -> None:
         self._shown: set[tuple[str, str, str]] = set()
 
-    def show(self, view: ClusterView) -> None:
-        lags = {(g.group, p.topic, str(p.partition)): p.lag for g in view.groups for p in g.partitions}
+    def show(self, groups: Sequence[GroupLag]) -> None:
+        lags = {(g.group, p.topic, str(p.partition)): p.lag for g in groups for p in g.partitions}
         for gone in self._shown - lags.keys():
             GROUP_LAG.remove(*gone)
         for labels, lag in lags.items():
@@ -48,14 +48,14 @@ class GroupLag:
 def gauges(db: Database, kafka: OpsKafka, *, every_seconds: float, timeout: float) -> Periodic:
     """Counts the open cases (also right after a run or a resolution) and reads the groups' lag from the
     brokers, every `every_seconds`."""
-    lag = GroupLag()
+    lag = LagGauge()
 
     async def refresh() -> None:
         async with db.connection() as conn:
             open_cases(await repository.count_open_cases(conn))
-        view = await asyncio.wait_for(
-            asyncio.to_thread(kafka.cluster_view, timeout=timeout, size_of=lambda _topic: False), timeout * 2
+        groups = await asyncio.wait_for(
+            asyncio.to_thread(kafka.group_lag, CONTRACT_GROUPS, timeout=timeout), timeout * 3
         )
-        lag.show(view)
+        lag.show(groups)
 
     return Periodic("ops-metrics", refresh, every_seconds=every_seconds)

@@ -21,7 +21,7 @@ from paysaga.contracts.ops import InboxAnswer, PaymentRecords, PaymentSteps, Sag
 from paysaga.platform.http_client import HttpTransportError
 from paysaga.platform.inbox_status import MAX_IDS
 from paysaga.platform.problems import not_found
-from paysaga.services.ops.kafka_clients import OpsKafka
+from paysaga.services.ops.kafka_clients import CONTRACT_GROUPS, ClusterView, OpsKafka
 from paysaga.services.ops.peers import Peer, Peers
 from paysaga.services.ops.timeline import Committed, Lag, build_timeline
 
@@ -78,12 +78,12 @@ class SagaView:
 
     async def _lag(self) -> tuple[Lag, Committed]:
         try:
-            view = await asyncio.wait_for(
-                asyncio.to_thread(self._kafka.cluster_view, timeout=self._timeout, size_of=lambda _topic: False),
-                self._timeout * 2,
+            groups = await asyncio.wait_for(
+                asyncio.to_thread(self._kafka.group_lag, CONTRACT_GROUPS, timeout=self._timeout), self._timeout * 3
             )
         except Exception as exc:
             raise PeerUnavailable(f"no answer ({type(exc).__name__})") from exc
+        view = ClusterView(groups, ())
         return lag_of(view), committed_of(view)
 
     async def timeline(self, payment_id: str) -> SagaTimeline:
