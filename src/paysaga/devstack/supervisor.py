@@ -54,6 +54,9 @@ class ProcessSpec:
     stop_timeout: float = 15.0
     restart: bool = True
     health: Health | None = None
+    # Children of one group (adjacent in start order) are stopped together: the nodes of a Kafka
+    # cluster (one by one, the last would wait for a controller quorum that is gone), a service's instances.
+    stop_group: str | None = None
 
 
 class _Child:
@@ -255,12 +258,21 @@ class Supervisor:
         for child in self._children:
             if child.monitor is not None:
                 child.monitor.cancel()
+        batches: list[list[_Child]] = []
         for child in reversed(self._children):
-            proc = child.proc
-            if proc is None or proc.returncode is not None:
-                continue
-            self.log(child.spec.name, "stopping", child.color)
-            await self._terminate(child, proc)
+            if (
+                batches
+                and child.spec.stop_group is not None
+                and batches[-1][0].spec.stop_group == child.spec.stop_group
+            ):
+                batches[-1].append(child)
+            else:
+                batches.append([child])
+        for batch in batches:
+            running = [(c, c.proc) for c in batch if c.proc is not None and c.proc.returncode is None]
+            for child, _ in running:
+                self.log(child.spec.name, "stopping", child.color)
+            await asyncio.gather(*(self._terminate(child, proc) for child, proc in running))
         for child in self._children:
             if child.watcher is not None:
                 with contextlib.suppress(Exception):
