@@ -4,6 +4,7 @@ import { Heading } from "../components/Heading";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { Status } from "../components/Status";
 import { formatDelta, formatDuration, formatTime } from "../lib/format";
+import { refreshEvery } from "../lib/saga";
 import { laneTitle, layoutSwimlanes, type Swimlanes } from "../lib/swimlanes";
 import { Link, queryString } from "../router";
 
@@ -14,7 +15,8 @@ export function Timeline({ paymentId }: { paymentId: string }) {
   const saga = useQuery({
     queryKey: ["saga", paymentId],
     queryFn: async () => unwrap(await api.GET("/ops/v1/payments/{paymentId}/saga", { params: { path: { paymentId } } })),
-    refetchInterval: (query) => (query.state.data && !query.state.data.final ? 3000 : false), // live until final
+    // Live until there is nothing more to see: final, waiting for nothing, every service seen.
+    refetchInterval: (query) => (query.state.data ? refreshEvery(query.state.data) : false),
   });
   return (
     <section aria-labelledby="view-title">
@@ -74,14 +76,19 @@ function SagaView({ saga }: { saga: Timeline }) {
       <div className={saga.waiting ? "waiting" : "waiting waiting-none"} role="status">
         {saga.waiting ? (
           <p>
-            <strong>Now waiting for:</strong> {saga.waiting}
-            {saga.waitingSince ? ` — since ${formatTime(saga.waitingSince)} UTC` : ""}
-            {saga.nextActionAt ? `; next action at ${formatTime(saga.nextActionAt)} UTC` : ""}
+            <strong>Now:</strong> {saga.waiting}
           </p>
         ) : (
-          <p>{saga.final ? "Nothing: the saga is over." : "Nothing is known to be pending."}</p>
+          <p>
+            <strong>Now:</strong> {saga.final ? "nothing to wait for; the saga is over." : "nothing is known to be pending."}
+          </p>
         )}
-        <p className="hint">As of {formatTime(saga.asOf)} UTC{saga.final ? "" : "; refreshed every 3 s until the payment is final"}.</p>
+        <p className="hint">
+          {saga.waitingSince ? `Waiting since ${formatTime(saga.waitingSince)} UTC. ` : ""}
+          {saga.nextActionAt ? `Next action at ${formatTime(saga.nextActionAt)} UTC. ` : ""}
+          As of {formatTime(saga.asOf)} UTC
+          {refreshEvery(saga) ? `; refreshed every ${Number(refreshEvery(saga)) / 1000} s while anything is pending.` : "."}
+        </p>
       </div>
       {unavailable.length || saga.notes?.length ? (
         <div className="notice" role="note">
