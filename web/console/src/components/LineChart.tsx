@@ -41,9 +41,11 @@ export function LineChart({ title, series, unit }: { title: string; series: Seri
           {[0, 0.5, 1].map((f) => (
             <g key={f}>
               <line x1={0} x2={innerW} y1={innerH * (1 - f)} y2={innerH * (1 - f)} className="chart-grid" />
-              <text x={-6} y={innerH * (1 - f) + 4} textAnchor="end" className="chart-axis">
-                {formatCount(frame.vMax * f)}
-              </text>
+              {Number.isInteger(frame.vMax * f) ? (
+                <text x={-6} y={innerH * (1 - f) + 4} textAnchor="end" className="chart-axis">
+                  {formatCount(frame.vMax * f)}
+                </text>
+              ) : null}
             </g>
           ))}
           <text x={0} y={innerH + 18} className="chart-axis">

@@ -210,8 +210,12 @@ function LaneTable({ layout }: { layout: Swimlanes<Entry> }) {
         </caption>
         <thead>
           <tr>
-            <th scope="col">Since start</th>
-            <th scope="col">Since previous</th>
+            <th scope="col" className="time-col">
+              Since start
+            </th>
+            <th scope="col" className="time-col">
+              Since previous
+            </th>
             {layout.lanes.map((lane) => (
               <th scope="col" key={lane.name}>
                 {laneTitle(lane.name)}
@@ -233,16 +237,13 @@ function LaneTable({ layout }: { layout: Swimlanes<Entry> }) {
                 l === row.lane ? (
                   <td key={lane.name} className="step">
                     <span className="kind">{row.entry.kind}</span> {row.entry.summary}
-                    <span className="when">
-                      {formatTime(row.entry.at)}
-                      {row.sinceLanePrevious !== null ? ` · ${formatDelta(row.sinceLanePrevious)} in this lane` : ""}
-                    </span>
-                    {row.entry.details && Object.keys(row.entry.details).length ? (
-                      <details>
-                        <summary>Details</summary>
-                        <pre>{JSON.stringify(row.entry.details, null, 2)}</pre>
-                      </details>
-                    ) : null}
+                    {row.sinceLanePrevious !== null ? <span className="when">{formatDelta(row.sinceLanePrevious)} in this lane</span> : null}
+                    <details>
+                      <summary>Details</summary>
+                      <p className="when">{formatTime(row.entry.at)} UTC</p>
+                      {row.entry.ceId ? <p className="when">Event {row.entry.ceId}</p> : null}
+                      {row.entry.details && Object.keys(row.entry.details).length ? <pre>{JSON.stringify(row.entry.details, null, 2)}</pre> : null}
+                    </details>
                   </td>
                 ) : (
                   <td key={lane.name} />
