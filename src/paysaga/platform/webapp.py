@@ -21,10 +21,11 @@ import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Match, Route
-from starlette.types import ASGIApp, Scope
+from starlette.types import Scope
 
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
 
@@ -67,11 +68,10 @@ class WebApp:
     build_hint: str
 
 
-def mount_webapp(app: ASGIApp, webapp: WebApp) -> None:
+def mount_webapp(app: Starlette, webapp: WebApp) -> None:
     """Serve `webapp` on every GET/HEAD path no earlier route took (call it after the API's routes).
     A plain Starlette route: it is no API operation, so it stays out of the OpenAPI document."""
-    router = getattr(app, "router", app)
-    router.routes.append(_WebAppRoute(webapp))
+    app.router.routes.append(_WebAppRoute(webapp))
 
 
 def resolve(webapp: WebApp, path: str) -> tuple[Path, str] | None:
