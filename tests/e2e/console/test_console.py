@@ -88,7 +88,17 @@ def test_an_operator_logs_in_and_logs_in_again_when_the_session_ends(console: Co
     page.evaluate("() => sessionStorage.setItem('paysaga.console.token', 'expired.token.value')")
     page.reload()
     expect(page.get_by_role("status")).to_contain_text("Your session has ended")
-    console.log_in(operator_email)
+    # By keyboard alone: the view's heading has the focus, the form follows it.
+    expect(page.get_by_role("heading", name="Operator log in")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Email")).to_be_focused()
+    page.keyboard.type(operator_email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Payments", level=1)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Payment id")).to_be_focused()
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("heading", name="Operator log in")).to_be_visible()
 

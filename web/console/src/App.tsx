@@ -65,7 +65,7 @@ export function App() {
         </nav>
         <Me />
       </header>
-      <main id="main" key={path}>
+      <main id="main" key={path} tabIndex={-1}>
         <View path={path} />
       </main>
     </>

@@ -3,6 +3,8 @@
 // where they are; keyboard users start from the top).
 import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
 
+export { match, queryString } from "./lib/paths";
+
 const CHANGE = "paysaga:navigate";
 
 function subscribe(listener: () => void): () => void {
@@ -24,29 +26,6 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   if (options.replace) window.history.replaceState(null, "", to);
   else window.history.pushState(null, "", to);
   window.dispatchEvent(new Event(CHANGE));
-}
-
-/** `/payments/:paymentId` against a path: the parameters, or null. */
-export function match(pattern: string, path: string): Record<string, string> | null {
-  const want = pattern.split("/").filter(Boolean);
-  const got = path.split("/").filter(Boolean);
-  if (want.length !== got.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    const g = decodeURIComponent(got[i]!);
-    if (w.startsWith(":")) params[w.slice(1)] = g;
-    else if (w !== g) return null;
-  }
-  return params;
-}
-
-/** A query string from filters, without the empty ones. */
-export function queryString(params: Record<string, string | undefined | null>): string {
-  const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v) search.set(k, v);
-  const text = search.toString();
-  return text ? `?${text}` : "";
 }
 
 export function Link({ to, ...rest }: { to: string } & AnchorHTMLAttributes<HTMLAnchorElement>) {
