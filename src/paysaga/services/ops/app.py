@@ -19,6 +19,7 @@ from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app, overloaded, problem_response
 from paysaga.platform.passwords import HashingBusy, PasswordHashing
 from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
+from paysaga.platform.webapp import WebApp, mount_webapp
 from paysaga.services.ops import handlers, metrics, repository
 from paysaga.services.ops.auth import CurrentOperator, OperatorTokens, current_operator
 from paysaga.services.ops.cases import ReconciliationCases
@@ -112,7 +113,8 @@ IdempotencyKey = Annotated[
 ]
 
 
-def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck], console: WebApp | None = None) -> FastAPI:
+    """The operators' API; with `console`, the operator console on every other GET path."""
     app = create_app(
         title="PaySaga Ops",
         description="The operators' API: fleet health (consumer lag, outbox backlogs, service health), dead "
@@ -137,6 +139,8 @@ def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     # composition-root tests check that each needs an operator.
     for add_routes in (_auth, _fleet, _payments, _dead_letters, _cases, _reconciliation, _difference_cases, _audit):
         add_routes(app, deps)
+    if console is not None:
+        mount_webapp(app, console)  # last: the API's routes come first
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

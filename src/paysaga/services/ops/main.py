@@ -1,4 +1,6 @@
-"""Composition root of the Ops service (the operators' backend)."""
+"""Composition root of the Ops service (the operators' backend and the operator console)."""
+
+from pathlib import Path
 
 from paysaga.contracts.identities import OPS
 from paysaga.platform.assembly import build_service, service_database
@@ -9,6 +11,7 @@ from paysaga.platform.passwords import PasswordHashing
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.secrets import Secret, require_secrets, reveal, split_secrets
 from paysaga.platform.settings import PlatformSettings
+from paysaga.platform.webapp import WebApp
 from paysaga.services.ops import metrics
 from paysaga.services.ops.app import OpsDeps, build_app
 from paysaga.services.ops.auth import OperatorTokens
@@ -25,6 +28,13 @@ from paysaga.services.ops.stuck import StuckView
 from paysaga.services.ops.throttle import LoginLimits, LoginThrottle, purger
 
 NAME = "ops"
+# The operator console, built by `npm run build` in web/console (SPEC §10: on the API's origin).
+CONSOLE = WebApp(
+    name="operator console",
+    dist=Path(__file__).resolve().parents[4] / "web" / "console" / "dist",
+    api_prefixes=("/ops/v1",),
+    build_hint="Build it with `npm ci && npm run build` in web/console (`make run` builds it when stale).",
+)
 
 
 def build(settings: OpsSettings | None = None, platform: PlatformSettings | None = None) -> Service:
@@ -91,7 +101,7 @@ def build(settings: OpsSettings | None = None, platform: PlatformSettings | None
         customer_tokens=CustomerTokens(peers.get("bff")),
         reconciler=reconciler,
     )
-    app = build_app(deps, readiness={"database": db.ping, "kafka": producer.check_connection})
+    app = build_app(deps, readiness={"database": db.ping, "kafka": producer.check_connection}, console=CONSOLE)
     return build_service(
         NAME,
         settings,
