@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process serves requests */
+        /**
+         * Liveness: the process serves requests
+         * @description `instance` (host/pid) says which of a service's instances answered.
+         */
         get: operations["healthz_healthz_get"];
         put?: never;
         post?: never;
@@ -250,6 +253,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ops/v1/reconciliation/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Cases
+         * @description The differences the reconciliation job found (wallets vs Customer funds, Payment's finals vs
+         *     Wallet's settlements), one case each, newest first.
+         */
+        get: operations["list_cases_ops_v1_reconciliation_cases_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ops/v1/reconciliation/cases/{caseId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Case
+         * @description One case with its evidence (the difference as the last run that saw it found it).
+         */
+        get: operations["get_case_ops_v1_reconciliation_cases__caseId__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ops/v1/reconciliation/cases/{caseId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve Case
+         * @description Resolve an open case with a note (409 if it was resolved before); audited. If a later run finds
+         *     the same difference again, it opens a new case.
+         */
+        post: operations["resolve_case_ops_v1_reconciliation_cases__caseId__resolve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ops/v1/reconciliation/runs": {
         parameters: {
             query?: never;
@@ -305,7 +370,9 @@ export interface paths {
         };
         /**
          * Stuck
-         * @description Payments not final this long after they were initiated, grouped by where they stopped (Payment's).
+         * @description Payments not final this long after they were initiated, grouped by where they stopped: Payment's
+         *     own, and the money Wallet still holds for a payment Payment never accepted (its PaymentInitiated
+         *     dead-lettered) or has ended (Wallet has not applied the end).
          */
         get: operations["stuck_ops_v1_stuck_payments_get"];
         put?: never;
@@ -600,6 +667,73 @@ export interface components {
              */
             valueText: string | null;
         };
+        /** DifferenceCasePage */
+        DifferenceCasePage: {
+            /**
+             * Items
+             * @description Newest first
+             */
+            items: components["schemas"]["DifferenceCaseView"][];
+            /**
+             * Nextcursor
+             * @description Pass as `cursor` for the next page; null on the last page
+             */
+            nextCursor: string | null;
+        };
+        /**
+         * DifferenceCaseView
+         * @description A difference the reconciliation job found, open until an operator resolves it with a note.
+         */
+        DifferenceCaseView: {
+            /** Caseid */
+            caseId: number;
+            /**
+             * Evidence
+             * @description The difference as the last run that saw it found it
+             */
+            evidence: {
+                [key: string]: unknown;
+            };
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "FUNDS_MISMATCH" | "STATUS_MISMATCH" | "MISSING_IN_WALLET" | "MISSING_IN_PAYMENT";
+            /**
+             * Lastseenat
+             * Format: date-time
+             */
+            lastSeenAt: string;
+            /**
+             * Lastseenrun
+             * @description The last run that still found it
+             */
+            lastSeenRun: number;
+            /**
+             * Openedat
+             * Format: date-time
+             */
+            openedAt: string;
+            /**
+             * Openedbyrun
+             * @description The run that found it first
+             */
+            openedByRun: number;
+            /** Resolutionnote */
+            resolutionNote: string | null;
+            /** Resolvedat */
+            resolvedAt: string | null;
+            /**
+             * Resolvedby
+             * @description The operator who resolved it
+             */
+            resolvedBy: string | null;
+            /**
+             * Subject
+             * @description The currency (FUNDS_MISMATCH) or the payment id (the others)
+             */
+            subject: string;
+        };
         /** Fleet */
         Fleet: {
             /** Consumergroups */
@@ -617,6 +751,11 @@ export interface components {
         };
         /** FundsDifferenceView */
         FundsDifferenceView: {
+            /**
+             * Caseid
+             * @description The case this difference opened or keeps open
+             */
+            caseId?: number | null;
             /** Currency */
             currency: string;
             /**
@@ -768,6 +907,11 @@ export interface components {
         };
         /** PaymentDifferenceView */
         PaymentDifferenceView: {
+            /**
+             * Caseid
+             * @description The case this difference opened or keeps open
+             */
+            caseId?: number | null;
             /**
              * Kind
              * @enum {string}
@@ -1317,6 +1461,13 @@ export interface components {
              * @description The oldest ones
              */
             samples: components["schemas"]["StuckSample"][];
+            /**
+             * Source
+             * @description payment: Payment's payments not final; wallet: money Wallet still holds for a payment Payment never accepted or has ended (counted among Wallet's oldest held reservations)
+             * @default payment
+             * @enum {string}
+             */
+            source: "payment" | "wallet";
             /** Status */
             status: string;
             /**
@@ -1503,6 +1654,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Problem details (RFC 9457) */
             "4XX": {
                 headers: {
@@ -1650,6 +1810,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The request is not valid */
             422: {
                 headers: {
@@ -1724,6 +1893,15 @@ export interface operations {
             };
             /** @description No valid operator token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1814,6 +1992,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Problem details (RFC 9457) */
             "4XX": {
                 headers: {
@@ -1854,6 +2041,15 @@ export interface operations {
             };
             /** @description No valid operator token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1913,6 +2109,15 @@ export interface operations {
             };
             /** @description No valid operator token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1980,6 +2185,15 @@ export interface operations {
             };
             /** @description No valid operator token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2057,6 +2271,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The request is not valid */
             422: {
                 headers: {
@@ -2118,6 +2341,15 @@ export interface operations {
             };
             /** @description No valid operator token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2197,6 +2429,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2253,6 +2494,254 @@ export interface operations {
             };
         };
     };
+    list_cases_ops_v1_reconciliation_cases_get: {
+        parameters: {
+            query?: {
+                status?: "open" | "resolved" | "all";
+                kind?: ("FUNDS_MISMATCH" | "STATUS_MISMATCH" | "MISSING_IN_WALLET" | "MISSING_IN_PAYMENT") | null;
+                /** @description A currency or a payment id */
+                subject?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DifferenceCasePage"];
+                };
+            };
+            /** @description Bad request (a malformed cursor or Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No valid operator token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_case_ops_v1_reconciliation_cases__caseId__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's id */
+                caseId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DifferenceCaseView"];
+                };
+            };
+            /** @description No valid operator token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    resolve_case_ops_v1_reconciliation_cases__caseId__resolve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The case's id */
+                caseId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DifferenceCaseView"];
+                };
+            };
+            /** @description No valid operator token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request is not valid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_runs_ops_v1_reconciliation_runs_get: {
         parameters: {
             query?: {
@@ -2275,6 +2764,15 @@ export interface operations {
             };
             /** @description No valid operator token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2331,6 +2829,15 @@ export interface operations {
             };
             /** @description No valid operator token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2401,6 +2908,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description The request is not valid */
             422: {
                 headers: {
@@ -2453,6 +2969,15 @@ export interface operations {
             };
             /** @description No valid operator token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A customer's token (valid, but not an operator's) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
