@@ -105,9 +105,9 @@ class User:
         assert record is not None
         return record
 
-    async def projected(self, record: KeyRecord, *, later_ms: int = 5) -> None:
+    async def projected(self, record: KeyRecord, *, later: timedelta = timedelta(microseconds=1)) -> None:
         """The read model catches up with the payment: it has it from the Wallet's PaymentInitiated,
-        a little after the BFF accepted it."""
+        stamped after the BFF accepted it (by `later`)."""
         async with self.bff.query_db.connection() as conn:
             await read_model.upsert_initiated(
                 conn,
@@ -117,7 +117,7 @@ class User:
                 amount=record.request["amount"],
                 currency="RUB",
                 recipient=RECIPIENT,
-                created_at=record.created_at + timedelta(milliseconds=later_ms),
+                created_at=record.created_at + later,
             )
 
     async def history(self, **params: Any) -> dict[str, Any]:
@@ -155,7 +155,7 @@ async def test_once_the_read_model_has_a_payment_it_is_listed_once_from_there(bf
     user = User(bff)
     older, newer = await user.accepted(1_000), await user.accepted(2_000)
     await user.projected(older)
-    await user.projected(newer, later_ms=900)  # its read-model time is after the BFF's by far
+    await user.projected(newer, later=timedelta(milliseconds=900))  # its read-model time is after the BFF's by far
     page = await user.history()
     assert ids(page) == [pid(newer), pid(older)]
     assert [item["createdAt"] for item in page["items"]] == [
