@@ -1,16 +1,12 @@
 """The operator console in a real browser: Debian's Chromium (`/usr/bin/chromium`, never a
 downloaded one) driven by Playwright, against the platform the e2e tests run (the Ops service
-serves the built console on its own origin).
-
-The console is built here when `web/console/dist` is older than its sources (`npm ci` when the
-lockfile changed, then `npm run build`)."""
+serves the built console on its own origin)."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,42 +17,19 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
 
 from tests.e2e.test_ops import PASSWORD, create_operator
-from tests.support.infra import Infra
 from tests.support.platform import RunningPlatform
 
 REPO = Path(__file__).resolve().parents[3]
 CONSOLE = REPO / "web" / "console"
 SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = os.environ.get("PAYSAGA_CHROMIUM", "/usr/bin/chromium")
-SOURCES = ("src", "public", "index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json")
 
 
-def _newest(paths: Iterator[Path]) -> float:
-    return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
-
-
-def _sources() -> Iterator[Path]:
-    for name in SOURCES:
-        path = CONSOLE / name
-        yield from (path.rglob("*") if path.is_dir() else [path])
-
-
-@pytest.fixture(scope="session")
-def console_dist() -> Path:
-    """web/console/dist, rebuilt when a source is newer than it."""
-    index = CONSOLE / "dist" / "index.html"
-    installed = CONSOLE / "node_modules" / ".package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < (CONSOLE / "package-lock.json").stat().st_mtime:
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=CONSOLE, check=True, timeout=600)
-    if not index.exists() or index.stat().st_mtime < _newest(_sources()):
-        subprocess.run(["npm", "run", "build"], cwd=CONSOLE, check=True, timeout=600)
-    return index.parent
-
-
-@pytest.fixture(scope="session")
-def browser(infra: Infra) -> Iterator[Browser]:
-    """Chromium, started after the session's infrastructure: Playwright's sync API keeps an event loop
-    running in this thread, where pytest-asyncio can no longer set up an async fixture (`infra`)."""
+# Package scope: Playwright's sync API keeps an event loop running in this thread while it is open, where
+# pytest-asyncio can set up no async fixture; it closes when this package's tests are done.
+@pytest.fixture(scope="package")
+def browser(platform: RunningPlatform, web_apps_built: None) -> Iterator[Browser]:
+    """Chromium, started once the platform runs and the console is built."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
@@ -118,7 +91,7 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def console(browser: Browser, platform: RunningPlatform, console_dist: Path) -> Iterator[ConsolePage]:
+def console(browser: Browser, platform: RunningPlatform) -> Iterator[ConsolePage]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="UTC")
     page = context.new_page()
     page.set_default_timeout(20_000)

@@ -9,7 +9,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,7 +50,7 @@ def paid(customer: Customer, amount: int, account: str | None = None) -> str:
     return payment_id
 
 
-def test_the_ops_service_serves_the_console_beside_its_api(platform: RunningPlatform, console_dist: Path) -> None:
+def test_the_ops_service_serves_the_console_beside_its_api(platform: RunningPlatform, web_apps_built: None) -> None:
     with httpx.Client(base_url=platform.url("ops"), timeout=10) as http:
         for path in ("/", "/payments/123", "/fleet"):
             page = http.get(path)
