@@ -15,7 +15,6 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import asyncpg
 import uvloop
@@ -136,28 +135,6 @@ async def offer(run: Run, client: HttpClient, customers: list[dict[str, str]], a
     await asyncio.gather(*tasks)
 
 
-def platform_rss_mib(state_dir: str) -> float:
-    """Memory of the platform: PostgreSQL, Kafka and every paysaga service process.
-
-    Proportional set size (PSS), so pages shared between processes (PostgreSQL's shared buffers,
-    shared libraries) count once in the sum rather than once per process.
-    """
-    total_kib = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if not ("paysaga.services." in cmdline or "kafka.Kafka" in cmdline or "postgres" in cmdline):
-                continue
-            if "postgres" in cmdline and state_dir not in cmdline and "postgres:" not in cmdline:
-                continue
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total_kib += int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return total_kib / 1024
-
-
 async def main(args: argparse.Namespace) -> None:
     platform = PlatformSettings()
     query_dsn = os.environ.get("QUERY_DATABASE_URL") or service_database_url(platform.paysaga_postgres_url, "query")
@@ -211,7 +188,8 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         await client.close()
         await watching.close()
-    print(f"platform memory (PSS, all processes): {platform_rss_mib(args.state_dir):.0f} MiB", flush=True)
+    memory = bench_cpu.platform_pss_mib(args.state_dir, load_generator)
+    print(f"platform memory (PSS, every process of the platform): {memory:.0f} MiB", flush=True)
 
 
 def cli(argv: list[str] | None = None) -> None:

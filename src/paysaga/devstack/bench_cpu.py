@@ -53,6 +53,26 @@ class Sample:
 
     processes: dict[tuple[int, int], tuple[str, str, float]]
 
+    def platform_pids(self) -> list[int]:
+        return [pid for (pid, _), (group, _, _) in self.processes.items() if group not in OUTSIDE]
+
+
+def platform_pss_mib(state_dir: str, load_generator_pids: frozenset[int] = frozenset()) -> float:
+    """Memory of the platform's processes (the provider simulator and the load generator not counted).
+
+    Proportional set size (PSS), so pages shared between processes (PostgreSQL's shared buffers,
+    shared libraries) count once in the sum rather than once per process.
+    """
+    total_kib = 0
+    for pid in sample(state_dir, load_generator_pids).platform_pids():
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kib += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total_kib / 1024
+
 
 def sample(state_dir: str, load_generator_pids: frozenset[int] = frozenset()) -> Sample:
     """Every process of the platform of `state_dir`, this process and `load_generator_pids` (the
