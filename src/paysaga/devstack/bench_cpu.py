@@ -4,15 +4,16 @@ The processes are those of the `paysaga run` platform of a state directory (the 
 names). A PostgreSQL backend is charged to the service whose database it serves (its process title names
 the database), so each service's row shows its own process and the database work it causes; the
 postmaster and its background processes (WAL writer, checkpointer, autovacuum) are a row of their own.
-The provider simulator (it stands in for a bank outside the platform) and the load generator (this
-process and the PostgreSQL backend that watches completions for it) are shown apart and are not in the
-platform's total.
+Several instances of a service (or nodes of Kafka) are one group. The provider simulator (it stands in
+for a bank outside the platform) and the load generator (this process and the PostgreSQL backend that
+watches completions for it) are shown apart and are not in the platform's total.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,11 @@ def _stat(pid: int) -> _Stat | None:
         return None
     fields = text[text.rindex(")") + 2 :].split()  # from field 3 (state) on: ppid 4, utime..cstime 14..17
     return _Stat(int(fields[1]), int(fields[19]), sum(int(f) for f in fields[11:15]) / _TICKS)
+
+
+def group_of(process: str) -> str:
+    """The group of a supervised process: its name without an instance number."""
+    return re.sub(r"-\d+$", "", process)
 
 
 def _backend_database(pid: int) -> str | None:
@@ -85,7 +91,8 @@ def sample(state_dir: str, load_generator_pids: frozenset[int] = frozenset()) ->
         status = json.loads((Path(state_dir) / "supervisor.json").read_text())
     except (FileNotFoundError, ValueError):
         return Sample(found)
-    names = {int(child["pid"]): name for name, child in status.items() if child.get("pid")}
+    # The instances of one service (`wallet-1`, `wallet-2`) and the nodes of a cluster (`kafka-1`…) are one group.
+    names = {int(child["pid"]): group_of(name) for name, child in status.items() if child.get("pid")}
     supervisor = next((s.ppid for s in map(_stat, names) if s is not None), None)
     if supervisor is not None:
         names[supervisor] = "supervisor"

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from paysaga.devstack.bench_cpu import Sample, sample, table
+from paysaga.devstack.bench_cpu import Sample, group_of, sample, table
 
 pytestmark = pytest.mark.unit
 
@@ -54,4 +54,14 @@ def test_without_a_platform_the_table_says_so() -> None:
     assert os.getpid() in [pid for pid, _ in alone.processes]
     assert table(alone, alone, payments=10) == [
         "CPU per payment: n/a (no `paysaga run` state here, or nothing completed)"
+    ]
+
+
+def test_instances_of_a_service_and_nodes_of_kafka_are_one_group() -> None:
+    assert [group_of(n) for n in ("wallet-1", "wallet-2", "kafka-3", "core_banking", "kafka")] == [
+        "wallet",
+        "wallet",
+        "kafka",
+        "core_banking",
+        "kafka",
     ]
