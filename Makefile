@@ -38,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/paysaga contracts --check
 
-## bench: drive payments through a running `make run` platform and print latency and throughput.
+## bench: drive payments through a running `make run` platform; print latency, throughput and CPU per payment per process group.
 bench: $(STAMP)
 	$(BIN)/python -m paysaga.devstack.bench $(BENCH_ARGS)
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import asyncpg
 import uvloop
 
 from paysaga.contracts.banking import with_control_key
+from paysaga.devstack import bench_cpu
 from paysaga.platform.http_client import HttpClient, HttpTransportError
 from paysaga.platform.settings import PlatformSettings, service_database_url
 
@@ -76,28 +75,24 @@ async def make_customers(client: HttpClient, count: int, balance: int) -> list[d
     return list(await asyncio.gather(*(guarded(i) for i in range(count))))
 
 
-async def watch(run: Run, query_dsn: str, stop: asyncio.Event) -> None:
-    conn = await asyncpg.connect(query_dsn)
-    try:
-        while True:
-            pending = list(run.created)
-            if pending:
-                rows = await conn.fetch(
-                    "SELECT payment_id::text FROM payments_view WHERE status = 'COMPLETED'"
-                    " AND payment_id = ANY($1::uuid[])",
-                    pending,
-                )
-                now = time.perf_counter()
-                for r in rows:
-                    started = run.created.pop(r["payment_id"], None)
-                    if started is not None:
-                        run.e2e_ms.append((now - started) * 1000)
-                        run.completed_at.append(now)
-            if stop.is_set() and (not run.created or time.perf_counter() > run.drain_until):
-                break
-            await asyncio.sleep(0.005)
-    finally:
-        await conn.close()
+async def watch(run: Run, conn: asyncpg.Connection, stop: asyncio.Event) -> None:
+    while True:
+        pending = list(run.created)
+        if pending:
+            rows = await conn.fetch(
+                "SELECT payment_id::text FROM payments_view WHERE status = 'COMPLETED'"
+                " AND payment_id = ANY($1::uuid[])",
+                pending,
+            )
+            now = time.perf_counter()
+            for r in rows:
+                started = run.created.pop(r["payment_id"], None)
+                if started is not None:
+                    run.e2e_ms.append((now - started) * 1000)
+                    run.completed_at.append(now)
+        if stop.is_set() and (not run.created or time.perf_counter() > run.drain_until):
+            break
+        await asyncio.sleep(0.005)
 
 
 async def offer(run: Run, client: HttpClient, customers: list[dict[str, str]], amount: int) -> None:
@@ -140,83 +135,14 @@ async def offer(run: Run, client: HttpClient, customers: list[dict[str, str]], a
     await asyncio.gather(*tasks)
 
 
-def platform_rss_mib(state_dir: str) -> float:
-    """Memory of the platform: PostgreSQL, Kafka and every paysaga service process.
-
-    Proportional set size (PSS), so pages shared between processes (PostgreSQL's shared buffers,
-    shared libraries) count once in the sum rather than once per process.
-    """
-    total_kib = 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if not ("paysaga.services." in cmdline or "kafka.Kafka" in cmdline or "postgres" in cmdline):
-                continue
-            if "postgres" in cmdline and state_dir not in cmdline and "postgres:" not in cmdline:
-                continue
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total_kib += int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return total_kib / 1024
-
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_of(pid: int) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds: user and system, with those of its children it reaped) from /proc."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    fields = text[text.rindex(")") + 2 :].split()  # from field 3 (state) on: ppid is 4, utime..cstime 14..17
-    return int(fields[1]), sum(int(f) for f in fields[11:15]) / _TICKS
-
-
-def platform_cpu(state_dir: str) -> dict[str, float]:
-    """CPU seconds used so far by each process of the `paysaga run` platform of `state_dir` (from its
-    supervisor.json): every service, Kafka, Zipkin, PostgreSQL with its backends, and the supervisor
-    itself (it relays every line the others print). Empty when no `paysaga run` keeps that state dir."""
-    try:
-        status = json.loads((Path(state_dir) / "supervisor.json").read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
-    names = {int(child["pid"]): name for name, child in status.items() if child.get("pid")}
-    supervisor = next((found[0] for found in map(_cpu_of, names) if found), None)
-    if supervisor is not None:
-        names[supervisor] = "supervisor"
-    cpu: dict[str, float] = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        found = _cpu_of(int(entry))
-        if found is None:
-            continue
-        ppid, seconds = found
-        name = names.get(int(entry)) or ("postgres" if names.get(ppid) == "postgres" else None)  # its backends
-        if name is not None:
-            cpu[name] = cpu.get(name, 0.0) + seconds
-    return cpu
-
-
-def cpu_line(before: dict[str, float], after: dict[str, float], payments: int) -> str:
-    """CPU per completed payment: in all, the Python services together, and each process by how much it used."""
-    if not before or not after or payments == 0:
-        return "          CPU per payment: n/a (no `paysaga run` state here, or nothing completed)"
-    used = {name: (after.get(name, 0.0) - before.get(name, 0.0)) * 1000 / payments for name in after}
-    services = sum(ms for name, ms in used.items() if name not in _NOT_SERVICES)
-    each = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(used.items(), key=lambda kv: -kv[1]))
-    return f"          CPU per payment: {sum(used.values()):.1f} ms, services {services:.1f} ms ({each})"
-
-
-_NOT_SERVICES = ("postgres", "kafka", "zipkin", "supervisor")
-
-
 async def main(args: argparse.Namespace) -> None:
     platform = PlatformSettings()
     query_dsn = os.environ.get("QUERY_DATABASE_URL") or service_database_url(platform.paysaga_postgres_url, "query")
     # No pool limit and no separate connect timeout: every offered request is sent, none shed here.
     client = HttpClient(args.bff, timeout=60, connect_timeout=60, max_connections=0)
+    watching = await asyncpg.connect(query_dsn)
+    # Its backend is the load generator's, not the Query service's, in the CPU table.
+    load_generator = frozenset({int(await watching.fetchval("SELECT pg_backend_pid()"))})
     try:
         print(f"setting up {args.customers} customers…", flush=True)
         customers = await make_customers(client, args.customers, balance=100_000_000_000)
@@ -234,14 +160,14 @@ async def main(args: argparse.Namespace) -> None:
         for rate in args.rates:
             run = Run(rate=rate, duration=args.duration)
             stop = asyncio.Event()
-            watcher = asyncio.create_task(watch(run, query_dsn, stop))
-            cpu_before = platform_cpu(args.state_dir)
+            watcher = asyncio.create_task(watch(run, watching, stop))
+            cpu_before = bench_cpu.sample(args.state_dir, load_generator)
             t0 = time.perf_counter()
             await offer(run, client, customers, amount=100)
             run.drain_until = time.perf_counter() + args.drain
             stop.set()
             await watcher
-            cpu_after = platform_cpu(args.state_dir)
+            cpu_after = bench_cpu.sample(args.state_dir, load_generator)
             window = [t for t in run.completed_at if t - t0 <= args.duration]
             sustained = len(window) / args.duration
             print(
@@ -256,11 +182,14 @@ async def main(args: argparse.Namespace) -> None:
                     f" mean e2e {statistics.mean(run.e2e_ms):.1f} ms",
                     flush=True,
                 )
-            print(cpu_line(cpu_before, cpu_after, len(run.e2e_ms)), flush=True)
+            for line in bench_cpu.table(cpu_before, cpu_after, len(run.e2e_ms)):
+                print(" " * 10 + line, flush=True)
             await asyncio.sleep(args.pause)
     finally:
         await client.close()
-    print(f"platform memory (PSS, all processes): {platform_rss_mib(args.state_dir):.0f} MiB", flush=True)
+        await watching.close()
+    memory = bench_cpu.platform_pss_mib(args.state_dir, load_generator)
+    print(f"platform memory (PSS, every process of the platform): {memory:.0f} MiB", flush=True)
 
 
 def cli(argv: list[str] | None = None) -> None:

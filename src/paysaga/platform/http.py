@@ -85,8 +85,11 @@ class RequestLog:
     def _log(scope: Scope, status: int, started: float, trace_id: str | None) -> None:
         if scope["path"] in ("/healthz", "/readyz", METRICS_PATH):
             return
+        # An answered request is a DEBUG line (one per request on the payment path is CPU and log
+        # volume); a refused or failed one stays INFO, so what went wrong is still in the log.
+        emit = log.debug if status < 400 else log.info
         ms = round((time.perf_counter() - started) * 1000, 1)
-        log.info("http.request", method=scope["method"], path=scope["path"], status=status, ms=ms, trace_id=trace_id)
+        emit("http.request", method=scope["method"], path=scope["path"], status=status, ms=ms, trace_id=trace_id)
 
 
 def retry_after_seconds() -> str:

@@ -100,7 +100,7 @@ async def check_payment(
             raise RuntimeError(f"the check of {payment.payment_id} vanished") from None
         return _replay(stored, payment)
     FRAUD_DECISIONS.labels(verdict.decision.value, verdict.reason).inc()
-    log.info(
+    log.debug(
         "antifraud.checked",
         payment_id=payment.payment_id,
         user_id=payment.user_id,

@@ -28,7 +28,7 @@ async def record_initiated(event: PaymentInitiated, uow: Transaction, delivery: 
         created_at=event.created_at,
         learned_from="event",
     )
-    log.info(
+    log.debug(
         "antifraud.payment_recorded" if recorded else "antifraud.payment_already_known",
         payment_id=event.payment_id,
         user_id=event.user_id,
@@ -80,7 +80,7 @@ async def _record_outcome(
         completed_at=event.completed_at,
     )
     if before is None:
-        log.info("antifraud.outcome_recorded", payment_id=payment_id, status=status, event_id=delivery.meta.id)
+        log.debug("antifraud.outcome_recorded", payment_id=payment_id, status=status, event_id=delivery.meta.id)
     elif before != status:
         log.warning(
             "antifraud.conflicting_outcome_ignored",

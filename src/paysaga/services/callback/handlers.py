@@ -43,5 +43,5 @@ async def publish_callback(callback: ProviderCallback, producer: KafkaProducer, 
     except BaseException as exc:
         end_send(send, exc)
         raise
-    log.info("callback.published", provider_txn_id=callback.provider_txn_id, status=callback.status, event_id=meta.id)
+    log.debug("callback.published", provider_txn_id=callback.provider_txn_id, status=callback.status, event_id=meta.id)
     return meta.id

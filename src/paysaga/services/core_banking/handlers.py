@@ -53,7 +53,7 @@ async def _post_payout(
     if entry_id is None:
         log.info("ledger.payout_already_posted", payment_id=payment.payment_id, event_id=source_event_id)
     else:
-        log.info(
+        log.debug(
             "ledger.payout_posted",
             payment_id=payment.payment_id,
             entry_id=entry_id,

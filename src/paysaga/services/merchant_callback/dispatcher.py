@@ -242,7 +242,7 @@ class WebhookDispatcher:
         if not kept_lease:
             log.warning("merchant_callback.lease_lost", **fields, error=result.error)
         elif status is DeliveryStatus.DELIVERED:
-            log.info("merchant_callback.delivered", **fields)
+            log.debug("merchant_callback.delivered", **fields)
         elif status is DeliveryStatus.PENDING:
             assert following is not None
             log.warning(

@@ -144,7 +144,7 @@ class PaymentEventHandlers:
         )
         if created:
             uow.after_commit(self._wake)
-            log.info(
+            log.debug(
                 "merchant_callback.webhooks_scheduled",
                 payment_id=facts.payment_id,
                 outcome=payment.outcome,

@@ -109,7 +109,7 @@ class Dispatcher:
                     recorded = await repository.mark_sent(conn, n, message_id)
                 NOTIFICATION_ATTEMPTS.labels(n.channel, "sent" if recorded else "lease_lost").inc()
                 if recorded:
-                    bound.info("notification.sent", attempts=n.attempts, gateway_message_id=message_id)
+                    bound.debug("notification.sent", attempts=n.attempts, gateway_message_id=message_id)
                 else:
                     bound.warning("notification.lease_lost", attempts=n.attempts)
         except asyncio.CancelledError:

@@ -75,7 +75,7 @@ class PaymentEventHandlers:
         ]
         if created:
             uow.after_commit(self._wake)
-            log.info(
+            log.debug(
                 "notification.queued",
                 payment_id=facts.payment_id,
                 user_id=facts.user_id,

@@ -64,7 +64,7 @@ def record_payment_handler(settings: PaymentSettings, wake: Callable[[], None]):
         )
         if await repository.add(uow.conn, payment, payment.take_steps()):
             uow.after_commit(wake)
-            log.info("payment.received", payment_id=event.payment_id, amount=event.amount)
+            log.debug("payment.received", payment_id=event.payment_id, amount=event.amount)
 
     return record_payment
 
@@ -249,7 +249,7 @@ class Steps:
             with current.step(StepKind.SUBMISSION, at, answer="ACCEPTED", providerTxnId=txn, latencyMs=latency):
                 current.accepted(txn, at, inquiry_after_seconds=self.settings.inquiry_after_seconds)
             await outcomes.save(uow, current)
-            log.info("payment.submitted", payment_id=str(payment.payment_id), provider_txn_id=txn)
+            log.debug("payment.submitted", payment_id=str(payment.payment_id), provider_txn_id=txn)
             for callback in await repository.take_early_callbacks(uow.conn, txn):
                 details = {"eventId": callback.event_id, "receivedAt": callback.received_at, "early": True}
                 await apply_provider_status(uow, current, callback.status, txn, confirmed=False, details=details)

@@ -99,7 +99,7 @@ class CallbackSender:
                 "error": error,
             }
             if delivered:
-                log.info("callback.delivered", **fields)
+                log.debug("callback.delivered", **fields)
                 return True
             if retry_in is None:
                 log.error("callback.gave_up", **fields)

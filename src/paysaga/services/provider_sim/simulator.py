@@ -134,7 +134,7 @@ class Simulator:
             )
             self.store.add_payout(record, payout)
             record.lost_answers = plan.fail_times if plan.outcome is Outcome.LOST_RESPONSE else 0
-        log.info(
+        log.debug(
             "payout.created",
             payment_id=payout.payment_id,
             provider_txn_id=payout.provider_txn_id,
@@ -215,7 +215,7 @@ class Simulator:
         status = _FINAL_STATUS[payout.outcome]
         payout.status = status
         payout.settled_at = datetime.now(UTC)
-        log.info("payout.settled", provider_txn_id=payout.provider_txn_id, status=status)
+        log.debug("payout.settled", provider_txn_id=payout.provider_txn_id, status=status)
         copies = {Outcome.DUPLICATE_CALLBACK: 2, Outcome.LATE_SUCCESS_NO_CALLBACK: 0}.get(payout.outcome, 1)
         for _ in range(copies):
             callback = CallbackPayload(

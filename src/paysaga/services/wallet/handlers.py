@@ -140,7 +140,7 @@ async def reserve_funds(cmd: ReserveFunds, uow: UnitOfWork) -> tuple[Reservation
             )
         )
         await uow.commit()
-    log.info("wallet.reserved", payment_id=str(cmd.payment_id), amount=cmd.amount, available=wallet.available)
+    log.debug("wallet.reserved", payment_id=str(cmd.payment_id), amount=cmd.amount, available=wallet.available)
     reservation = Reservation(
         payment_id=cmd.payment_id,
         wallet_id=wallet.wallet_id,
@@ -173,7 +173,7 @@ async def _settle(uow: Transaction, payment_id: UUID, outcome: ReservationStatus
         return
     wallet = await repository.apply_movement(uow.conn, reservation.wallet_id, movement, reference=payment_id)
     await repository.settle_reservation(uow.conn, payment_id, outcome)
-    log.info("wallet.settled", payment_id=str(payment_id), outcome=outcome, balance=wallet.balance)
+    log.debug("wallet.settled", payment_id=str(payment_id), outcome=outcome, balance=wallet.balance)
 
 
 async def commit_reservation(event: PaymentCompleted, uow: Transaction, delivery: Delivery) -> None:

@@ -140,7 +140,8 @@ async def _delivered(client: httpx.AsyncClient, txn_id: str) -> list[dict]:
 
 
 async def test_the_process_stops_on_sigterm(infra: Infra) -> None:
-    async with callback_process(infra, infra.kafka) as service:
+    # callback.published is a DEBUG event (one per callback on the payment path).
+    async with callback_process(infra, infra.kafka, PAYSAGA_LOG_LEVEL="DEBUG") as service:
         async with httpx.AsyncClient(base_url=service.url, timeout=5) as http:
             body = orjson.dumps(callback_json(new_txn_id()))
             assert (await http.post(PATH, content=body, headers=signed(body))).status_code == 200

@@ -57,6 +57,7 @@ async def test_runs_as_a_module_serves_signs_and_stops_on_sigterm(receiver: Rece
         "PROVIDER_SIM_CALLBACK_SECRET": SECRET,
         "PROVIDER_SIM_DEFAULT_DELAY_MS": "0",
         "PAYSAGA_LOG_FORMAT": "json",
+        "PAYSAGA_LOG_LEVEL": "DEBUG",  # callback.delivered is a DEBUG event
     }
     with log_file.open("wb") as out:
         proc = subprocess.Popen(
