@@ -9,6 +9,7 @@ the same key is a conflict. Keys are kept `retention` (≥ 24 h).
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ from paysaga.services.bff.repository import KeyRecord
 log = structlog.get_logger("paysaga.bff.idempotency")
 
 MAX_KEY_LENGTH = 255
+# Visible ASCII, spaces inside: what `check_key` accepts and the OpenAPI document states.
+KEY_PATTERN = rf"^[!-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?$"
+KEY_PROBLEMS = ((400, "idempotency-key-missing"), (400, "idempotency-key-invalid"), (422, "idempotency-conflict"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +59,26 @@ def check_key(key: str | None) -> str:
             "Idempotency-Key required",
             "Send an Idempotency-Key header (e.g. a UUID) so that a retry cannot repeat the operation.",
         )
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not re.fullmatch(KEY_PATTERN, key):
         raise Problem(
             400,
             "idempotency-key-invalid",
             "Invalid Idempotency-Key",
-            f"The key must be printable and at most {MAX_KEY_LENGTH} characters.",
+            f"The key must be at most {MAX_KEY_LENGTH} visible ASCII characters (spaces inside).",
         )
     return key
+
+
+def key_parameter() -> dict[str, Any]:
+    """The `Idempotency-Key` header as the OpenAPI document declares it (`openapi_extra`): required;
+    `check_key` answers 400 itself (`idempotency-key-missing`, `-invalid`) rather than FastAPI's 422."""
+    return {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": True,
+        "description": "Unique per operation (e.g. a UUID); a retry of the same operation reuses it",
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+    }
 
 
 class IdempotencyStore:

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime
 
 from paysaga.contracts.identities import OPS
 from paysaga.contracts.ops import PaymentSteps
-from paysaga.platform.cursors import decode_cursor, encode_cursor
+from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
@@ -129,7 +129,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         from_: Annotated[AwareDatetime, Query(alias="from", description="Final at or after (inclusive)")],
         to: Annotated[AwareDatetime, Query(description="Final before (exclusive)")],
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> FinalPage:
         after = decode_cursor(cursor) if cursor else None
         async with db.connection() as conn:
@@ -171,7 +171,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         created_from: Annotated[AwareDatetime | None, Query(alias="createdFrom", description="inclusive")] = None,
         created_to: Annotated[AwareDatetime | None, Query(alias="createdTo", description="exclusive")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> PaymentPage:
         where = repository.Search(payment_id, user_id, provider_txn_id, status, error_code, created_from, created_to)
         async with db.connection() as conn:

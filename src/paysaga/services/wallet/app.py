@@ -12,7 +12,7 @@ from pydantic import AwareDatetime
 
 from paysaga.contracts.identities import BFF, OPS
 from paysaga.contracts.ops import PaymentSteps
-from paysaga.platform.cursors import decode_cursor, encode_cursor
+from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
 from paysaga.platform.problems import Problem, not_found
@@ -173,7 +173,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         from_: Annotated[AwareDatetime, Query(alias="from", description="Settled at or after (inclusive)")],
         to: Annotated[AwareDatetime, Query(description="Settled before (exclusive)")],
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> SettlementPage:
         after = decode_cursor(cursor) if cursor else None
         async with db.connection() as conn:
