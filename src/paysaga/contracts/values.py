@@ -7,6 +7,9 @@ import pycountry
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_extra_types.phone_numbers import PhoneNumber
 
+# A UUID in its canonical text form: what `uuid.UUID` reads from an id field that is a string.
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
 # ISO 4217 codes that are not money a wallet can hold: precious metals, bond-market units of
 # account, the SDR and other supranational units (XAD: the Arab accounting dinar), the testing
 # code and "no currency".
@@ -94,6 +97,17 @@ PASSWORD_RULES = (
     f"{PASSWORD_MIN_LENGTH}-{PASSWORD_MAX_LENGTH} characters with a letter and a digit, at least 5 different "
     "characters, not containing the email's local part"
 )
+NewPassword = Annotated[
+    str,
+    Field(
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
+        pattern=PASSWORD_PATTERN,
+        description=PASSWORD_RULES + " (the last two are checked on registration: 422 `weak-password`)",
+    ),
+]
+"""A new customer's password, as far as a schema states it (its model needs `regex_engine="python-re"`:
+the pattern looks ahead)."""
 
 
 class PhoneE164(PhoneNumber):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -285,6 +286,12 @@ def create_app(
     async def _pool_exhausted(request: Request, exc: PoolExhausted) -> JSONResponse:
         log.warning("http.database_busy", path=request.url.path, error=str(exc))
         return problem_response(overloaded("No database connection came free in time; retry later."), request)
+
+    @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
+    async def _unstorable_text(request: Request, exc: asyncpg.CharacterNotInRepertoireError) -> JSONResponse:
+        # Text with a NUL character, which PostgreSQL cannot store (or compare): the request's fault.
+        detail = "The request has a NUL character (U+0000) in a text value."
+        return problem_response(Problem(422, "validation-error", "The request is not valid", detail), request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

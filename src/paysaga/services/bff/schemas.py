@@ -8,12 +8,9 @@ from pydantic.alias_generators import to_camel
 
 from paysaga.contracts.banking import BankRecipient, check_account_currency
 from paysaga.contracts.values import (
-    PASSWORD_MAX_LENGTH,
-    PASSWORD_MIN_LENGTH,
-    PASSWORD_PATTERN,
-    PASSWORD_RULES,
     Currency,
     JsonInteger,
+    NewPassword,
     PersonName,
     PhoneE164,
 )
@@ -26,12 +23,7 @@ class _Body(BaseModel):
 
 class RegisterRequest(_Body):
     email: EmailStr = Field(max_length=254, examples=["ann@example.org"])
-    password: str = Field(
-        min_length=PASSWORD_MIN_LENGTH,
-        max_length=PASSWORD_MAX_LENGTH,
-        pattern=PASSWORD_PATTERN,
-        description=PASSWORD_RULES + " (the last two are checked by the server: 422 `weak-password`)",
-    )
+    password: NewPassword
     name: PersonName
     phone: PhoneE164 = Field(examples=["+79161234567"])
     currency: Currency = "RUB"

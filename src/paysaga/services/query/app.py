@@ -13,7 +13,7 @@ from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import not_found
+from paysaga.platform.problems import not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.services.query import history, repository
 from paysaga.services.query.schemas import PaymentPage, PaymentView
@@ -30,7 +30,12 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         readiness=readiness,
     )
 
-    @app.get("/v1/users/{user_id}/payments/{payment_id}", response_model=PaymentView, dependencies=[callers(BFF, OPS)])
+    @app.get(
+        "/v1/users/{user_id}/payments/{payment_id}",
+        response_model=PaymentView,
+        dependencies=[callers(BFF, OPS)],
+        responses=problems((404, "not-found")),
+    )
     async def get_payment(user_id: UUID, payment_id: UUID) -> PaymentView:
         async with db.connection() as conn:
             row = await repository.get_for_user(conn, user_id, payment_id)

@@ -15,7 +15,7 @@ from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.problems import Problem, not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.wallet import handlers, history, repository
@@ -66,7 +66,12 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         readiness=readiness,
     )
 
-    @app.get("/v1/users/{user_id}/wallet", response_model=WalletView, dependencies=[callers(BFF, OPS)])
+    @app.get(
+        "/v1/users/{user_id}/wallet",
+        response_model=WalletView,
+        dependencies=[callers(BFF, OPS)],
+        responses=problems((404, "not-found")),
+    )
     async def get_wallet(user_id: UUID) -> WalletView:
         async with db.connection() as conn:
             wallet = await repository.find_by_user(conn, user_id)
@@ -86,6 +91,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         status_code=status.HTTP_201_CREATED,
         response_model=TopUpView,
         dependencies=[callers(BFF)],
+        responses=problems((404, "wallet-not-found"), (409, "idempotency-conflict"), (422, "balance-limit-exceeded")),
     )
     async def top_up(user_id: UUID, body: TopUpRequest) -> TopUpView:
         cmd = handlers.TopUp(top_up_id=UUID(body.top_up_id), user_id=user_id, amount=body.amount)
@@ -101,6 +107,15 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         response_model=ReservationView,
         dependencies=[callers(BFF)],
         summary="Reserve funds for a payment and publish PaymentInitiated (idempotent on paymentId)",
+        responses={
+            **problems(
+                (404, "wallet-not-found"),
+                (409, "idempotency-conflict"),
+                (422, "insufficient-funds"),
+                (422, "currency-mismatch"),
+            ),
+            200: {"description": "Reserved before (a repeat)", "model": ReservationView},
+        },
     )
     async def reserve(user_id: UUID, body: ReservationRequest, response: Response) -> ReservationView:
         cmd = handlers.ReserveFunds(
@@ -125,7 +140,12 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
             created_at=reservation.created_at,
         )
 
-    @app.get("/v1/users/{user_id}/wallet/ledger", response_model=list[LedgerEntry], dependencies=[callers(BFF, OPS)])
+    @app.get(
+        "/v1/users/{user_id}/wallet/ledger",
+        response_model=list[LedgerEntry],
+        dependencies=[callers(BFF, OPS)],
+        responses=problems((404, "not-found")),
+    )
     async def get_ledger(user_id: UUID, limit: int = 100) -> list[LedgerEntry]:
         async with db.connection() as conn:
             wallet = await repository.find_by_user(conn, user_id)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from paysaga.contracts.banking import BankRecipient, check_account_currency
-from paysaga.contracts.values import Currency, JsonInteger
+from paysaga.contracts.values import UUID_PATTERN, Currency, JsonInteger
 from paysaga.services.wallet.domain import MAX_AMOUNT
 
 
@@ -25,7 +25,7 @@ class WalletView(_Body):
 
 
 class TopUpRequest(_Body):
-    top_up_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    top_up_id: str = Field(pattern=UUID_PATTERN)
     amount: Annotated[int, JsonInteger] = Field(strict=True, gt=0, le=MAX_AMOUNT)
 
 
@@ -36,7 +36,7 @@ class TopUpView(_Body):
 
 
 class ReservationRequest(_Body):
-    payment_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    payment_id: str = Field(pattern=UUID_PATTERN)
     amount: Annotated[int, JsonInteger] = Field(strict=True, gt=0, le=MAX_AMOUNT)
     currency: Currency
     recipient: BankRecipient
