@@ -1,11 +1,27 @@
 """Value types that appear in more than one contract."""
 
+import re
 import unicodedata
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 from pydantic_extra_types.phone_numbers import PhoneNumber
+
+
+def _iso_8601(value: object) -> object:
+    """A date-time parameter is ISO 8601 text (`2026-12-03T01:00:00Z`): pydantic would also read
+    "0.5" as a Unix time, which the documents do not allow."""
+    if isinstance(value, str) and not re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]", value):
+        raise ValueError("expected an ISO 8601 date-time with its offset, e.g. 2026-12-03T01:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+"""A date-time with its offset, as ISO 8601 text (OpenAPI `format: date-time`)."""
+
+# PostgreSQL's bigint: the largest id a path may name.
+MAX_BIGINT = 2**63 - 1
 
 # A UUID in its canonical text form: what `uuid.UUID` reads from an id field that is a string.
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"

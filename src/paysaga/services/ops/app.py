@@ -12,9 +12,9 @@ from confluent_kafka import KafkaException
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from paysaga.contracts.ops import SagaTimeline
+from paysaga.contracts.values import IsoDateTime
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app, overloaded, problem_response
 from paysaga.platform.passwords import HashingBusy, PasswordHashing
@@ -231,8 +231,8 @@ def _payments(app: FastAPI, deps: OpsDeps) -> None:
         provider_txn_id: Annotated[str | None, Query(alias="providerTxnId", max_length=200)] = None,
         status: Literal["RECEIVED", "CHECKED", "SUBMITTED", "COMPLETED", "FAILED"] | None = None,
         error_code: Annotated[str | None, Query(alias="errorCode", max_length=100)] = None,
-        created_from: Annotated[AwareDatetime | None, Query(alias="createdFrom", description="inclusive")] = None,
-        created_to: Annotated[AwareDatetime | None, Query(alias="createdTo", description="exclusive")] = None,
+        created_from: Annotated[IsoDateTime | None, Query(alias="createdFrom", description="inclusive")] = None,
+        created_to: Annotated[IsoDateTime | None, Query(alias="createdTo", description="exclusive")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> PaymentPage:

@@ -10,15 +10,15 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import structlog
-from fastapi import FastAPI, Query
-from pydantic import AwareDatetime
+from fastapi import FastAPI, Path, Query
 
 from paysaga.contracts.identities import OPS
 from paysaga.contracts.ops import PaymentSteps
+from paysaga.contracts.values import MAX_BIGINT, IsoDateTime
 from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.problems import Problem, not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.platform.tracing import trace_id_of
 from paysaga.services.payment import history, repository
@@ -40,6 +40,10 @@ OPERATORS = callers(OPS)
 log = structlog.get_logger("paysaga.payment")
 
 
+CaseId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="Reconciliation case id")]
+MAX_AGE_SECONDS = 10 * 366 * 86400  # a payment older than ten years is not "stuck"
+
+
 def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     app = create_app(
         title="PaySaga Payment",
@@ -48,7 +52,13 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         readiness=readiness,
     )
 
-    @app.get("/v1/payments/{payment_id}", response_model=PaymentState, tags=["ops"], dependencies=[OPERATORS])
+    @app.get(
+        "/v1/payments/{payment_id}",
+        response_model=PaymentState,
+        tags=["ops"],
+        dependencies=[OPERATORS],
+        responses=problems((404, "not-found")),
+    )
     async def get_payment(payment_id: UUID) -> PaymentState:
         async with db.connection() as conn:
             payment = await repository.get(conn, payment_id)
@@ -87,8 +97,9 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         response_model=CaseEvidence,
         tags=["ops"],
         summary="One case with its evidence: the payment's state",
+        responses=problems((404, "not-found")),
     )
-    async def case(case_id: int) -> CaseEvidence:
+    async def case(case_id: CaseId) -> CaseEvidence:
         async with db.connection() as conn:
             row = await repository.get_case(conn, case_id)
             payment = await repository.get(conn, row["payment_id"]) if row is not None else None
@@ -102,8 +113,9 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         response_model=ReconciliationCase,
         tags=["ops"],
         summary="Resolve an open case with the operator's note (409 if it was resolved already)",
+        responses=problems((404, "not-found"), (409, "case-already-resolved")),
     )
-    async def resolve(case_id: int, body: ResolveCase) -> ReconciliationCase:
+    async def resolve(case_id: CaseId, body: ResolveCase) -> ReconciliationCase:
         try:
             async with db.transaction() as conn:
                 row = await repository.resolve_case(conn, case_id, resolved_by=body.resolved_by, note=body.note)
@@ -126,8 +138,8 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         "RELEASED). A final state never changes, so a payment is listed once, at its `completedAt`.",
     )
     async def finals(
-        from_: Annotated[AwareDatetime, Query(alias="from", description="Final at or after (inclusive)")],
-        to: Annotated[AwareDatetime, Query(description="Final before (exclusive)")],
+        from_: Annotated[IsoDateTime, Query(alias="from", description="Final at or after (inclusive)")],
+        to: Annotated[IsoDateTime, Query(description="Final before (exclusive)")],
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
         cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> FinalPage:
@@ -168,8 +180,8 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         provider_txn_id: Annotated[str | None, Query(alias="providerTxnId", max_length=200)] = None,
         status: Literal["RECEIVED", "CHECKED", "SUBMITTED", "COMPLETED", "FAILED"] | None = None,
         error_code: Annotated[str | None, Query(alias="errorCode", max_length=100)] = None,
-        created_from: Annotated[AwareDatetime | None, Query(alias="createdFrom", description="inclusive")] = None,
-        created_to: Annotated[AwareDatetime | None, Query(alias="createdTo", description="exclusive")] = None,
+        created_from: Annotated[IsoDateTime | None, Query(alias="createdFrom", description="inclusive")] = None,
+        created_to: Annotated[IsoDateTime | None, Query(alias="createdTo", description="exclusive")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> PaymentPage:
@@ -192,7 +204,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         summary="Payments not final this long after they were initiated, grouped by where they stopped",
     )
     async def stuck(
-        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0)] = 300,
+        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=MAX_AGE_SECONDS)] = 300,
         samples: Annotated[int, Query(ge=0, le=100)] = 5,
     ) -> StuckPayments:
         now = datetime.now(UTC)

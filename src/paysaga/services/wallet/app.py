@@ -8,10 +8,10 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import FastAPI, Query, Response, status
-from pydantic import AwareDatetime
 
 from paysaga.contracts.identities import BFF, OPS
 from paysaga.contracts.ops import PaymentSteps
+from paysaga.contracts.values import IsoDateTime
 from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
@@ -190,8 +190,8 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         "RELEASED). `settledAt` is the settling transaction's start: read windows that ended a while ago.",
     )
     async def get_settlements(
-        from_: Annotated[AwareDatetime, Query(alias="from", description="Settled at or after (inclusive)")],
-        to: Annotated[AwareDatetime, Query(description="Settled before (exclusive)")],
+        from_: Annotated[IsoDateTime, Query(alias="from", description="Settled at or after (inclusive)")],
+        to: Annotated[IsoDateTime, Query(description="Settled before (exclusive)")],
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
         cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> SettlementPage:
