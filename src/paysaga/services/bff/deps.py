@@ -6,10 +6,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from paysaga.platform.idempotency_key import key_parameter
 from paysaga.platform.problems import unauthorized
 from paysaga.services.bff.auth import TokenIssuer
 from paysaga.services.bff.downstream import Downstream
-from paysaga.services.bff.idempotency import IdempotencyStore, key_parameter
+from paysaga.services.bff.idempotency import IdempotencyStore
 from paysaga.services.bff.throttle import AuthThrottle
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <accessToken>` from /auth/login")

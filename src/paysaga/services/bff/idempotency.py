@@ -9,7 +9,6 @@ the same key is a conflict. Keys are kept `retention` (≥ 24 h).
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import orjson
 import structlog
 
 from paysaga.platform.db import Database
+from paysaga.platform.idempotency_key import MAX_KEY_LENGTH, well_formed
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.problems import Problem
 from paysaga.services.bff import repository
@@ -27,9 +27,6 @@ from paysaga.services.bff.repository import KeyRecord
 
 log = structlog.get_logger("paysaga.bff.idempotency")
 
-MAX_KEY_LENGTH = 255
-# Visible ASCII, spaces inside: what `check_key` accepts and the OpenAPI document states.
-KEY_PATTERN = rf"^[!-~](?:[ -~]{{0,{MAX_KEY_LENGTH - 2}}}[!-~])?$"
 KEY_PROBLEMS = ((400, "idempotency-key-missing"), (400, "idempotency-key-invalid"), (422, "idempotency-conflict"))
 
 
@@ -59,7 +56,7 @@ def check_key(key: str | None) -> str:
             "Idempotency-Key required",
             "Send an Idempotency-Key header (e.g. a UUID) so that a retry cannot repeat the operation.",
         )
-    if not re.fullmatch(KEY_PATTERN, key):
+    if not well_formed(key):
         raise Problem(
             400,
             "idempotency-key-invalid",
@@ -67,18 +64,6 @@ def check_key(key: str | None) -> str:
             f"The key must be at most {MAX_KEY_LENGTH} visible ASCII characters (spaces inside).",
         )
     return key
-
-
-def key_parameter() -> dict[str, Any]:
-    """The `Idempotency-Key` header as the OpenAPI document declares it (`openapi_extra`): required;
-    `check_key` answers 400 itself (`idempotency-key-missing`, `-invalid`) rather than FastAPI's 422."""
-    return {
-        "name": "Idempotency-Key",
-        "in": "header",
-        "required": True,
-        "description": "Unique per operation (e.g. a UUID); a retry of the same operation reuses it",
-        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
-    }
 
 
 class IdempotencyStore:

@@ -61,7 +61,12 @@ class JournalView(_Body):
 class ReversalRequest(_Body):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500, description="Why the entry is reversed (kept in the journal)")
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        pattern=r"^\s*\S",  # not blank: the journal keeps it
+        description="Why the entry is reversed (kept in the journal); not blank",
+    )
 
 
 class AccountTotalsView(_Body):

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Path, Query
 
 from paysaga.contracts.identities import OPS
 from paysaga.contracts.ops import PaymentSteps
-from paysaga.contracts.values import MAX_BIGINT, IsoDateTime
+from paysaga.contracts.values import MAX_BIGINT, MAX_STUCK_AGE_SECONDS, IsoDateTime
 from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
@@ -41,7 +41,6 @@ log = structlog.get_logger("paysaga.payment")
 
 
 CaseId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="Reconciliation case id")]
-MAX_AGE_SECONDS = 10 * 366 * 86400  # a payment older than ten years is not "stuck"
 
 
 def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
@@ -204,7 +203,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         summary="Payments not final this long after they were initiated, grouped by where they stopped",
     )
     async def stuck(
-        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=MAX_AGE_SECONDS)] = 300,
+        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=MAX_STUCK_AGE_SECONDS)] = 300,
         samples: Annotated[int, Query(ge=0, le=100)] = 5,
     ) -> StuckPayments:
         now = datetime.now(UTC)
