@@ -16,6 +16,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -26,7 +27,9 @@ from tests.e2e.test_ops import create_operator, login
 from tests.support.platform import RunningPlatform
 from tests.support.saga import register
 
-pytestmark = pytest.mark.e2e
+# The runs go on in the background from the first test on; a test waits for its API's run, the
+# first of them for the longest (pytest-timeout's default is per test).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 HERE = Path(__file__).parent / "contract"
 REPO = Path(__file__).resolve().parents[2]
@@ -35,6 +38,7 @@ INTERNAL = ["customer", "wallet", "payment", "query", "antifraud", "core_banking
 INTERNAL += ["merchant_callback", "dwh"]
 # The fuzzing customer pays out many times, up to the largest amount a payout may have.
 TOP_UPS = 50
+PARALLEL_RUNS = 3
 
 
 def schemathesis_run(platform: RunningPlatform, service: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -88,14 +92,33 @@ def operator_token(platform: RunningPlatform) -> str:
     return token
 
 
-def test_the_bff_answers_as_its_document_says(platform: RunningPlatform, customer_token: str) -> None:
-    assert_conforms(schemathesis_run(platform, "bff", CONTRACT_BEARER=customer_token))
+@pytest.fixture(scope="module")
+def runs(
+    platform: RunningPlatform, customer_token: str, operator_token: str
+) -> Iterator[dict[str, Future[subprocess.CompletedProcess[str]]]]:
+    """Every API's schemathesis run, started at once, a few at a time: each waits on the services
+    (PostgreSQL, Kafka, password hashing) more than on the CPU."""
+    with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
+        started = {
+            "bff": pool.submit(schemathesis_run, platform, "bff", CONTRACT_BEARER=customer_token),
+            "ops": pool.submit(schemathesis_run, platform, "ops", CONTRACT_BEARER=operator_token),
+            **{service: pool.submit(schemathesis_run, platform, service) for service in INTERNAL},
+        }
+        yield started
 
 
-def test_the_ops_service_answers_as_its_document_says(platform: RunningPlatform, operator_token: str) -> None:
-    assert_conforms(schemathesis_run(platform, "ops", CONTRACT_BEARER=operator_token))
+def test_the_bff_answers_as_its_document_says(runs: dict[str, Future[subprocess.CompletedProcess[str]]]) -> None:
+    assert_conforms(runs["bff"].result())
+
+
+def test_the_ops_service_answers_as_its_document_says(
+    runs: dict[str, Future[subprocess.CompletedProcess[str]]],
+) -> None:
+    assert_conforms(runs["ops"].result())
 
 
 @pytest.mark.parametrize("service", INTERNAL)
-def test_each_internal_api_answers_as_its_document_says(platform: RunningPlatform, service: str) -> None:
-    assert_conforms(schemathesis_run(platform, service))
+def test_each_internal_api_answers_as_its_document_says(
+    runs: dict[str, Future[subprocess.CompletedProcess[str]]], service: str
+) -> None:
+    assert_conforms(runs[service].result())

@@ -42,7 +42,7 @@ class PlatformAuth:
         return _identity(caller).authorization(AUDIENCE)
 
     def set(self, case: Case, data: str, ctx: AuthContext) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": data}
+        case.headers["Authorization"] = data
 
 
 @schemathesis.hook
@@ -56,9 +56,9 @@ def map_case(ctx: schemathesis.HookContext, case: Case) -> Case:
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return case
     body = case.body
-    if not isinstance(body, dict) or not isinstance(body.get("recipient"), dict):
+    recipient = body.get("recipient") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not isinstance(recipient, dict):
         return case
-    recipient = body["recipient"]
     account, bic = recipient.get("accountNumber"), recipient.get("bankBic")
     if isinstance(account, str) and isinstance(bic, str):
         body["currency"] = CURRENCY
@@ -109,12 +109,11 @@ _operations = itertools.count()
 def one_key_per_operation(ctx: schemathesis.HookContext, case: Case) -> Case:
     """Each valid request is a new operation, so it has a key of its own (the drawn key, made unique):
     the same key with another body is a client's mistake (422 `idempotency-conflict`)."""
-    headers = case.headers or {}
-    key = headers.get("Idempotency-Key")
+    key = case.headers.get("Idempotency-Key")
     if case.meta is None or not case.meta.generation.mode.is_positive or not isinstance(key, str):
         return case
     suffix = f"-{next(_operations)}"
-    case.headers = {**headers, "Idempotency-Key": key[: 255 - len(suffix)].rstrip() + suffix}
+    case.headers["Idempotency-Key"] = key[: 255 - len(suffix)].rstrip() + suffix
     return case
 
 
