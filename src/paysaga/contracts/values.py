@@ -75,7 +75,7 @@ JsonInteger = BeforeValidator(_integral)
 """For a strict `int` field: what JSON Schema calls an integer, and nothing else."""
 
 MinorUnits = Annotated[
-    int, JsonInteger, Field(strict=True, gt=0, description="Amount in minor units of the currency (kopecks for RUB)")
+    int, Field(strict=True, gt=0, description="Amount in minor units of the currency (kopecks for RUB)"), JsonInteger
 ]
 
 
