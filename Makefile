@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint contracts bench clean
+.PHONY: run test lint web-build web-test contracts bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@scripts/system-deps.sh
@@ -14,12 +14,22 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 ## run: the whole platform on this machine (PostgreSQL, Kafka, every service). Ctrl-C stops it.
-run: $(STAMP)
+run: $(STAMP) web-build
+	@PYTHON=$(BIN)/python scripts/web-apps.sh urls
 	$(BIN)/paysaga run
 
-## test: lint, the service-boundary check, then every test against real Kafka and PostgreSQL.
-test: $(STAMP) lint
+## test: lint, the service-boundary check, the browser apps' checks and unit tests, the OpenAPI
+## documents' check, then every test against real Kafka and PostgreSQL (browser tests included).
+test: $(STAMP) lint web-test
+	$(BIN)/paysaga openapi --check
 	$(BIN)/pytest
+
+# The browser apps in web/*/ (scripts/web-apps.sh): built when stale; checked, tested and built.
+web-build:
+	@scripts/web-apps.sh build
+
+web-test:
+	@scripts/web-apps.sh test
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks what the platform needs from the machine: Python 3.11+, Java 17+ with Maven (for the
-# Kafka broker and Zipkin), PostgreSQL 15+ server binaries and Prometheus (Debian's package:
-# `prometheus` and `promtool`). On CI (CI=true) missing pieces are installed with apt-get; elsewhere
+# Kafka broker and Zipkin), PostgreSQL 15+ server binaries, Prometheus (Debian's package:
+# `prometheus` and `promtool`) and Chromium (Debian's `chromium`, which the browser tests drive with
+# Playwright: no browser is ever downloaded). On CI (CI=true) missing pieces are installed with apt-get; elsewhere
 # the script names what to install and stops. The platform runs its own processes of these (own
 # config, data under the state folder, own ports): the packages' own services are never started here.
 set -euo pipefail
@@ -18,6 +19,7 @@ fi
 if [ -z "${PAYSAGA_PROMETHEUS_BIN:-}" ]; then
   { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing+=(prometheus)
 fi
+[ -x "${PAYSAGA_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "${CI:-}" = "true" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

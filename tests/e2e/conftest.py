@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +11,14 @@ from paysaga.devstack.zipkin import ZipkinServer
 from tests.support import zipkin as zipkin_process
 from tests.support.infra import Infra
 from tests.support.platform import RunningPlatform, platform_env, platform_kafka_env
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def web_apps_built() -> None:
+    """The browser apps the services serve (web/*/dist), built if stale, as `make run` does."""
+    subprocess.run([str(REPO / "scripts" / "web-apps.sh"), "build"], check=True, timeout=900)
 
 
 @pytest.fixture(scope="session")

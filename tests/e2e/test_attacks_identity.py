@@ -101,6 +101,27 @@ def test_customers_personal_data_and_password_checks_need_the_bff(platform: Runn
     assert as_ops.status_code == 200 and as_ops.json()["userId"] == victim.user_id
 
 
+def test_only_the_ops_service_learns_whether_a_customer_token_is_valid(
+    platform: RunningPlatform, victim: Customer
+) -> None:
+    """The BFF's token introspection tells a valid customer token from a forged one: only to the
+    operators' identity (a customer's token on the ops API is a 403, anything else a 401)."""
+    url = platform.url("bff") + "/internal/v1/token-introspection"
+    token = victim.auth["Authorization"].removeprefix("Bearer ")
+    for how, status in ((None, 401), (ServiceAuth(identities(platform.env)[PAYMENT], "bff"), 403)):
+        refused = send("POST", url, how, json={"token": token})
+        assert refused.status_code == status, refused.text
+        assert victim.user_id not in refused.text
+    as_ops = send("POST", url, platform.auth("bff"), json={"token": token})
+    assert as_ops.status_code == 200 and as_ops.json() == {
+        "active": True,
+        "sub": victim.user_id,
+        "token_type": "customer",
+    }
+    forged = send("POST", url, platform.auth("bff"), json={"token": token[:-4] + "AAAA"})
+    assert forged.status_code == 200 and forged.json() == {"active": False, "sub": None, "token_type": None}
+
+
 def test_the_ops_routes_of_every_service_need_the_operators_identity(
     platform: RunningPlatform, victim: Customer
 ) -> None:

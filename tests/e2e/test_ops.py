@@ -18,6 +18,7 @@ import asyncpg
 import httpx
 import jwt
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from paysaga.contracts.identities import OPS
 from paysaga.contracts.topics import ALL_TOPICS, PAYMENT_EVENTS
@@ -178,9 +179,10 @@ def test_an_operator_made_on_the_command_line_logs_in_and_opens_the_ops_routes(
 def test_nothing_but_an_operators_token_opens_an_ops_route(
     platform: RunningPlatform, ops: httpx.Client, operator: Operator, customer: Customer
 ) -> None:
-    """Every route of the Ops service's own OpenAPI document, with a customer's real BFF token, a
-    service identity (the operators' tools' own key), an operator token signed with the BFF's key,
-    one of the right key for a customer role, and garbage: each is a 401 problem."""
+    """Every route of the Ops service's own OpenAPI document: a customer's real BFF token is a 403 (the
+    BFF vouches it is a customer's, who is no operator); a service identity (the operators' tools' own
+    key), an operator token signed with the BFF's key, one of the right key for a customer role, a
+    customer-looking token the BFF did not sign, and garbage are each a 401 problem."""
     now = datetime.now(UTC)
     claims = {"sub": operator.operator_id, "iat": now, "exp": now + timedelta(minutes=5), "iss": "paysaga-ops"}
     forged_key = jwt.encode(
@@ -192,9 +194,14 @@ def test_nothing_but_an_operators_token_opens_an_ops_route(
         algorithm="HS256",
         headers={"kid": hashlib.sha256(platform.env["OPS_JWT_SECRET"].encode()).hexdigest()[:16]},
     )
+    not_the_bffs = jwt.encode(
+        {"sub": customer.user_id, "iat": now, "exp": now + timedelta(minutes=5), "iss": "paysaga-bff"},
+        "a-made-up-key-of-32-bytes-or-more!",
+        algorithm="HS256",
+    )
     strangers = {
         "none": {},
-        "a customer's token": customer.auth,
+        "a customer-looking token the BFF did not sign": {"Authorization": f"Bearer {not_the_bffs}"},
         "the operators' service identity": {"Authorization": identities(platform.env)[OPS].authorization("ops")},
         "an operator token signed with the BFF's key": {"Authorization": f"Bearer {forged_key}"},
         "a customer role under the operators' key": {"Authorization": f"Bearer {right_key_wrong_role}"},
@@ -221,6 +228,10 @@ def test_nothing_but_an_operators_token_opens_an_ops_route(
             assert response.status_code == 401, f"{method} {path} with {name}: {response.status_code}"
             problem(response, 401, "unauthorized")
             assert response.headers["www-authenticate"] == "Bearer"
+        as_customer = ops.request(
+            method, url, headers={**customer.auth, "Idempotency-Key": str(uuid.uuid4())}, json=bodies.get(path)
+        )
+        problem(as_customer, 403, "not-an-operator")
         with_operator = ops.request(method, url, headers=operator.auth) if method == "GET" else None
         if with_operator is not None:
             assert with_operator.status_code in (200, 404), f"{method} {path}: {with_operator.text}"
@@ -293,6 +304,23 @@ def test_the_fleet_shows_each_service_and_the_lag_of_a_consumer_that_stopped(
             committed = p["committedOffset"]
             start = p["logStartOffset"] if committed is None else max(committed, p["logStartOffset"])
             assert p["highWatermark"] - start == p["lag"]
+        # The Ops service's /metrics shows the same lag, from the brokers, while the group has no consumer.
+        eventually(lambda: group_lag_metric(ops, "notification") >= 6 or None, "no lag on the Ops /metrics")
+
+        # A stopped payment's timeline names the group that has not applied its outcome, with its lag.
+        def others_applied() -> dict[str, Any] | None:
+            saga: dict[str, Any] = ops.get(f"/ops/v1/payments/{payments[-1]}/saga", headers=operator.auth).json()
+            outcomes = [r for r in saga["records"] if r["record"]["ceType"] == "PaymentCompleted"]
+            others = [a for r in outcomes for a in r["applications"] if a["group"] != "notification"]
+            return saga if outcomes and all(a["applied"] for a in others) else None  # the DWH stored it
+
+        saga = eventually(others_applied, "the running groups did not apply the outcome")
+        [outcome] = [r for r in saga["records"] if r["record"]["ceType"] == "PaymentCompleted"]
+        [pending] = [a for a in outcome["applications"] if a["group"] == "notification"]
+        assert (pending["applied"], pending["known"]) == (False, True) and pending["lag"] >= 1, pending
+        assert saga["status"] == "COMPLETED" and saga["waiting"].startswith(
+            "waiting for Notification to apply PaymentInitiated"
+        )
     finally:
         platform.start(notification)
 
@@ -303,6 +331,20 @@ def test_the_fleet_shows_each_service_and_the_lag_of_a_consumer_that_stopped(
 
     seen = eventually(caught_up, "the restarted consumer did not catch up", timeout=60)
     assert service(seen, "notification")["status"] == "up"
+    eventually(lambda: group_lag_metric(ops, "notification") == 0 or None, "the Ops /metrics lag stayed up")
+    assert ops.get(f"/ops/v1/payments/{payments[-1]}/saga", headers=operator.auth).json()["waiting"] is None
+
+
+def group_lag_metric(ops: httpx.Client, group_id: str) -> float:
+    """The group's lag summed over its partitions, as the Ops service's /metrics shows it."""
+    text = ops.get("/metrics").text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "paysaga_group_lag_records"
+        for sample in family.samples
+        if sample.labels["group"] == group_id
+    )
 
 
 async def test_the_outbox_backlog_of_a_service_whose_relay_is_held(
@@ -499,6 +541,69 @@ async def test_a_dead_letter_is_replayed_once_and_applied_by_the_group_that_fail
     await check_invariants(infra, platform.url("provider_sim"), [pid])
 
     replay_bookkeeping(ops, operator, pid, where, key, answer)
+
+
+LOST_AMOUNT = 2345_67  # only the payment of the stuck-until-replayed test has it
+
+
+def stuck_group_of(ops: httpx.Client, operator: Operator, payment_id: str) -> str | None:
+    """The status of the stuck-payments group that lists this payment, if any does."""
+    params = {"olderThanSeconds": "0.5", "samples": "100"}
+    response = ops.get("/ops/v1/stuck-payments", params=params, headers=operator.auth)
+    assert response.status_code == 200, response.text
+    groups = response.json()["groups"]
+    return next((g["status"] for g in groups if payment_id in {s["paymentId"] for s in g["samples"]}), None)
+
+
+async def test_a_payment_whose_initiation_was_dead_lettered_is_stuck_until_replayed(
+    platform: RunningPlatform, infra: Infra, ops: httpx.Client, operator: Operator, customer: Customer
+) -> None:
+    """Payment's handler fails on one PaymentInitiated (a trigger in its database): Payment never holds the
+    payment, yet the stuck-payments view lists it (Wallet holds its money) until the dead letter is
+    replayed and the payment completes."""
+    payment = await asyncpg.connect(infra.dsns["payment"])
+    try:
+        await payment.execute(
+            "CREATE FUNCTION ops_test_lost() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            f" IF NEW.amount = {LOST_AMOUNT} THEN RAISE EXCEPTION 'lost by the ops test'; END IF; RETURN NEW; END $$"
+        )
+        await payment.execute(
+            "CREATE TRIGGER ops_test_lost BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION ops_test_lost()"
+        )
+        try:
+            pid = paid(customer, LOST_AMOUNT)
+            [record] = eventually(
+                lambda: dead_letters(ops, operator, group="payment", key=pid) or None,
+                "Payment's failure was not dead-lettered",
+            )
+            assert (record["ceType"], record["reason"]) == ("PaymentInitiated", "handler-failed")
+            assert await payment.fetchval("SELECT count(*) FROM payments WHERE payment_id = $1", pid) == 0
+            assert stuck_group_of(ops, operator, pid) == "NOT_IN_PAYMENT"
+            [group] = [
+                g
+                for g in ops.get(
+                    "/ops/v1/stuck-payments", params={"olderThanSeconds": "0.5"}, headers=operator.auth
+                ).json()["groups"]
+                if g["status"] == "NOT_IN_PAYMENT"
+            ]
+            assert group["source"] == "wallet" and "PaymentInitiated" in group["waitingFor"]
+        finally:
+            await payment.execute("DROP TRIGGER IF EXISTS ops_test_lost ON payments")
+            await payment.execute("DROP FUNCTION IF EXISTS ops_test_lost()")
+    finally:
+        await payment.close()
+    assert stuck_group_of(ops, operator, pid) == "NOT_IN_PAYMENT"  # the cause is gone; nothing replayed yet
+
+    where = {"topic": record["topic"], "partition": record["partition"], "offset": record["offset"]}
+    replay = ops.post(
+        "/ops/v1/dead-letters/replay",
+        json={"record": where},
+        headers={**operator.auth, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert replay.status_code == 200, replay.text
+    assert customer.wait_final(pid, timeout=40)["status"] == "COMPLETED"
+    eventually(lambda: stuck_group_of(ops, operator, pid) is None or None, "the completed payment is still stuck")
+    await check_invariants(infra, platform.url("provider_sim"), [pid])
 
 
 # --- reconciliation cases -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tests.support.saga import new_account, register
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
 
+OPEN_CASES = 'paysaga_reconciliation_cases_open{kind="FUNDS_MISMATCH"}'
 COMPLETED = ["PaymentInitiated", "ProviderCallbackReceived", "PaymentCompleted"]
 
 
@@ -162,7 +163,7 @@ def test_search_and_stuck_payments(ops: Ops, completed: tuple[str, str]) -> None
 def test_a_customer_token_opens_none_of_them(bff: httpx.Client, ops: Ops, completed: tuple[str, str]) -> None:
     customer = register(bff)
     for path in (f"/ops/v1/payments/{completed[0]}/saga", "/ops/v1/payments", "/ops/v1/stuck-payments"):
-        problem(ops.client.get(path, headers=customer.auth), 401, "unauthorized")
+        problem(ops.client.get(path, headers=customer.auth), 403, "not-an-operator")
         problem(ops.client.get(path), 401, "unauthorized")
 
 
@@ -231,6 +232,7 @@ async def test_the_reconciliation_job_finds_a_tampered_wallet(
     try:
         await conn.execute("UPDATE wallets SET balance = balance + 1 WHERE wallet_id = $1::uuid", wallet["walletId"])
         tampered = run_reconciliation(ops)
+        still = run_reconciliation(ops)
     finally:
         await conn.execute("UPDATE wallets SET balance = balance - 1 WHERE wallet_id = $1::uuid", wallet["walletId"])
         await conn.close()
@@ -239,8 +241,41 @@ async def test_the_reconciliation_job_finds_a_tampered_wallet(
     assert (rub["currency"], rub["difference"], rub["wallets"] - rub["customerFunds"]) == ("RUB", 1, 1)
     assert tampered["windowStart"] == clean["windowEnd"]
 
-    runs = ops.get("/ops/v1/reconciliation/runs", limit=2).json()["items"]
-    assert [r["runId"] for r in runs] == [tampered["runId"], clean["runId"]]
+    runs = ops.get("/ops/v1/reconciliation/runs", limit=3).json()["items"]
+    assert [r["runId"] for r in runs] == [still["runId"], tampered["runId"], clean["runId"]]
     audit = ops.get("/ops/v1/audit", action="reconciliation.run").json()["items"]
-    assert audit[0]["outcome"] == "succeeded" and audit[0]["detail"] == f"run {tampered['runId']}: differences"
+    assert audit[0]["outcome"] == "succeeded" and audit[0]["detail"] == f"run {still['runId']}: differences"
     assert run_reconciliation(ops)["status"] == "clean"  # put back
+    check_difference_case(ops, platform, rub["caseId"], opened_by=tampered, seen_by=still)
+
+
+def check_difference_case(
+    ops: Ops, platform: RunningPlatform, case_id: int, *, opened_by: dict[str, Any], seen_by: dict[str, Any]
+) -> None:
+    """The difference opened one case; the second run that saw it kept that case open."""
+    tampered, still = opened_by, seen_by
+    assert still["funds"][0]["caseId"] == case_id
+    case = ops.get(f"/ops/v1/reconciliation/cases/{case_id}").json()
+    assert (case["kind"], case["subject"], case["evidence"]["difference"]) == ("FUNDS_MISMATCH", "RUB", 1)
+    assert (case["openedByRun"], case["lastSeenRun"], case["resolvedAt"]) == (tampered["runId"], still["runId"], None)
+    listed = ops.get("/ops/v1/reconciliation/cases", kind="FUNDS_MISMATCH", subject="RUB").json()["items"]
+    assert [c["caseId"] for c in listed] == [case_id]
+    assert f"{OPEN_CASES} 1.0" in httpx.get(f"{platform.url('ops')}/metrics").text
+
+    # Put back, the case stays open until an operator resolves it, once, with a note (audited).
+    auth = {"Authorization": f"Bearer {ops.token}"}
+    note = "one kopeck added by hand in Wallet's database, removed"
+    resolved = ops.client.post(f"/ops/v1/reconciliation/cases/{case_id}/resolve", json={"note": note}, headers=auth)
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["resolutionNote"] == note and resolved.json()["resolvedAt"] is not None
+    again = ops.client.post(f"/ops/v1/reconciliation/cases/{case_id}/resolve", json={"note": "x"}, headers=auth)
+    problem(again, 409, "case-resolved")
+    problem(ops.client.post("/ops/v1/reconciliation/cases/999999999/resolve", json={"note": "x"}, headers=auth), 404)
+    assert ops.get("/ops/v1/reconciliation/cases", kind="FUNDS_MISMATCH", subject="RUB").json()["items"] == []
+    assert f"{OPEN_CASES} 0.0" in httpx.get(f"{platform.url('ops')}/metrics").text
+    audited = ops.get("/ops/v1/audit", action="reconciliation.case.resolve", limit=3).json()["items"]
+    assert [(a["outcome"], a["summary"]["caseId"]) for a in audited] == [
+        ("failed", 999999999),
+        ("failed", case_id),
+        ("succeeded", case_id),
+    ]

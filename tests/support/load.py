@@ -53,6 +53,7 @@ class Sender:
         self._thread = threading.Thread(target=self._run, name="payment-sender", daemon=True)
         self.ids: list[str] = []
         self.owners: dict[str, int] = {}  # paymentId -> index of the customer who sent it
+        self.waited: dict[str, float] = {}  # paymentId -> seconds from its first try to its 202 (retries included)
         self.failures = 0  # answers that were a 5xx or never came
         self.error: BaseException | None = None
 
@@ -78,10 +79,12 @@ class Sender:
                 i = 0
                 while not self._stop.is_set() and i < self._max_payments:
                     who = i % len(own)
+                    asked = time.monotonic()
                     pid = pay_until_accepted(own[who], 1_000 + i, new_account(), on_failure=self._failed)
                     with self._lock:
                         self.ids.append(pid)
                         self.owners[pid] = who
+                        self.waited[pid] = time.monotonic() - asked
                     i += 1
                     time.sleep(self._pause)
         except BaseException as exc:

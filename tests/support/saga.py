@@ -38,6 +38,7 @@ class Customer:
     client: httpx.Client
     user_id: str
     token: str
+    email: str = ""
 
     @property
     def auth(self) -> dict[str, str]:
@@ -101,7 +102,7 @@ def register(client: httpx.Client, *, top_up: int = 0, currency: str = "RUB") ->
     assert response.status_code == 201, response.text
     user_id = response.json()["userId"]
     token = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json()["accessToken"]
-    customer = Customer(client, user_id, token)
+    customer = Customer(client, user_id, token, email)
     deadline = time.monotonic() + 15
     while client.get("/api/v1/wallet", headers=customer.auth).status_code == 404:
         assert time.monotonic() < deadline, "the wallet was never opened"

@@ -10,3 +10,7 @@ OPS: Final = "ops"
 
 # The identities that hold a private key of their own.
 CALLERS: Final = (BFF, PAYMENT, OPS)
+
+# The `iss` of the customers' access tokens (the BFF signs them); the Ops service asks the BFF about
+# a token that says so (token introspection) to answer a customer 403 rather than 401.
+CUSTOMER_TOKEN_ISSUER: Final = "paysaga-bff"

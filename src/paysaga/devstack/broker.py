@@ -1,6 +1,10 @@
-"""Apache Kafka (KRaft, combined broker+controller) run from its Maven Central jars, secured as a
+"""Apache Kafka (KRaft, combined broker+controller nodes) run from its Maven Central jars, secured as a
 production cluster would be: clients authenticate (SASL/SCRAM-SHA-512) and an authorizer checks
-every request against the ACLs (`kafka_principals`); `admin` is the only super user."""
+every request against the ACLs (`kafka_principals`); `admin` is the only super user.
+
+One node by default; `cluster_nodes(n)` makes n (3 for the scaled shape): each a voter of the
+controller quorum, topics replicated min(n, 3) times with `min.insync.replicas=2` once n ≥ 3, so a
+producer's `acks=all` write survives the loss of one node."""
 
 from __future__ import annotations
 
@@ -44,6 +48,10 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
+# Node i of a cluster listens on the first node's ports + NODE_PORT_STRIDE * (i - 1).
+NODE_PORT_STRIDE = 100
+
+
 @dataclass
 class KafkaNode:
     data_dir: Path
@@ -53,6 +61,20 @@ class KafkaNode:
     admin_password: str = field(repr=False)
     partitions: int = 6
     heap: str = "512m"
+    node_id: int = 1
+    # `id@host:port` of every controller; None: this node alone
+    voters: str | None = None
+    cluster_size: int = 1
+    # the cluster's id, shared by every node's storage; None: a new one at format time
+    cluster_id: str | None = None
+
+    @property
+    def replication_factor(self) -> int:
+        return min(self.cluster_size, 3)
+
+    @property
+    def min_insync_replicas(self) -> int:
+        return 2 if self.replication_factor >= 3 else 1
 
     @property
     def bootstrap(self) -> str:
@@ -97,8 +119,8 @@ class KafkaNode:
         properties = "\n".join(
             [
                 "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                f"node.id={self.node_id}",
+                f"controller.quorum.voters={self.voters or f'{self.node_id}@127.0.0.1:{self.controller_port}'}",
                 f"listeners=CLIENT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
                 f"advertised.listeners=CLIENT://127.0.0.1:{self.port}",
                 "controller.listener.names=CONTROLLER",
@@ -125,12 +147,16 @@ class KafkaNode:
                 "allow.everyone.if.no.acl.found=false",
                 f"log.dirs={log_dir}",
                 f"num.partitions={self.partitions}",
-                "offsets.topic.replication.factor=1",
+                # Every topic, the internal ones included, on min(nodes, 3) replicas; with 3, a write
+                # (acks=all) needs 2 of them in sync, so one node may be lost without losing a record.
+                f"default.replication.factor={self.replication_factor}",
+                f"min.insync.replicas={self.min_insync_replicas}",
+                f"offsets.topic.replication.factor={self.replication_factor}",
                 "offsets.topic.num.partitions=6",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-                "share.coordinator.state.topic.replication.factor=1",
-                "share.coordinator.state.topic.min.isr=1",
+                f"transaction.state.log.replication.factor={self.replication_factor}",
+                f"transaction.state.log.min.isr={self.min_insync_replicas}",
+                f"share.coordinator.state.topic.replication.factor={self.replication_factor}",
+                f"share.coordinator.state.topic.min.isr={self.min_insync_replicas}",
                 "group.initial.rebalance.delay.ms=0",
                 # After a crash the restarted broker is refused (DUPLICATE_BROKER_REGISTRATION)
                 # until the controller expires the dead incarnation's session, which it
@@ -158,7 +184,7 @@ class KafkaNode:
                 "kafka.tools.StorageTool",
                 "format",
                 "-t",
-                new_cluster_id(),
+                self.cluster_id or new_cluster_id(),
                 "-c",
                 str(self.properties_file),
                 "--add-scram",
@@ -182,7 +208,44 @@ class KafkaNode:
         ]
 
     async def wait_ready(self, timeout: float = 90.0) -> None:
-        await wait_for_kafka(self.admin, timeout)
+        await wait_for_kafka(self.admin, timeout, brokers=self.cluster_size)
+
+
+def cluster_nodes(
+    root: Path, libs_dir: Path, *, size: int, port: int, controller_port: int, admin_password: str
+) -> list[KafkaNode]:
+    """The nodes of a local cluster: one in `root` (the single node), or `size` in `root/node-<i>`, node i
+    on `port`/`controller_port` + NODE_PORT_STRIDE * (i - 1), sharing one cluster id (kept in root)."""
+    if size == 1:
+        return [KafkaNode(root, libs_dir, port=port, controller_port=controller_port, admin_password=admin_password)]
+    root.mkdir(parents=True, exist_ok=True)
+    id_file = root / "cluster.id"
+    if not id_file.exists():
+        id_file.write_text(new_cluster_id() + "\n")
+    cluster_id = id_file.read_text().strip()
+    ports = [
+        (i, port + NODE_PORT_STRIDE * (i - 1), controller_port + NODE_PORT_STRIDE * (i - 1)) for i in range(1, size + 1)
+    ]
+    voters = ",".join(f"{i}@127.0.0.1:{c}" for i, _, c in ports)
+    return [
+        KafkaNode(
+            root / f"node-{i}",
+            libs_dir,
+            port=p,
+            controller_port=c,
+            admin_password=admin_password,
+            node_id=i,
+            voters=voters,
+            cluster_size=size,
+            cluster_id=cluster_id,
+            heap="384m",  # three JVMs on one machine
+        )
+        for i, p, c in ports
+    ]
+
+
+def bootstrap_of(nodes: list[KafkaNode]) -> str:
+    return ",".join(n.bootstrap for n in nodes)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -195,15 +258,15 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-async def wait_for_kafka(kafka: KafkaAccess, timeout: float = 90.0) -> None:
-    """Until the cluster answers a metadata request with at least one broker."""
+async def wait_for_kafka(kafka: KafkaAccess, timeout: float = 90.0, *, brokers: int = 1) -> None:
+    """Until the cluster answers a metadata request listing at least `brokers` brokers."""
     admin = AdminClient(kafka.client_config(log_level=0))  # refusals are expected here
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         try:
             meta = await asyncio.to_thread(admin.list_topics, timeout=2)
-            if meta.brokers:
+            if len(meta.brokers) >= brokers:
                 return
         except Exception:
             if loop.time() > deadline:

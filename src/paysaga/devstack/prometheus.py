@@ -35,19 +35,25 @@ def port_taken(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def service_targets(port_of: Callable[[str], int]) -> dict[str, str]:
-    """Every service of the catalog, by name, at its HTTP port (the one that serves `/metrics`)."""
-    return {s.name: f"127.0.0.1:{port_of(s.name)}" for s in SERVICES}
+def service_targets(
+    port_of: Callable[[str], int], own_ports: Mapping[str, list[int]] | None = None
+) -> dict[str, list[str]]:
+    """Every service of the catalog, by name, at its HTTP port (the one that serves `/metrics`); a service
+    that runs several instances at each instance's own port (`own_ports`): one target per instance."""
+    own_ports = own_ports or {}
+    return {s.name: [f"127.0.0.1:{p}" for p in own_ports.get(s.name) or [port_of(s.name)]] for s in SERVICES}
 
 
-def scrape_config(targets: Mapping[str, str], *, rule_files: tuple[Path, ...] = (ALERT_RULES,)) -> dict[str, object]:
+def scrape_config(
+    targets: Mapping[str, list[str]], *, rule_files: tuple[Path, ...] = (ALERT_RULES,)
+) -> dict[str, object]:
     """The configuration: one job per service (`job` is the service's name), scraped at `host:port/metrics`."""
     return {
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
         "rule_files": [str(p) for p in rule_files],
         "scrape_configs": [
-            {"job_name": job, "metrics_path": "/metrics", "static_configs": [{"targets": [address]}]}
-            for job, address in targets.items()
+            {"job_name": job, "metrics_path": "/metrics", "static_configs": [{"targets": list(addresses)}]}
+            for job, addresses in targets.items()
         ],
     }
 
@@ -58,7 +64,7 @@ class PrometheusServer:
 
     root: Path  # <state>/prometheus: prometheus.yml and data/
     port: int
-    targets: Mapping[str, str]  # job (service name) → host:port of its /metrics
+    targets: Mapping[str, list[str]]  # job (service name) → host:port of each instance's /metrics
     binary: str = "prometheus"
 
     @property

@@ -14,9 +14,13 @@ from paysaga.platform.settings import service_database_url
 TOPIC_PARTITIONS = 6
 
 
-async def create_topics(kafka: KafkaAccess, *, partitions: int = TOPIC_PARTITIONS) -> list[str]:
+async def create_topics(
+    kafka: KafkaAccess, *, partitions: int = TOPIC_PARTITIONS, replication_factor: int = 1
+) -> list[str]:
     topics = [*ALL_TOPICS, *(dead_letter_topic(t) for t in ALL_TOPICS)]
-    return await asyncio.to_thread(ensure_topics, kafka, topics, partitions=partitions)
+    return await asyncio.to_thread(
+        ensure_topics, kafka, topics, partitions=partitions, replication_factor=replication_factor
+    )
 
 
 async def prepare_databases(admin_url: str, *, recreate: bool = False) -> dict[str, str]:

@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from paysaga.devstack.broker import KafkaNode, ensure_jars, wait_for_kafka
-from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, wiring
-from paysaga.devstack.kafka_principals import ADMIN, ensure_principals, service_environments
+from paysaga.devstack.broker import bootstrap_of, cluster_nodes, ensure_jars, wait_for_kafka
+from paysaga.devstack.catalog import ANTIFRAUD_GRPC_PORT, SERVICES, Instance, instance_count, instances, wiring
+from paysaga.devstack.kafka_principals import ADMIN, admin_access, ensure_principals, service_environments
 from paysaga.devstack.paths import kafka_libs_dir, state_dir, zipkin_libs_dir
 from paysaga.devstack.postgres import PostgresCluster
 from paysaga.devstack.probes import kafka_probe, postgres_probe, service_probe, zipkin_probe
@@ -62,33 +62,80 @@ async def _postgres(sup: Supervisor, state: Path, env: dict[str, str]) -> str:
     return cluster.admin_url
 
 
-async def _kafka(sup: Supervisor, state: Path, env: dict[str, str], admin_password: str) -> tuple[KafkaAccess, bool]:
+async def _kafka(
+    sup: Supervisor, state: Path, env: dict[str, str], admin_password: str
+) -> tuple[KafkaAccess, bool, int]:
     """The admin's access: KAFKA_BOOTSTRAP_SERVERS with this environment's KAFKA_* settings (every
-    service logs in with them too), or a broker started here (True: its principals are ours to make)."""
+    service logs in with them too), or a cluster of PAYSAGA_KAFKA_BROKERS nodes started here (True: its
+    principals are ours to make); and the replication factor of the topics to make."""
     if bootstrap := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         _say(f"Kafka: using {bootstrap}")
-        return kafka_access(PlatformSettings()), False
+        replication = int(os.environ.get("PAYSAGA_KAFKA_REPLICATION_FACTOR", "1"))
+        return kafka_access(PlatformSettings()), False, replication
     libs = kafka_libs_dir()
     if ensure_jars(libs):
         _say(f"Kafka: broker resolved from Maven Central into {libs}")
-    node = KafkaNode(
-        state / "kafka",
+    size = int(os.environ.get("PAYSAGA_KAFKA_BROKERS", "1"))
+    if size < 1:
+        raise SystemExit("PAYSAGA_KAFKA_BROKERS must be 1 or more")
+    nodes = cluster_nodes(
+        state / ("kafka" if size == 1 else "kafka-cluster"),
         libs,
+        size=size,
         port=int(os.environ.get("PAYSAGA_KAFKA_PORT", DEFAULT_KAFKA_PORT)),
         controller_port=int(os.environ.get("PAYSAGA_KAFKA_CONTROLLER_PORT", DEFAULT_KAFKA_CONTROLLER_PORT)),
         admin_password=admin_password,
     )
-    if node.ensure_formatted():
-        _say(f"Kafka: storage formatted in {node.data_dir}")
-    # After an unclean stop the new incarnation may register only once the controller has let
-    # the old one's session expire (broker.session.timeout.ms): well within 90 s.
-    health = Health(kafka_probe(node.admin), start_timeout=90)
-    await sup.start(ProcessSpec("kafka", node.command(), stop_timeout=30, health=health))
-    env["KAFKA_BOOTSTRAP_SERVERS"] = node.bootstrap
-    return node.admin, True
+    for node in nodes:
+        if node.ensure_formatted():
+            _say(f"Kafka: storage formatted in {node.data_dir}")
+    for node in nodes:
+        # After an unclean stop the new incarnation may register only once the controller has let
+        # the old one's session expire (broker.session.timeout.ms): well within 90 s.
+        health = Health(kafka_probe(node.admin), start_timeout=90)
+        name = "kafka" if size == 1 else f"kafka-{node.node_id}"
+        await sup.start(ProcessSpec(name, node.command(), stop_timeout=30, health=health, stop_group="kafka"))
+    env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap_of(nodes)
+    if size > 1:
+        _say(f"Kafka: {size} nodes, replication factor {nodes[0].replication_factor}, "
+             f"min.insync.replicas {nodes[0].min_insync_replicas}")  # fmt: skip
+    return admin_access(bootstrap_of(nodes), admin_password), True, nodes[0].replication_factor
 
 
-async def _prometheus(sup: Supervisor, state: Path) -> str | None:
+async def _services(sup: Supervisor, env: dict[str, str], services_kafka: dict[str, dict[str, str]]) -> list[Instance]:
+    """Start every instance of every service; each probed at its own port when it shares the service's."""
+    processes = _instances()
+    for proc in processes:
+        port = proc.own_port or _port_of(proc.entry.name)
+        health = Health(service_probe(f"http://127.0.0.1:{port}"), start_timeout=60)
+        svc_env = {**env, **services_kafka.get(proc.entry.name, {})}
+        if proc.own_port is not None:
+            svc_env["PAYSAGA_INSTANCE_PORT"] = str(proc.own_port)
+        argv = [sys.executable, "-m", proc.entry.module]
+        spec = ProcessSpec(proc.name, argv, env=svc_env, health=health, stop_group=proc.entry.name)
+        await sup.start(spec)
+    return processes
+
+
+def _service_urls(own_ports: dict[str, list[int]]) -> None:
+    for svc in SERVICES:
+        url = f"http://127.0.0.1:{_port_of(svc.name)}"
+        ports = own_ports[svc.name]
+        several = f"   ({len(ports)} instances, each also on :{', :'.join(map(str, ports))})" if ports else ""
+        _say(f"  {svc.name:<12} {url}   (OpenAPI: /docs){several}")
+
+
+def _instances() -> list[Instance]:
+    """Every process of every service: PAYSAGA_INSTANCES / <SERVICE>_INSTANCES of each scalable one."""
+    try:
+        return [
+            proc for svc in SERVICES for proc in instances(svc, instance_count(svc, os.environ), _port_of(svc.name))
+        ]
+    except ValueError as exc:
+        raise SystemExit(f"refusing to start: {exc}") from exc
+
+
+async def _prometheus(sup: Supervisor, state: Path, own_ports: dict[str, list[int]]) -> str | None:
     """The URL of a Prometheus started here, scraping every service; None if it is not installed."""
     binary = prometheus_binary()
     if binary is None:
@@ -99,7 +146,7 @@ async def _prometheus(sup: Supervisor, state: Path) -> str | None:
         _say(f"Prometheus: port {port} is taken (by Debian's own prometheus service? `systemctl disable --now")
         _say("  prometheus`; or set PAYSAGA_PROMETHEUS_PORT); not started")
         return None
-    server = PrometheusServer(state / "prometheus", port, service_targets(_port_of), binary=binary)
+    server = PrometheusServer(state / "prometheus", port, service_targets(_port_of, own_ports), binary=binary)
     server.write_config()
     # It replays its write-ahead log before it answers ready: 120 s for that.
     await sup.start(ProcessSpec("prometheus", server.command(), health=Health(prometheus_probe(server.url), 120)))
@@ -147,11 +194,11 @@ async def run_platform() -> None:
     passwords = kafka_passwords(state)
     try:
         admin_url = await _postgres(sup, state, env)
-        kafka, ours = await _kafka(sup, state, env, passwords[ADMIN])
-        await wait_for_kafka(kafka)
+        kafka, ours, replication = await _kafka(sup, state, env, passwords[ADMIN])
+        await wait_for_kafka(kafka, brokers=replication)
         zipkin, zipkin_here = await _zipkin(sup, env)  # its JVM starts while topics and databases are made
 
-        created = await create_topics(kafka)
+        created = await create_topics(kafka, replication_factor=replication)
         _say(f"Kafka: topics ready ({'created ' + ', '.join(created) if created else 'all existed'})")
         # Each service logs in as itself, with only its own password in its environment.
         services_kafka = service_environments(kafka.bootstrap_servers, passwords) if ours else {}
@@ -162,18 +209,19 @@ async def run_platform() -> None:
         _say("PostgreSQL: databases migrated")
 
         env.update(wiring(_port_of, grpc_port=int(os.environ.get("ANTIFRAUD_GRPC_PORT", ANTIFRAUD_GRPC_PORT))))
-        for svc in SERVICES:
-            health = Health(service_probe(f"http://127.0.0.1:{_port_of(svc.name)}"), start_timeout=60)
-            svc_env = {**env, **services_kafka.get(svc.name, {})}
-            await sup.start(ProcessSpec(svc.name, [sys.executable, "-m", svc.module], env=svc_env, health=health))
-        prometheus = await _prometheus(sup, state)
-        waits = [sup.wait_alive(s.name, 60) for s in SERVICES] + ([sup.wait_alive("zipkin", 90)] if zipkin_here else [])
+        processes = await _services(sup, env, services_kafka)
+        own_ports = {
+            svc.name: [p.own_port for p in processes if p.entry is svc and p.own_port is not None] for svc in SERVICES
+        }
+        prometheus = await _prometheus(sup, state, own_ports)
+        waits = [sup.wait_alive(p.name, 60) for p in processes] + (
+            [sup.wait_alive("zipkin", 90)] if zipkin_here else []
+        )
         await asyncio.gather(*waits)
         if prometheus is not None:
             await sup.wait_alive("prometheus", 120)
         _say(f"ready in {time.monotonic() - started:.1f} s")
-        for svc in SERVICES:
-            _say(f"  {svc.name:<12} http://127.0.0.1:{_port_of(svc.name)}   (OpenAPI: /docs)")
+        _service_urls(own_ports)
         _say(f"  kafka      {kafka.bootstrap_servers}")
         if prometheus is not None:
             _say(f"  prometheus {prometheus}   (every service's /metrics; /classic/targets, /classic/alerts)")

@@ -54,6 +54,9 @@ class ProcessSpec:
     stop_timeout: float = 15.0
     restart: bool = True
     health: Health | None = None
+    # Children of one group (adjacent in start order) are stopped together: the nodes of a Kafka
+    # cluster (one by one, the last would wait for a controller quorum that is gone), a service's instances.
+    stop_group: str | None = None
 
 
 class _Child:
@@ -70,10 +73,19 @@ class _Child:
         self.monitor: asyncio.Task[None] | None = None
 
 
+# The supervisor's own event loop running this late (a host short of CPU: every process, the
+# supervisor included, waits for a core) makes every probe look failed at once. Ending children then
+# would only add restarts to the overload: a probe that fails while the loop was this late is not counted.
+STARVED_LAG_SECONDS = 1.0
+HEARTBEAT_SECONDS = 0.25
+
+
 class Supervisor:
     def __init__(self, *, out: Callable[[str], None] | None = None, status_file: Path | None = None) -> None:
         self._children: list[_Child] = []
         self._stopping = False
+        self._late_at: list[tuple[float, float]] = []  # (when, seconds late) of the loop's recent late wake-ups
+        self._heartbeat: asyncio.Task[None] | None = None
         self._tty = sys.stdout.isatty()
         self._out = out or (lambda line: print(line, flush=True))
         self._status_file = status_file
@@ -91,7 +103,22 @@ class Supervisor:
     def restarts(self, name: str) -> int:
         return self._child(name).restarts
 
+    async def _beat(self) -> None:
+        """Notes when the supervisor's own loop wakes up late (see STARVED_LAG_SECONDS)."""
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            late = time.monotonic() - before - HEARTBEAT_SECONDS
+            if late >= STARVED_LAG_SECONDS:
+                self._late_at = [(t, x) for t, x in self._late_at if t > before - 60] + [(time.monotonic(), late)]
+
+    def starved_since(self, since: float) -> float:
+        """How late the supervisor's loop woke up at worst since `since` (0: on time)."""
+        return max((late for at, late in self._late_at if at >= since), default=0.0)
+
     async def start(self, spec: ProcessSpec) -> None:
+        if self._heartbeat is None:
+            self._heartbeat = asyncio.create_task(self._beat())
         child = _Child(spec, _COLORS[len(self._children) % len(_COLORS)])
         self._children.append(child)
         await self._spawn(child)
@@ -190,7 +217,12 @@ class Supervisor:
             self._set_state(child, "not-ready" if detail else "healthy", detail)
             await asyncio.sleep(health.interval)
             previous = child.detail
+            asked = time.monotonic()
             answered, detail = await self._probe(health)
+            if not answered and (late := self.starved_since(asked - health.interval)) > 0:
+                self.log(name, f"health probe failed ({detail}) while the supervisor ran {late:.1f} s late: the host "
+                         "is short of CPU, not counted", child.color)  # fmt: skip
+                continue
             if answered:
                 if failed:
                     self.log(name, f"answering again after {failed} failed probe(s)", child.color)
@@ -252,15 +284,26 @@ class Supervisor:
     async def stop_all(self) -> None:
         """Stop every child in reverse start order: signal, wait, then kill."""
         self._stopping = True
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         for child in self._children:
             if child.monitor is not None:
                 child.monitor.cancel()
+        batches: list[list[_Child]] = []
         for child in reversed(self._children):
-            proc = child.proc
-            if proc is None or proc.returncode is not None:
-                continue
-            self.log(child.spec.name, "stopping", child.color)
-            await self._terminate(child, proc)
+            if (
+                batches
+                and child.spec.stop_group is not None
+                and batches[-1][0].spec.stop_group == child.spec.stop_group
+            ):
+                batches[-1].append(child)
+            else:
+                batches.append([child])
+        for batch in batches:
+            running = [(c, c.proc) for c in batch if c.proc is not None and c.proc.returncode is None]
+            for child, _ in running:
+                self.log(child.spec.name, "stopping", child.color)
+            await asyncio.gather(*(self._terminate(child, proc) for child, proc in running))
         for child in self._children:
             if child.watcher is not None:
                 with contextlib.suppress(Exception):

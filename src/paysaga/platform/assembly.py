@@ -83,6 +83,7 @@ def build_service(
         host=settings.host,
         port=settings.port,
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
+        instance_port=platform.paysaga_instance_port,
         **parts,
     )
 

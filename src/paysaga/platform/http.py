@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -327,9 +329,12 @@ def create_app(
     # Not authenticated, like the health endpoints: it carries no customer data.
     app.add_api_route(METRICS_PATH, metrics_response, methods=["GET"], include_in_schema=False)
 
+    instance = f"{socket.gethostname()}/{os.getpid()}"
+
     @app.get("/healthz", tags=["health"], summary="Liveness: the process serves requests")
     async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        """`instance` (host/pid) says which of a service's instances answered."""
+        return {"status": "ok", "instance": instance}
 
     @app.get("/readyz", tags=["health"], summary="Readiness: every dependency answers")
     async def readyz() -> JSONResponse:

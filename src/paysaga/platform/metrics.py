@@ -307,3 +307,10 @@ def outbox_gauges(db: Database, *, every_seconds: float) -> Periodic:
         metrics.oldest_pending_age.set(oldest_age)
 
     return Periodic("outbox-metrics", refresh, every_seconds=every_seconds)
+
+
+# Payment's cases (the provider contradicts a final payment) and the Ops service's (the reconciliation
+# job found the books disagreeing): one family, each service's own kinds, one alert.
+RECONCILIATION_CASES_OPEN = Gauge(
+    "paysaga_reconciliation_cases_open", "Reconciliation cases not yet resolved, by kind", ["kind"]
+)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -54,6 +55,26 @@ class Service:
     on_close: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
     shutdown_grace_seconds: float = 10.0
     db_connect_timeout_seconds: float = 60.0
+    # One of several instances on this host: the shared `port` with SO_REUSEPORT, and this one of its own.
+    instance_port: int | None = None
+
+
+def listening_sockets(host: str, port: int, instance_port: int) -> list[socket.socket]:
+    """An instance's sockets: the service's port, shared with the other instances (SO_REUSEPORT: the
+    kernel hands each new connection to one of them), and its own port (probes, /metrics)."""
+    shared = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    shared.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    shared.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    own = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    own.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        shared.bind((host, port))
+        own.bind((host, instance_port))
+    except OSError:
+        shared.close()
+        own.close()
+        raise
+    return [shared, own]
 
 
 # A server not (yet) there or not (yet) accepting connections: refused, reset, timed out, "the
@@ -131,7 +152,8 @@ async def run_service(svc: Service) -> None:
         timeout_graceful_shutdown=int(svc.shutdown_grace_seconds),
     )
     server = _Server(config)
-    tasks: dict[asyncio.Task[Any], str] = {asyncio.create_task(server.serve()): "http"}
+    sockets = listening_sockets(svc.host, svc.port, svc.instance_port) if svc.instance_port else None
+    tasks: dict[asyncio.Task[Any], str] = {asyncio.create_task(server.serve(sockets=sockets)): "http"}
     for consumer in svc.consumers:
         tasks[asyncio.create_task(consumer.run())] = f"consumer:{consumer.group_id}"
     if svc.relay is not None:
@@ -139,7 +161,12 @@ async def run_service(svc: Service) -> None:
     for name, worker in svc.workers.items():
         tasks[asyncio.create_task(worker.run())] = name
     stop_waiter = asyncio.create_task(stop.wait())
-    log.info("service.started", url=f"http://{svc.host}:{svc.port}", components=sorted(tasks.values()))
+    log.info(
+        "service.started",
+        url=f"http://{svc.host}:{svc.port}",
+        instance_url=f"http://{svc.host}:{svc.instance_port}" if svc.instance_port else None,
+        components=sorted(tasks.values()),
+    )
 
     done, _ = await asyncio.wait([*tasks, stop_waiter], return_when=asyncio.FIRST_COMPLETED)
     failed = [t for t in done if t is not stop_waiter and (t.cancelled() or t.exception() is not None)]

@@ -7,11 +7,12 @@ callers' keys lets nobody in. The OpenAPI document shows the bearer scheme on ev
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, FastAPI, Request, Security
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from paysaga.platform.identity import IdentityError, ServiceVerifier, allowed_text
@@ -77,8 +78,17 @@ def callers(*allowed: str) -> Any:
     return Depends(authenticate)
 
 
-def allowed_callers(route: APIRoute) -> frozenset[str] | None:
-    """The callers a route lets in, or None for a route that is not protected."""
+def api_routes(app: FastAPI) -> Iterator[Any]:
+    """Every API route of the app, its routers' included (FastAPI includes a router lazily: its routes
+    are not in `app.routes`). Each has the route's `path`, `methods` and `dependant`, the router's
+    dependencies merged in."""
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            yield context
+
+
+def allowed_callers(route: Any) -> frozenset[str] | None:
+    """The callers a route (an `api_routes` item) lets in, or None for a route that is not protected."""
     for dependency in route.dependant.dependencies:
         allowed = getattr(dependency.call, "allowed", None)
         if isinstance(allowed, frozenset):
@@ -89,8 +99,8 @@ def allowed_callers(route: APIRoute) -> frozenset[str] | None:
 def protected_routes(app: FastAPI) -> dict[str, frozenset[str]]:
     """`"METHOD /path"` → the callers it allows, for every protected route of the app."""
     found: dict[str, frozenset[str]] = {}
-    for route in app.routes:
-        if isinstance(route, APIRoute) and (allowed := allowed_callers(route)) is not None:
+    for route in api_routes(app):
+        if (allowed := allowed_callers(route)) is not None:
             for method in sorted(route.methods or ()):
                 found[f"{method} {route.path}"] = allowed
     return found

@@ -66,8 +66,17 @@ class PlatformSettings(BaseSettings):
     paysaga_metrics_interval_seconds: float = Field(
         default=5.0,
         gt=0,
-        description="How often the gauges that need a query (outbox backlog, Payment's stuck payments and open "
-        "cases) are read; consumer lag comes from the Kafka client every 5 s",
+        description="How often the gauges that need a query (outbox backlog, Payment's stuck payments, open "
+        "cases, the Ops service's view of every group's lag from the brokers) are read; a consumer's own lag "
+        "comes from its Kafka client every 5 s",
+    )
+    paysaga_instance_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Set when several instances of a service run on one host: each then shares the service's "
+        "port with the others (SO_REUSEPORT: the kernel spreads connections over them) and also listens on this "
+        "port of its own, for its probes and its /metrics (`paysaga run` sets it; see README, Scale-out)",
     )
     paysaga_service_keys: str = Field(
         default="",

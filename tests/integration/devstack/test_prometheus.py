@@ -51,6 +51,8 @@ def test_the_generated_configuration_is_valid_and_scrapes_every_service(tmp_path
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert sorted(jobs) == sorted(s.name for s in SERVICES)
     assert jobs["bff"]["static_configs"] == [{"targets": ["127.0.0.1:18003"]}]
+    scaled = service_targets(lambda name: 8002, {"wallet": [8102, 8202]})
+    assert scaled["wallet"] == ["127.0.0.1:8102", "127.0.0.1:8202"] and scaled["query"] == ["127.0.0.1:8002"]
     assert all(job["metrics_path"] == "/metrics" for job in jobs.values())
     assert f"--storage.tsdb.path={tmp_path / 'prometheus' / 'data'}" in server.command()
     assert "--web.listen-address=127.0.0.1:9090" in server.command()

@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -130,6 +131,28 @@ async def test_a_stopped_child_is_detected_ended_and_restarted(tmp_path: Path, i
     finally:
         await sup.stop_all()
     assert not status_file.exists()
+
+
+async def test_a_probe_that_fails_while_the_supervisor_itself_runs_late_is_not_counted(tmp_path: Path) -> None:
+    """A host short of CPU makes every probe fail at once: the supervisor, whose own loop then wakes up
+    late, counts none of those failures; a child that really stopped is still ended once it runs on time."""
+    lines: list[str] = []
+    sup = Supervisor(out=lines.append)
+    port = free_port()
+    health = Health(http_probe(port), start_timeout=10, interval=0.2, probe_timeout=0.5, failures=3)
+    await sup.start(ProcessSpec("server", http_server(port, False), health=health, stop_timeout=1))
+    try:
+        await sup.wait_alive("server", 10)
+        hung = sup.pid("server")
+        assert hung is not None
+        os.kill(hung, signal.SIGSTOP)
+        await asyncio.sleep(0.1)
+        time.sleep(1.5)  # the supervisor's loop blocked, as by a starved host
+        await wait_until(lambda: sup.restarts("server") == 1, "a restart once the supervisor runs on time")
+        assert any("while the supervisor ran" in line and "not counted" in line for line in lines), lines
+        assert any("health probe failed (3/3)" in line for line in lines)
+    finally:
+        await sup.stop_all()
 
 
 async def test_a_child_that_answers_not_ready_is_left_running_and_its_readiness_logged(tmp_path: Path) -> None:

@@ -21,8 +21,7 @@ pytestmark = pytest.mark.integration
 # Built in a child process: init_process configures logging and tracing for the whole process.
 PROBE = """
 import importlib, json, os, sys, typing
-from fastapi.routing import APIRoute
-from paysaga.platform.service_auth import protected_routes
+from paysaga.platform.service_auth import api_routes, protected_routes
 from paysaga.services.ops.auth import current_operator
 from paysaga.platform.settings import PlatformSettings
 platform = PlatformSettings(
@@ -41,13 +40,11 @@ for name in sys.argv[3:]:
         "ingest": [[w.conf["group.id"], w.topics] for w in service.workers.values() if hasattr(w, "topics")],
         "relay": service.relay is not None,
         "protected": {route: sorted(allowed) for route, allowed in protected_routes(service.app).items()},
-        "open": sorted(
-            f"{m} {r.path}" for r in service.app.routes if isinstance(r, APIRoute) for m in r.methods or ()
-        ),
+        "open": sorted(f"{m} {r.path}" for r in api_routes(service.app) for m in r.methods or ()),
         "operator": sorted(
             f"{m} {r.path}"
-            for r in service.app.routes
-            if isinstance(r, APIRoute) and any(d.call is current_operator for d in r.dependant.dependencies)
+            for r in api_routes(service.app)
+            if any(d.call is current_operator for d in r.dependant.dependencies)
             for m in r.methods or ()
         ),
     }
@@ -110,6 +107,7 @@ ALLOWED = {
         "GET /v1/users/{user_id}/wallet/ledger": BOTH,
         "GET /v1/balances": OPS,
         "GET /v1/settlements": OPS,
+        "GET /v1/reservations/held": OPS,
         "GET /v1/payments/{payment_id}/history": OPS,
         "GET /ops/inbox": OPS,
     },
@@ -129,6 +127,7 @@ ALLOWED = {
         "GET /v1/payments/{payment_id}/history": OPS,
         "GET /v1/payments": OPS,
         "GET /v1/stuck-payments": OPS,
+        "GET /v1/payment-statuses": OPS,
         "GET /ops/inbox": OPS,
     },
     "antifraud": {
@@ -171,7 +170,7 @@ ALLOWED = {
         "GET /ops/inbox": OPS,
     },
     "dwh": {"GET /v1/summary": OPS, "GET /v1/payments/{paymentId}/records": OPS},
-    "bff": {},  # public: its customers log in
+    "bff": {"POST /internal/v1/token-introspection": OPS},  # else public: its customers log in
     "callback": {},  # public: the provider's signature is checked
     "provider_sim": {},  # the external bank's stand-in
     "ops": {},  # the operators' own API: an operator's token on every route but login (below)

@@ -174,8 +174,10 @@ class AntiFraudGrpcServer:
         check_timeout_seconds: float = 2.0,
         probe_interval_seconds: float = 1.0,
         grace_seconds: float = 10.0,
+        reuse_port: bool = False,
     ) -> None:
         self.host = host
+        self._reuse_port = reuse_port
         self.requested_port = port
         self.port: int | None = None
         self.name = "grpc"
@@ -200,7 +202,9 @@ class AntiFraudGrpcServer:
     async def start(self) -> int:
         """Bind and serve; returns the bound port (useful with port 0). Fails if the port is taken."""
         server = grpc.aio.server(
-            interceptors=[*server_interceptors(), GrpcServerMetrics()], options=[("grpc.so_reuseport", 0)]
+            interceptors=[*server_interceptors(), GrpcServerMetrics()],
+            # Off unless instances share the port: a second server on a taken port must fail, not share it.
+            options=[("grpc.so_reuseport", int(self._reuse_port))],
         )
         antifraud_pb2_grpc.add_AntiFraudServicer_to_server(self.servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)

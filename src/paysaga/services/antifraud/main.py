@@ -56,6 +56,8 @@ def build(settings: AntiFraudSettings | None = None, platform: PlatformSettings 
         check_timeout_seconds=settings.check_timeout_seconds,
         probe_interval_seconds=settings.health_probe_seconds,
         grace_seconds=settings.shutdown_grace_seconds,
+        # Several instances on this host share the gRPC port like the HTTP one.
+        reuse_port=platform.paysaga_instance_port is not None,
     )
     app = build_app(db, settings.limits(), readiness=parts.readiness(grpc=grpc_server.check_serving))
     return parts.service(

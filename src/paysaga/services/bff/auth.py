@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from paysaga.contracts.identities import CUSTOMER_TOKEN_ISSUER
 from paysaga.platform.problems import unauthorized
 
-ISSUER = "paysaga-bff"
+ISSUER = CUSTOMER_TOKEN_ISSUER
 AUDIENCE = "paysaga-api"
 
 

@@ -141,6 +141,11 @@ class IdempotencyStore:
         async with self._db.connection() as conn:
             return await repository.find_answered_resource(conn, UUID(user_id), operation, resource_id)
 
+    async def newest_answered(self, user_id: str, operation: str, status: int, limit: int) -> list[KeyRecord]:
+        """The user's newest requests of `operation` answered `status` (e.g. the payments accepted)."""
+        async with self._db.connection() as conn:
+            return await repository.newest_answered(conn, UUID(user_id), operation, status, limit)
+
     async def purge(self, older_than_seconds: float) -> int:
         async with self._db.connection() as conn:
             return await repository.purge_keys(conn, older_than_seconds)

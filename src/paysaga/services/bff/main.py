@@ -46,6 +46,7 @@ def build(settings: BffSettings | None = None, platform: PlatformSettings | None
     app = build_app(
         deps,
         readiness={"database": db.ping, "customer": customer.healthy, "wallet": wallet.healthy, "query": query.healthy},
+        web_app_dir=settings.web_app_dir,
     )
     return build_service(
         NAME,

@@ -124,6 +124,21 @@ async def find_answered_resource(
     return KeyRecord(**row) if row else None
 
 
+async def newest_answered(
+    conn: asyncpg.Connection, user_id: UUID, operation: str, status: int, limit: int
+) -> list[KeyRecord]:
+    """The user's newest requests of `operation` answered `status`, newest first."""
+    rows = await conn.fetch(
+        f"SELECT {_RECORD} FROM idempotency_keys WHERE user_id = $1 AND operation = $2"
+        " AND response_status IS NOT NULL AND response_status = $3 ORDER BY created_at DESC LIMIT $4",
+        user_id,
+        operation,
+        status,
+        limit,
+    )
+    return [KeyRecord(**row) for row in rows]
+
+
 async def purge_keys(conn: asyncpg.Connection, older_than_seconds: float) -> int:
     result = await conn.execute(
         "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)",

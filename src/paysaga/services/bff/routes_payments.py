@@ -1,4 +1,5 @@
-"""POST /api/v1/payments, GET /api/v1/payments/{id} (ETag), GET /api/v1/payments (history)."""
+"""POST /api/v1/payments, GET /api/v1/payments/{id} (ETag), GET /api/v1/payments (history); both GETs
+show the payments accepted here that the read model has not caught up with (own_writes.py)."""
 
 import hashlib
 from typing import Annotated, Any, Literal
@@ -12,7 +13,7 @@ from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN
 from paysaga.platform.problems import Problem, not_found, problems
 from paysaga.services.bff.deps import IDEMPOTENT, UNAUTHORIZED, BffDeps, CurrentUser, IdempotencyKey
 from paysaga.services.bff.idempotency import KEY_PROBLEMS
-from paysaga.services.bff.repository import KeyRecord
+from paysaga.services.bff.own_writes import first_page, missing_from, pending_view
 from paysaga.services.bff.schemas import PaymentAccepted, PaymentList, PaymentRequest, PaymentResponse
 
 
@@ -25,22 +26,6 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
     return "*" in tags or etag in tags
-
-
-def pending_view(payment_id: UUID, record: KeyRecord) -> dict[str, Any]:
-    """A payment accepted a moment ago that the read model has not seen yet: it is PENDING."""
-    at = record.created_at.isoformat()
-    return {
-        "paymentId": str(payment_id),
-        "status": "PENDING",
-        "amount": record.request["amount"],
-        "currency": record.request["currency"],
-        "recipient": record.request["recipient"],
-        "providerTxnId": None,
-        "errorCode": None,
-        "createdAt": at,
-        "updatedAt": at,
-    }
 
 
 def router(deps: BffDeps) -> APIRouter:
@@ -123,7 +108,15 @@ def router(deps: BffDeps) -> APIRouter:
             params["cursor"] = cursor
         if status:
             params["status"] = status
-        data = (await deps.query.request("GET", f"/v1/users/{user_id}/payments", params=params)).json()
+        path = f"/v1/users/{user_id}/payments"
+        data = (await deps.query.request("GET", path, params=params)).json()
+        if cursor is None and status in (None, "PENDING"):  # read your own writes (own_writes.py)
+            accepted = await deps.keys.newest_answered(user_id, "payment", 202, limit)
+            if accepted:
+                newest = data
+                if status is not None:
+                    newest = (await deps.query.request("GET", path, params={"limit": limit})).json()
+                data = first_page(data, missing_from(newest, accepted), limit)
         return PaymentList.model_validate(data)
 
     return r

@@ -100,3 +100,17 @@ class PaymentResponse(_Body):
 class PaymentList(_Body):
     items: list[PaymentResponse]
     next_cursor: str | None
+
+
+class IntrospectionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=4096, description="A bearer token presented to another service")
+
+
+class Introspection(BaseModel):
+    """RFC 7662's answer (its field names): only `active` for a token that is not a valid customer token."""
+
+    active: bool
+    sub: str | None = Field(default=None, description="The customer's user id")
+    token_type: str | None = Field(default=None, description="`customer`")

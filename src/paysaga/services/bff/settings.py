@@ -24,6 +24,10 @@ class BffSettings(DatabaseServiceSettings):
     customer_url: str = Field(default="http://127.0.0.1:8001", description="Customer service base URL")
     wallet_url: str = Field(default="http://127.0.0.1:8002", description="Wallet service base URL")
     query_url: str = Field(default="http://127.0.0.1:8005", description="Query service base URL")
+    web_app_dir: str = Field(
+        default="",
+        description="The built customer app the BFF serves at / (empty: web/customer/dist of this checkout)",
+    )
     downstream_timeout_seconds: float = Field(default=5.0, description="Timeout of calls to the services")
     idempotency_retention_seconds: float = Field(default=48 * 3600, ge=24 * 3600, description="Keep keys this long")
     auth_address_limit: int = Field(

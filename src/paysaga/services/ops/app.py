@@ -20,9 +20,11 @@ from paysaga.platform.http import ReadinessCheck, create_app, overloaded, proble
 from paysaga.platform.idempotency_key import key_parameter
 from paysaga.platform.passwords import HashingBusy, PasswordHashing
 from paysaga.platform.problems import Problem, problems
-from paysaga.services.ops import handlers, repository
+from paysaga.platform.webapp import WebApp, mount_webapp
+from paysaga.services.ops import handlers, metrics, repository
 from paysaga.services.ops.auth import CurrentOperator, OperatorTokens, current_operator
 from paysaga.services.ops.cases import ReconciliationCases
+from paysaga.services.ops.customer_tokens import CustomerTokens
 from paysaga.services.ops.dead_letters import DeadLetters
 from paysaga.services.ops.domain import (
     ID_CURSOR_PATTERN,
@@ -48,6 +50,8 @@ from paysaga.services.ops.schemas import (
     CaseList,
     CaseView,
     DeadLetterPage,
+    DifferenceCasePage,
+    DifferenceCaseView,
     Fleet,
     LoginRequest,
     LoginResponse,
@@ -63,6 +67,7 @@ from paysaga.services.ops.schemas import (
     ResolveRequest,
     StuckPayments,
 )
+from paysaga.services.ops.stuck import StuckView
 from paysaga.services.ops.throttle import LoginThrottle
 
 log = structlog.get_logger("paysaga.ops")
@@ -83,11 +88,14 @@ class OpsDeps:
     cases: ReconciliationCases
     saga: SagaView
     payment: Peer
+    stuck: StuckView
+    customer_tokens: CustomerTokens
     reconciler: Reconciler
 
 
 Operator = Depends(current_operator)
-UNAUTHORIZED = (401, "unauthorized")  # every route but login needs an operator's token
+# Every route but login needs an operator's token: none (401), or a customer's (403).
+OPERATOR_ONLY = ((401, "unauthorized"), (403, "not-an-operator"))
 NEXT_PAGE = "The `nextCursor` of the previous page"
 TOPICS: dict[str, Any] = {"enum": list(TOPIC_NAMES)}
 # A replay: its Idempotency-Key (ops.idempotency), its selection, a record replayed before.
@@ -105,7 +113,8 @@ CaseId = Annotated[int, Path(alias="caseId", ge=1, le=MAX_BIGINT, description="T
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)]
 
 
-def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
+def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck], console: WebApp | None = None) -> FastAPI:
+    """The operators' API; with `console`, the operator console on every other GET path."""
     app = create_app(
         title="PaySaga Ops",
         description="The operators' API: fleet health (consumer lag, outbox backlogs, service health), dead "
@@ -115,6 +124,7 @@ def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     )
     app.state.operator_tokens = deps.tokens  # for `auth.current_operator`
     app.state.db = deps.db
+    app.state.customer_tokens = deps.customer_tokens  # a customer's token: 403, not 401
 
     @app.exception_handler(HashingBusy)
     async def _busy(request: Request, exc: HashingBusy) -> JSONResponse:
@@ -127,8 +137,10 @@ def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck]) -> FastAPI:
 
     # Routes directly on the app (no APIRouter): FastAPI then lists them in `app.routes`, where the
     # composition-root tests check that each needs an operator.
-    for add_routes in (_auth, _fleet, _payments, _dead_letters, _cases, _reconciliation, _audit):
+    for add_routes in (_auth, _fleet, _payments, _dead_letters, _cases, _reconciliation, _difference_cases, _audit):
         add_routes(app, deps)
+    if console is not None:
+        mount_webapp(app, console)  # last: the API's routes come first
     return app
 
 
@@ -169,7 +181,7 @@ def _auth(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/me",
         tags=["operators"],
         response_model=OperatorView,
-        responses=problems(UNAUTHORIZED),
+        responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )
     async def me(operator: CurrentOperator) -> OperatorView:
@@ -182,7 +194,7 @@ def _fleet(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/fleet",
         tags=["fleet"],
         response_model=Fleet,
-        responses=problems(UNAUTHORIZED),
+        responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )
     async def fleet() -> Fleet:
@@ -197,7 +209,7 @@ def _payments(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/payments/{{paymentId}}/saga",
         tags=["payments"],
         response_model=SagaTimeline,
-        responses=problems(UNAUTHORIZED, (404, "not-found")),
+        responses=problems(*OPERATOR_ONLY, (404, "not-found")),
         dependencies=[Operator],
     )
     async def saga(payment_id: Annotated[UUID, Path(alias="paymentId")]) -> SagaTimeline:
@@ -210,7 +222,7 @@ def _payments(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/payments",
         tags=["payments"],
         response_model=PaymentPage,
-        responses=problems(UNAUTHORIZED),
+        responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )
     async def search(
@@ -244,17 +256,17 @@ def _payments(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/stuck-payments",
         tags=["payments"],
         response_model=StuckPayments,
-        responses=problems(UNAUTHORIZED),
+        responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )
     async def stuck(
         older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=MAX_STUCK_AGE_SECONDS)] = 300,
         samples: Annotated[int, Query(ge=0, le=100)] = 5,
     ) -> StuckPayments:
-        """Payments not final this long after they were initiated, grouped by where they stopped (Payment's)."""
-        params = {"olderThanSeconds": str(older_than_seconds), "samples": str(samples)}
-        response = await deps.payment.request("GET", "/v1/stuck-payments", params=params)
-        return StuckPayments.model_validate(response.json())
+        """Payments not final this long after they were initiated, grouped by where they stopped: Payment's
+        own, and the money Wallet still holds for a payment Payment never accepted (its PaymentInitiated
+        dead-lettered) or has ended (Wallet has not applied the end)."""
+        return await deps.stuck.stuck(older_than_seconds=older_than_seconds, samples=samples)
 
 
 def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
@@ -262,7 +274,7 @@ def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/dead-letters",
         tags=["dead letters"],
         response_model=DeadLetterPage,
-        responses=problems(UNAUTHORIZED, (400, "invalid-cursor"), (422, "unknown-topic")),
+        responses=problems(*OPERATOR_ONLY, (400, "invalid-cursor"), (422, "unknown-topic")),
         dependencies=[Operator],
     )
     async def dead_letters(
@@ -301,7 +313,7 @@ def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/dead-letters/replay",
         tags=["dead letters"],
         response_model=ReplayResponse,
-        responses=problems(UNAUTHORIZED, *REPLAY_PROBLEMS),
+        responses=problems(*OPERATOR_ONLY, *REPLAY_PROBLEMS),
         openapi_extra={"parameters": [key_parameter()]},
         dependencies=[Operator],
     )
@@ -347,7 +359,7 @@ def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/replays",
         tags=["dead letters"],
         response_model=ReplayPage,
-        responses=problems(UNAUTHORIZED, (400, "invalid-cursor"), (422, "unknown-topic")),
+        responses=problems(*OPERATOR_ONLY, (400, "invalid-cursor"), (422, "unknown-topic")),
         dependencies=[Operator],
     )
     async def replays(
@@ -391,7 +403,7 @@ def _cases(app: FastAPI, deps: OpsDeps) -> None:
         CASES,
         tags=[CASES_TAG],
         response_model=CaseList,
-        responses=problems(UNAUTHORIZED),
+        responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )
     async def cases(
@@ -407,7 +419,7 @@ def _cases(app: FastAPI, deps: OpsDeps) -> None:
         f"{CASES}/{{caseId}}",
         tags=[CASES_TAG],
         response_model=CaseEvidence,
-        responses=problems(UNAUTHORIZED, (404, "not-found")),
+        responses=problems(*OPERATOR_ONLY, (404, "not-found")),
         dependencies=[Operator],
     )
     async def case(case_id: CaseId) -> CaseEvidence:
@@ -418,7 +430,7 @@ def _cases(app: FastAPI, deps: OpsDeps) -> None:
         f"{CASES}/{{caseId}}/resolve",
         tags=[CASES_TAG],
         response_model=CaseView,
-        responses=problems(UNAUTHORIZED, (404, "not-found"), (409, "case-already-resolved")),
+        responses=problems(*OPERATOR_ONLY, (404, "not-found"), (409, "case-already-resolved")),
         dependencies=[Operator],
     )
     async def resolve(case_id: CaseId, body: ResolveRequest, operator: CurrentOperator) -> CaseView:
@@ -444,7 +456,7 @@ def _reconciliation(app: FastAPI, deps: OpsDeps) -> None:
     runs = f"{PREFIX}/reconciliation/runs"
 
     @app.get(
-        runs, tags=["reconciliation"], response_model=ReconciliationRunList, responses=problems(UNAUTHORIZED),
+        runs, tags=["reconciliation"], response_model=ReconciliationRunList, responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )  # fmt: skip
     async def list_runs(limit: int = Query(20, ge=1, le=200)) -> ReconciliationRunList:
@@ -455,7 +467,7 @@ def _reconciliation(app: FastAPI, deps: OpsDeps) -> None:
         return ReconciliationRunList(items=[_run_view(r) for r in rows])
 
     @app.post(
-        runs, tags=["reconciliation"], response_model=ReconciliationRunView, responses=problems(UNAUTHORIZED),
+        runs, tags=["reconciliation"], response_model=ReconciliationRunView, responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )  # fmt: skip
     async def run_now(operator: CurrentOperator) -> ReconciliationRunView:
@@ -474,12 +486,88 @@ def _reconciliation(app: FastAPI, deps: OpsDeps) -> None:
         return view
 
 
+def _case_view(row: Any) -> DifferenceCaseView:
+    return DifferenceCaseView.model_validate(
+        {**row, "resolved_by": str(row["resolved_by"]) if row["resolved_by"] else None}
+    )
+
+
+DifferenceKind = Literal["FUNDS_MISMATCH", "STATUS_MISMATCH", "MISSING_IN_WALLET", "MISSING_IN_PAYMENT"]
+
+
+def _difference_cases(app: FastAPI, deps: OpsDeps) -> None:
+    cases = f"{PREFIX}/reconciliation/cases"
+
+    @app.get(
+        cases, tags=["reconciliation"], response_model=DifferenceCasePage,
+        responses=problems(*OPERATOR_ONLY, (400, "invalid-cursor")), dependencies=[Operator],
+    )  # fmt: skip
+    async def list_cases(
+        status: Literal["open", "resolved", "all"] = Query("open"),
+        kind: Annotated[DifferenceKind | None, Query()] = None,
+        subject: str | None = Query(None, max_length=64, description="A currency or a payment id"),
+        limit: int = Query(50, ge=1, le=200),
+        cursor: str | None = Query(None, pattern=ID_CURSOR_PATTERN, description=NEXT_PAGE),
+    ) -> DifferenceCasePage:
+        """The differences the reconciliation job found (wallets vs Customer funds, Payment's finals vs
+        Wallet's settlements), one case each, newest first."""
+        try:
+            before = decode_id_cursor(cursor)
+        except InvalidCursor as exc:
+            raise Problem(400, "invalid-cursor", "Invalid cursor", str(exc)) from exc
+        async with deps.db.connection() as conn:
+            rows = await repository.list_cases(
+                conn, status=status, kind=kind, subject=subject, before=before, limit=limit
+            )
+        items = [_case_view(r) for r in rows]
+        return DifferenceCasePage(items=items, next_cursor=encode_id_cursor([i.case_id for i in items], limit))
+
+    @app.get(
+        f"{cases}/{{caseId}}", tags=["reconciliation"], response_model=DifferenceCaseView,
+        responses=problems(*OPERATOR_ONLY, (404, "case-not-found")), dependencies=[Operator],
+    )  # fmt: skip
+    async def get_case(case_id: CaseId) -> DifferenceCaseView:
+        """One case with its evidence (the difference as the last run that saw it found it)."""
+        async with deps.db.connection() as conn:
+            row = await repository.get_case(conn, case_id)
+        if row is None:
+            raise Problem(404, "case-not-found", "No such case", f"The reconciliation job opened no case {case_id}.")
+        return _case_view(row)
+
+    @app.post(
+        f"{cases}/{{caseId}}/resolve", tags=["reconciliation"], response_model=DifferenceCaseView,
+        responses=problems(*OPERATOR_ONLY, (404, "case-not-found"), (409, "case-resolved")),
+        dependencies=[Operator],
+    )  # fmt: skip
+    async def resolve_case(case_id: CaseId, body: ResolveRequest, operator: CurrentOperator) -> DifferenceCaseView:
+        """Resolve an open case with a note (409 if it was resolved before); audited. If a later run finds
+        the same difference again, it opens a new case."""
+        async with handlers.audited(
+            deps.db,
+            operator_id=operator.operator_id,
+            actor=operator.email,
+            action="reconciliation.case.resolve",
+            target=f"difference case {case_id}",
+            summary={"caseId": case_id, "note": body.note[:500]},
+        ):
+            async with deps.db.connection() as conn:
+                row = await repository.resolve_case(conn, case_id, operator_id=operator.operator_id, note=body.note)
+                if row is None:
+                    if await repository.get_case(conn, case_id) is None:
+                        raise Problem(
+                            404, "case-not-found", "No such case", f"The reconciliation job opened no case {case_id}."
+                        )
+                    raise Problem(409, "case-resolved", "Case already resolved", f"Case {case_id} was resolved before.")
+                metrics.open_cases(await repository.count_open_cases(conn))
+            return _case_view(row)
+
+
 def _audit(app: FastAPI, deps: OpsDeps) -> None:
     @app.get(
         f"{PREFIX}/audit",
         tags=["audit"],
         response_model=AuditPage,
-        responses=problems(UNAUTHORIZED, (400, "invalid-cursor")),
+        responses=problems(*OPERATOR_ONLY, (400, "invalid-cursor")),
         dependencies=[Operator],
     )
     async def audit(

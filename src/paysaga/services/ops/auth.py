@@ -2,7 +2,8 @@
 on every other `/ops/v1` route.
 
 A customer's token (the BFF's key, audience `paysaga-api`) and a service identity token (EdDSA)
-never pass: the key, the algorithm, the audience and the role must all be the operators'. Each
+never pass: the key, the algorithm, the audience and the role must all be the operators'. A valid
+customer token is answered 403 (the BFF vouches for it: `customer_tokens`), anything else 401. Each
 request also finds the operator in the database, so a disabled operator is out at once.
 Keys rotate like the BFF's: the active key signs (its id in `kid`), former ones still verify.
 """
@@ -21,8 +22,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from paysaga.platform.db import Database
-from paysaga.platform.problems import unauthorized
+from paysaga.platform.problems import Problem, unauthorized
 from paysaga.services.ops import repository
+from paysaga.services.ops.customer_tokens import CustomerTokens
 
 ISSUER = "paysaga-ops"
 AUDIENCE = "paysaga-ops"
@@ -106,7 +108,19 @@ async def current_operator(
         raise unauthorized("Send `Authorization: Bearer <accessToken>` from POST /ops/v1/auth/login.")
     tokens: OperatorTokens = request.app.state.operator_tokens
     db: Database = request.app.state.db
-    operator_id = tokens.verify(credentials.credentials)
+    try:
+        operator_id = tokens.verify(credentials.credentials)
+    except Problem:
+        customers: CustomerTokens = request.app.state.customer_tokens
+        if await customers.is_customer(credentials.credentials):
+            log.warning("ops.customer_refused", path=request.url.path)
+            raise Problem(
+                403,
+                "not-an-operator",
+                "Forbidden",
+                "A customer's token does not open the operators' API; log in as an operator (POST /ops/v1/auth/login).",
+            ) from None
+        raise
     async with db.connection() as conn:
         operator = await repository.get_operator(conn, operator_id)
     if operator is None or operator.disabled_at is not None:

@@ -9,8 +9,9 @@ never joins or commits a group), WRITE on the original topics (replay).
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from paysaga.contracts.bus import OPERATOR_READER_GROUP
+from paysaga.contracts.bus import OPERATOR_READER_GROUP, SUBSCRIPTIONS
 from paysaga.platform.kafka import KafkaAccess, KafkaProducer
 from paysaga.services.ops.domain import DeadLetter
 
@@ -40,6 +41,10 @@ class PartitionLag:
         """Records the group has still to apply: from its committed offset, or from the log start
         when it never committed or the log was truncated past it (where the group would resume)."""
         return max(0, self.high - (self.low if self.committed is None else max(self.committed, self.low)))
+
+
+# Every consumer group of the contract with the topics it reads (`group_lag` shows one before it commits).
+CONTRACT_GROUPS: dict[str, tuple[str, ...]] = {sub.group: sub.read_topics for sub in SUBSCRIPTIONS.values()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,7 @@ class OpsKafka:
         self.kafka = kafka
         self.client_id = client_id
         self._admin: AdminClient | None = None
+        self._members: dict[str, Consumer] = {}
 
     def _config(self, **overrides: Any) -> dict[str, Any]:
         return self.kafka.client_config(**{"client.id": self.client_id, **overrides})
@@ -165,6 +171,52 @@ class OpsKafka:
             for topic in sorted({t for t, _ in sized})
         )
         return ClusterView(groups, topics)
+
+    def group_lag(self, groups: Mapping[str, Sequence[str]], *, timeout: float) -> tuple[GroupLag, ...]:
+        """Each group's committed offset and lag on every partition of the topics it reads (`groups`:
+        group → topics, the contract's). Blocking: run it in a thread.
+
+        The committed offsets are read the way a member of the group reads them (OffsetFetch, through
+        a client with the group's id that never joins it), not with the admin API's coordinator
+        requests: those abort the whole process when a broker drops the connection mid-request
+        (librdkafka issue 4605), and this runs every few seconds, broker restarts included. No state
+        or members here (`cluster_view` has them)."""
+        metadata = self.admin().list_topics(timeout=timeout)
+        wanted = {
+            g: [(t, p) for t in topics if t in metadata.topics for p in sorted(metadata.topics[t].partitions)]
+            for g, topics in groups.items()
+        }
+        committed: dict[str, dict[tuple[str, int], int | None]] = {}
+        for group, partitions in wanted.items():
+            found = self._member_of(group).committed([TopicPartition(t, p) for t, p in partitions], timeout=timeout)
+            committed[group] = {(tp.topic, tp.partition): tp.offset if tp.offset >= 0 else None for tp in found}
+        low, high = self._watermarks(sorted({tp for tps in wanted.values() for tp in tps}), timeout=timeout)
+        return tuple(
+            GroupLag(
+                group=g,
+                state="",
+                members=0,
+                partitions=tuple(
+                    PartitionLag(t, p, offset, low.get((t, p), 0), high.get((t, p), 0))
+                    for (t, p), offset in sorted(committed[g].items())
+                ),
+            )
+            for g in sorted(wanted)
+        )
+
+    async def close(self) -> None:
+        """Release the group clients of `group_lag` (at shutdown)."""
+        members, self._members = self._members, {}
+        for member in members.values():
+            await asyncio.to_thread(member.close)
+
+    def _member_of(self, group: str) -> Consumer:
+        """A client with the group's id that only reads its committed offsets (it never subscribes)."""
+        if group not in self._members:
+            self._members[group] = Consumer(
+                self._config(**{"group.id": group, "enable.auto.commit": False, "client.id": f"{self.client_id}-lag"})
+            )
+        return self._members[group]
 
     def _watermarks(
         self, partitions: Iterable[tuple[str, int]], *, timeout: float

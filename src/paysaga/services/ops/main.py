@@ -1,4 +1,6 @@
-"""Composition root of the Ops service (the operators' backend)."""
+"""Composition root of the Ops service (the operators' backend and the operator console)."""
+
+from pathlib import Path
 
 from paysaga.contracts.identities import OPS
 from paysaga.platform.assembly import build_service, service_database
@@ -9,9 +11,12 @@ from paysaga.platform.passwords import PasswordHashing
 from paysaga.platform.runtime import Service, serve_forever
 from paysaga.platform.secrets import Secret, require_secrets, reveal, split_secrets
 from paysaga.platform.settings import PlatformSettings
+from paysaga.platform.webapp import WebApp
+from paysaga.services.ops import metrics
 from paysaga.services.ops.app import OpsDeps, build_app
 from paysaga.services.ops.auth import OperatorTokens
 from paysaga.services.ops.cases import ReconciliationCases
+from paysaga.services.ops.customer_tokens import CustomerTokens
 from paysaga.services.ops.dead_letters import DeadLetters, ScanLimits
 from paysaga.services.ops.fleet import FleetView
 from paysaga.services.ops.kafka_clients import OpsKafka
@@ -19,9 +24,17 @@ from paysaga.services.ops.peers import Peers, parse_service_urls
 from paysaga.services.ops.reconciling import Reconciler
 from paysaga.services.ops.saga import SagaView
 from paysaga.services.ops.settings import OpsSettings
+from paysaga.services.ops.stuck import StuckView
 from paysaga.services.ops.throttle import LoginLimits, LoginThrottle, purger
 
 NAME = "ops"
+# The operator console, built by `npm run build` in web/console (SPEC §10: on the API's origin).
+CONSOLE = WebApp(
+    name="operator console",
+    dist=Path(__file__).resolve().parents[4] / "web" / "console" / "dist",
+    api_prefixes=("/ops/v1",),
+    build_hint="Build it with `npm ci && npm run build` in web/console (`make run` builds it when stale).",
+)
 
 
 def build(settings: OpsSettings | None = None, platform: PlatformSettings | None = None) -> Service:
@@ -84,9 +97,11 @@ def build(settings: OpsSettings | None = None, platform: PlatformSettings | None
         cases=ReconciliationCases(peers["payment"]),
         saga=SagaView(peers, kafka, timeout=settings.saga_timeout_seconds, zipkin_url=settings.zipkin_url),
         payment=peers["payment"],
+        stuck=StuckView(peers["payment"], peers["wallet"]),
+        customer_tokens=CustomerTokens(peers.get("bff")),
         reconciler=reconciler,
     )
-    app = build_app(deps, readiness={"database": db.ping, "kafka": producer.check_connection})
+    app = build_app(deps, readiness={"database": db.ping, "kafka": producer.check_connection}, console=CONSOLE)
     return build_service(
         NAME,
         settings,
@@ -97,8 +112,14 @@ def build(settings: OpsSettings | None = None, platform: PlatformSettings | None
         workers={
             "ops-purge": purger(throttle, db, key_retention_seconds=settings.idempotency_retention_seconds),
             "ops-reconciliation": reconciler.worker(),
+            "ops-metrics": metrics.gauges(
+                db,
+                kafka,
+                every_seconds=platform.paysaga_metrics_interval_seconds,
+                timeout=settings.fleet_timeout_seconds,
+            ),
         },
-        on_close=[peers.close, hashing.aclose],
+        on_close=[peers.close, hashing.aclose, kafka.close],
     )
 
 

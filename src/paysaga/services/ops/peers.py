@@ -42,6 +42,9 @@ class Peers:
     def __contains__(self, name: object) -> bool:
         return name in self._peers
 
+    def get(self, name: str) -> Peer | None:
+        return self._peers.get(name)
+
     async def close(self) -> None:
         for peer in self._peers.values():
             await peer.close()

@@ -206,3 +206,49 @@ def reconcile(
         funds=tuple(compare_funds(wallet_balances, customer_funds)),
         payments=tuple(compare_payments(finals, settlements, window=window)),
     )
+
+
+FUNDS_MISMATCH = "FUNDS_MISMATCH"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A difference as a case names it: one open case per (kind, subject), whatever the runs that see it.
+
+    `subject` is the currency of a funds difference, the payment id of a payment difference; `evidence`
+    is the difference as found (camelCase, as the ops API shows it)."""
+
+    kind: str
+    subject: str
+    evidence: dict[str, Any]
+
+
+def findings(report: Report) -> list[Finding]:
+    """The cases a report opens (or keeps open), funds first."""
+    funds = [
+        Finding(
+            FUNDS_MISMATCH,
+            d.currency,
+            {
+                "currency": d.currency,
+                "wallets": d.wallets,
+                "customerFunds": d.customer_funds,
+                "difference": d.difference,
+            },
+        )
+        for d in report.funds
+    ]
+    payments = [
+        Finding(
+            d.kind.value,
+            d.payment_id,
+            {
+                "paymentId": d.payment_id,
+                "kind": d.kind.value,
+                "paymentStatus": d.payment_status.value if d.payment_status else None,
+                "walletStatus": d.wallet_status.value if d.wallet_status else None,
+            },
+        )
+        for d in report.payments
+    ]
+    return funds + payments

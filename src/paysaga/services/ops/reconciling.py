@@ -8,9 +8,11 @@ still in flight are judged next time); the lists are read for the window widened
 each side, as the rules expect. A difference is reported only if a second read, a moment later,
 still shows it (both sides are read at slightly different moments).
 
-Payment owns reconciliation cases but has no route to open one from outside (its cases are the
-provider's contradictions, opened by Payment itself): a run's differences are its findings, kept
-with the run in the Ops database and shown by `GET /ops/v1/reconciliation/runs`.
+Each difference opens a case (`difference_cases`, in the Ops database, in the transaction that stores
+the run): one open case per difference — a funds difference per currency, a payment difference per
+payment — that later runs seeing it again update (`lastSeenRun`), until an operator resolves it with
+a note (`/ops/v1/reconciliation/cases`); found again after that, it opens a new case. These are the
+job's cases; the provider's contradictions are Payment's own cases (`/ops/v1/reconciliation-cases`).
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ import structlog
 
 from paysaga.platform.db import Database
 from paysaga.platform.periodic import Periodic
-from paysaga.services.ops import repository
+from paysaga.services.ops import metrics, repository
 from paysaga.services.ops.peers import Peer, Peers
 from paysaga.services.ops.reconciliation import (
+    FUNDS_MISMATCH,
     PaymentFinal,
     Report,
     Settlement,
     Window,
     customer_funds_from,
+    findings,
     reconcile,
     wallet_balances_from,
 )
@@ -94,14 +98,38 @@ class Reconciler:
                     return await repository.finish_run(
                         conn, run_id, status="failed", funds=[], payments=[], error=repr(exc)[:2000]
                     )
-            funds = [{**asdict(d), "difference": d.difference} for d in report.funds]
-            payments = [{k: (str(v) if v is not None else None) for k, v in asdict(d).items()} for d in report.payments]
             status = "clean" if report.clean else "differences"
+            async with self._db.connection() as conn, conn.transaction():
+                # The run and the cases it opens or keeps open commit together.
+                cases = {
+                    (f.kind, f.subject): await repository.open_case(
+                        conn, run_id=run_id, kind=f.kind, subject=f.subject, evidence=f.evidence
+                    )
+                    for f in findings(report)
+                }
+                funds = [
+                    {**asdict(d), "difference": d.difference, "case_id": cases[(FUNDS_MISMATCH, d.currency)]}
+                    for d in report.funds
+                ]
+                payments = [
+                    {
+                        **{k: (str(v) if v is not None else None) for k, v in asdict(d).items()},
+                        "case_id": cases[(d.kind.value, d.payment_id)],
+                    }
+                    for d in report.payments
+                ]
+                row = await repository.finish_run(conn, run_id, status=status, funds=funds, payments=payments)
+                open_cases = await repository.count_open_cases(conn)
+            metrics.open_cases(open_cases)
             (log.info if report.clean else log.error)(
-                "ops.reconciled", run_id=run_id, status=status, funds=len(funds), payments=len(payments)
+                "ops.reconciled",
+                run_id=run_id,
+                status=status,
+                funds=len(funds),
+                payments=len(payments),
+                cases=sorted(set(cases.values())),
             )
-            async with self._db.connection() as conn:
-                return await repository.finish_run(conn, run_id, status=status, funds=funds, payments=payments)
+            return row
 
     async def _report(self, window: Window) -> Report:
         wallet, core_banking, payment = self._peers["wallet"], self._peers["core_banking"], self._peers["payment"]

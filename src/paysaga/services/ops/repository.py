@@ -397,3 +397,72 @@ async def finish_run(
 async def list_runs(conn: asyncpg.Connection, *, limit: int) -> list[asyncpg.Record]:
     """The last runs, newest first."""
     return await conn.fetch(f"SELECT {_RUN} FROM reconciliation_runs ORDER BY run_id DESC LIMIT $1", limit)
+
+
+# --- difference cases (opened by the reconciliation job) ------------------------------------------
+
+_CASE = (
+    "case_id, kind, subject, evidence, opened_by_run, last_seen_run, opened_at, last_seen_at,"
+    " resolved_at, resolved_by, resolution_note"
+)
+
+
+async def open_case(conn: asyncpg.Connection, *, run_id: int, kind: str, subject: str, evidence: dict[str, Any]) -> int:
+    """The open case of this difference, opened now or updated with what this run saw; its id."""
+    case_id: int = await conn.fetchval(
+        "INSERT INTO difference_cases (kind, subject, evidence, opened_by_run, last_seen_run)"
+        " VALUES ($1, $2, $3, $4, $4)"
+        " ON CONFLICT (kind, subject) WHERE resolved_at IS NULL DO UPDATE"
+        " SET evidence = excluded.evidence, last_seen_run = excluded.last_seen_run, last_seen_at = now()"
+        " RETURNING case_id",
+        kind,
+        subject,
+        evidence,
+        run_id,
+    )
+    return case_id
+
+
+async def list_cases(
+    conn: asyncpg.Connection, *, status: str, kind: str | None, subject: str | None, before: int | None, limit: int
+) -> list[asyncpg.Record]:
+    """Cases newest first; `status` open, resolved or all; `before` a case id (paging)."""
+    return await conn.fetch(
+        f"SELECT {_CASE} FROM difference_cases"
+        " WHERE ($1 = 'all' OR ($1 = 'open') = (resolved_at IS NULL))"
+        " AND ($2::text IS NULL OR kind = $2) AND ($3::text IS NULL OR subject = $3)"
+        " AND ($4::bigint IS NULL OR case_id < $4)"
+        " ORDER BY case_id DESC LIMIT $5",
+        status,
+        kind,
+        subject,
+        before,
+        limit,
+    )
+
+
+async def get_case(conn: asyncpg.Connection, case_id: int) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {_CASE} FROM difference_cases WHERE case_id = $1", case_id
+    )
+    return row
+
+
+async def resolve_case(
+    conn: asyncpg.Connection, case_id: int, *, operator_id: UUID, note: str
+) -> asyncpg.Record | None:
+    """The case, resolved now; None if it does not exist or was resolved before."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "UPDATE difference_cases SET resolved_at = now(), resolved_by = $2, resolution_note = $3"
+        f" WHERE case_id = $1 AND resolved_at IS NULL RETURNING {_CASE}",
+        case_id,
+        operator_id,
+        note,
+    )
+    return row
+
+
+async def count_open_cases(conn: asyncpg.Connection) -> dict[str, int]:
+    """Open cases by kind."""
+    rows = await conn.fetch("SELECT kind, count(*) AS n FROM difference_cases WHERE resolved_at IS NULL GROUP BY kind")
+    return {row["kind"]: row["n"] for row in rows}

@@ -21,9 +21,9 @@ from paysaga.contracts.ops import InboxAnswer, PaymentRecords, PaymentSteps, Sag
 from paysaga.platform.http_client import HttpTransportError
 from paysaga.platform.inbox_status import MAX_IDS
 from paysaga.platform.problems import not_found
-from paysaga.services.ops.kafka_clients import OpsKafka
+from paysaga.services.ops.kafka_clients import CONTRACT_GROUPS, ClusterView, OpsKafka
 from paysaga.services.ops.peers import Peer, Peers
-from paysaga.services.ops.timeline import Lag, build_timeline
+from paysaga.services.ops.timeline import Committed, Lag, build_timeline
 
 log = structlog.get_logger("paysaga.ops")
 
@@ -50,6 +50,11 @@ def lag_of(view: Any) -> Lag:
     return {g.group: {(p.topic, p.partition): p.lag for p in g.partitions} for g in view.groups}
 
 
+def committed_of(view: Any) -> Committed:
+    """group → (topic, partition) → committed offset, from a `kafka_clients.ClusterView`."""
+    return {g.group: {(p.topic, p.partition): p.committed for p in g.partitions} for g in view.groups}
+
+
 class SagaView:
     def __init__(self, peers: Peers, kafka: OpsKafka, *, timeout: float, zipkin_url: str) -> None:
         self._peers = peers
@@ -71,15 +76,15 @@ class SagaView:
             raise PeerUnavailable(f"HTTP {response.status_code}")
         return response.json()
 
-    async def _lag(self) -> Lag:
+    async def _lag(self) -> tuple[Lag, Committed]:
         try:
-            view = await asyncio.wait_for(
-                asyncio.to_thread(self._kafka.cluster_view, timeout=self._timeout, size_of=lambda _topic: False),
-                self._timeout * 2,
+            groups = await asyncio.wait_for(
+                asyncio.to_thread(self._kafka.group_lag, CONTRACT_GROUPS, timeout=self._timeout), self._timeout * 3
             )
         except Exception as exc:
             raise PeerUnavailable(f"no answer ({type(exc).__name__})") from exc
-        return lag_of(view)
+        view = ClusterView(groups, ())
+        return lag_of(view), committed_of(view)
 
     async def timeline(self, payment_id: str) -> SagaTimeline:
         unavailable: dict[str, str] = {}
@@ -92,7 +97,7 @@ class SagaView:
                 return None
 
         path = f"/v1/payments/{payment_id}/history"
-        histories, (found, lag) = await asyncio.gather(
+        histories, (found, positions) = await asyncio.gather(
             asyncio.gather(*(attempt(s, self._get(s, path)) for s in HISTORIES)),
             asyncio.gather(
                 attempt("payment", self._get("payment", "/v1/payments", {"paymentId": payment_id, "limit": "1"})),
@@ -126,7 +131,8 @@ class SagaView:
             inboxes=inboxes,
             steps=steps,
             now=datetime.now(UTC),
-            lag=lag,
+            lag=positions[0] if positions else None,
+            committed=positions[1] if positions else None,
             unavailable=unavailable,
         )
         items = (found or {}).get("items") or []

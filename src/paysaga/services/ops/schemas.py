@@ -326,6 +326,11 @@ class StuckGroup(_Body):
     count: int
     oldest_created_at: datetime
     samples: list[StuckSample] = Field(description="The oldest ones")
+    source: Literal["payment", "wallet"] = Field(
+        default="payment",
+        description="payment: Payment's payments not final; wallet: money Wallet still holds for a payment "
+        "Payment never accepted or has ended (counted among Wallet's oldest held reservations)",
+    )
 
 
 class StuckPayments(_Body):
@@ -368,6 +373,7 @@ class FundsDifferenceView(_Body):
     wallets: int = Field(description="The sum of the wallets' balances (reserved money included), minor units")
     customer_funds: int = Field(description="The balance of Customer funds (2100) in Core Banking")
     difference: int = Field(description="wallets - customer funds")
+    case_id: int | None = Field(default=None, description="The case this difference opened or keeps open")
 
 
 class PaymentDifferenceView(_Body):
@@ -375,6 +381,7 @@ class PaymentDifferenceView(_Body):
     kind: Literal["STATUS_MISMATCH", "MISSING_IN_WALLET", "MISSING_IN_PAYMENT"]
     payment_status: str | None = Field(description="COMPLETED or FAILED in Payment; null: not final there")
     wallet_status: str | None = Field(description="COMMITTED or RELEASED in Wallet; null: not settled there")
+    case_id: int | None = Field(default=None, description="The case this difference opened or keeps open")
 
 
 class ReconciliationRunView(_Body):
@@ -395,3 +402,24 @@ class ReconciliationRunView(_Body):
 
 class ReconciliationRunList(_Body):
     items: list[ReconciliationRunView] = Field(description="Newest first")
+
+
+class DifferenceCaseView(_Body):
+    """A difference the reconciliation job found, open until an operator resolves it with a note."""
+
+    case_id: int
+    kind: Literal["FUNDS_MISMATCH", "STATUS_MISMATCH", "MISSING_IN_WALLET", "MISSING_IN_PAYMENT"]
+    subject: str = Field(description="The currency (FUNDS_MISMATCH) or the payment id (the others)")
+    evidence: dict[str, Any] = Field(description="The difference as the last run that saw it found it")
+    opened_by_run: int = Field(description="The run that found it first")
+    last_seen_run: int = Field(description="The last run that still found it")
+    opened_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None = Field(description="The operator who resolved it")
+    resolution_note: str | None
+
+
+class DifferenceCasePage(_Body):
+    items: list[DifferenceCaseView] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")

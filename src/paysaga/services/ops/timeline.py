@@ -38,6 +38,8 @@ from paysaga.contracts.ops import (
 
 # group → (topic, partition) → how many records the group still has to read there
 Lag = Mapping[str, Mapping[tuple[str, int], int]]
+# group → (topic, partition) → the group's committed offset (None: it never committed there)
+Committed = Mapping[str, Mapping[tuple[str, int], int | None]]
 
 NAMES = {
     "payment": "Payment",
@@ -124,6 +126,7 @@ def _applications(
     inboxes: Mapping[str, Mapping[str, InboxEntry]],
     dead: Sequence[KafkaRecord],
     lag: Lag,
+    committed: Committed,
 ) -> list[Application]:
     letters = _dead_letters_of(record, dead)
     applications = []
@@ -140,7 +143,17 @@ def _applications(
             continue
         inbox = inboxes.get(consumer.service)
         entry = inbox.get(record.ce_id or "") if inbox is not None else None
-        if inbox is None:
+        position = committed.get(consumer.group, {}).get((record.topic, record.partition), -1)
+        if inbox is None and position != -1:
+            # The service did not answer, but Kafka knows how far its group got: a group commits a
+            # record's offset once it has applied (or dead-lettered) it.
+            consumed = position is not None and position > record.offset
+            behind = None if consumed else lag.get(consumer.group, {}).get((record.topic, record.partition))
+            applied = consumed and letter is None
+            applications.append(
+                Application(group=consumer.group, service=consumer.service, applied=applied, lag=behind, **dead_fields)
+            )
+        elif inbox is None:
             applications.append(
                 Application(group=consumer.group, service=consumer.service, applied=False, known=False, **dead_fields)
             )
@@ -338,14 +351,18 @@ def build_timeline(
     now: datetime,
     lag: Lag | None = None,
     unavailable: Mapping[str, str] | None = None,
+    committed: Committed | None = None,
 ) -> SagaTimeline:
     """The payment's timeline from what the services answered; `unavailable`: the services (or the
-    DWH) that did not answer, with why (their part is missing, and said so)."""
-    lag = lag or {}
+    DWH) that did not answer, with why (their part is missing, and said so); `committed`: the consumer
+    groups' committed offsets, which say what a group whose service did not answer has consumed."""
+    lag, committed = lag or {}, committed or {}
     dead = [r for r in records if _is_dead_letter(r)]
     live = sorted((r for r in records if not _is_dead_letter(r)), key=lambda r: (_at(r), r.topic, r.offset))
     applied = {a.service: {e.ce_id: e for e in a.events} for a in inboxes}
-    timeline_records = [TimelineRecord(record=r, applications=_applications(r, applied, dead, lag)) for r in live]
+    timeline_records = [
+        TimelineRecord(record=r, applications=_applications(r, applied, dead, lag, committed)) for r in live
+    ]
     states = {s.service: s.state for s in steps if s.state is not None}
 
     lines = [_record_line(r) for r in records]

@@ -29,6 +29,8 @@ from paysaga.services.payment.schemas import (
     FinalView,
     PaymentPage,
     PaymentState,
+    PaymentStatuses,
+    PaymentStatusView,
     ReconciliationCase,
     ResolveCase,
     StuckGroup,
@@ -127,6 +129,13 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         log.info("payment.case_resolved", case_id=case_id, payment_id=str(row["payment_id"]), by=body.resolved_by)
         return _case(row)
 
+    _search_routes(app, db)
+    return app
+
+
+def _search_routes(app: FastAPI, db: Database) -> None:
+    """Finals, search, statuses and stuck payments."""
+
     @app.get(
         "/v1/finals",
         response_model=FinalPage,
@@ -196,6 +205,22 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         )
 
     @app.get(
+        "/v1/payment-statuses",
+        response_model=PaymentStatuses,
+        tags=["ops"],
+        dependencies=[OPERATORS],
+        summary="The status of each of these payments (up to 100), for the ones Payment knows",
+    )
+    async def payment_statuses(
+        payment_ids: Annotated[list[UUID], Query(alias="paymentId", min_length=1, max_length=100)],
+    ) -> PaymentStatuses:
+        async with db.connection() as conn:
+            rows = await repository.statuses(conn, payment_ids)
+        return PaymentStatuses(
+            items=[PaymentStatusView(payment_id=str(r["payment_id"]), status=r["status"]) for r in rows]
+        )
+
+    @app.get(
         "/v1/stuck-payments",
         response_model=StuckPayments,
         tags=["ops"],
@@ -213,8 +238,6 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         return StuckPayments(
             older_than_seconds=older_than_seconds, as_of=now, total=sum(g.count for g in views), groups=views
         )
-
-    return app
 
 
 def _state(payment: Payment) -> PaymentState:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from prometheus_client import Counter, Gauge, Histogram
 
 from paysaga.platform.db import Database
+from paysaga.platform.metrics import RECONCILIATION_CASES_OPEN
 from paysaga.platform.periodic import Periodic
 from paysaga.services.payment import repository
 from paysaga.services.payment.domain import CaseKind, Payment
@@ -32,9 +33,6 @@ PROVIDER_REQUEST_DURATION = Histogram(
 )
 PAYMENTS_STUCK = Gauge(
     "paysaga_payments_stuck", "Payments not final PAYMENT_STUCK_AFTER_SECONDS after they were initiated"
-)
-RECONCILIATION_CASES_OPEN = Gauge(
-    "paysaga_reconciliation_cases_open", "Reconciliation cases not yet resolved, by kind", ["kind"]
 )
 
 

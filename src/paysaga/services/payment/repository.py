@@ -355,6 +355,13 @@ async def search(
     return [_payment(r) for r in rows]
 
 
+async def statuses(conn: asyncpg.Connection, payment_ids: list[UUID]) -> list[asyncpg.Record]:
+    """The status of each of these payments that exists."""
+    return await conn.fetch(
+        "SELECT payment_id, status FROM payments WHERE payment_id = ANY($1::uuid[]) ORDER BY payment_id", payment_ids
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class StuckGroup:
     """Payments not final, stopped at the same place: their status, whether its step is being

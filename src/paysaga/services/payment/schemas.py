@@ -105,3 +105,12 @@ class StuckPayments(_Body):
     as_of: datetime
     total: int
     groups: list[StuckGroup] = Field(description="Oldest group first")
+
+
+class PaymentStatusView(_Body):
+    payment_id: str
+    status: str
+
+
+class PaymentStatuses(_Body):
+    items: list[PaymentStatusView] = Field(description="The asked payments Payment knows; an unknown one is absent")

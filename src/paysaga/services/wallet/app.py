@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -32,6 +32,8 @@ from paysaga.services.wallet.domain import (
 from paysaga.services.wallet.schemas import (
     BalancesView,
     CurrencyTotalsView,
+    HeldReservations,
+    HeldReservationView,
     LedgerEntry,
     ReservationRequest,
     ReservationView,
@@ -216,6 +218,30 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
             last = rows[limit - 1]
             next_cursor = encode_cursor(last["settled_at"], last["payment_id"])
         return SettlementPage(items=items, next_cursor=next_cursor)
+
+    @app.get(
+        "/v1/reservations/held",
+        response_model=HeldReservations,
+        dependencies=[callers(OPS)],
+        tags=["ops"],
+        summary="Reservations still held this long after they were made, oldest first",
+        description="Frozen funds: Payment has not finished the payment, never accepted it (its "
+        "PaymentInitiated dead-lettered), or Wallet has not applied its final event.",
+    )
+    async def get_held_reservations(
+        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=31_536_000)] = 300,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> HeldReservations:
+        before = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        async with db.connection() as conn:
+            total, rows = await repository.held_reservations(conn, created_before=before, limit=limit)
+        items = [
+            HeldReservationView.model_validate(
+                {**r, "payment_id": str(r["payment_id"]), "wallet_id": str(r["wallet_id"])}
+            )
+            for r in rows
+        ]
+        return HeldReservations(total=total, items=items)
 
     @app.get(
         "/v1/payments/{payment_id}/history",

@@ -179,6 +179,22 @@ async def settled_reservations(
     )
 
 
+async def held_reservations(
+    conn: asyncpg.Connection, *, created_before: datetime, limit: int
+) -> tuple[int, list[asyncpg.Record]]:
+    """How many reservations made before `created_before` are still held, and the oldest `limit` of them."""
+    total: int = await conn.fetchval(
+        "SELECT count(*) FROM reservations WHERE status = 'RESERVED' AND created_at < $1", created_before
+    )
+    rows = await conn.fetch(
+        "SELECT payment_id, wallet_id, amount, currency, created_at FROM reservations"
+        " WHERE status = 'RESERVED' AND created_at < $1 ORDER BY created_at, payment_id LIMIT $2",
+        created_before,
+        limit,
+    )
+    return total, rows
+
+
 async def payment_entries(conn: asyncpg.Connection, payment_id: UUID) -> list[asyncpg.Record]:
     """The wallet ledger's entries of one payment (its reservation and settlement), oldest first."""
     return await conn.fetch(

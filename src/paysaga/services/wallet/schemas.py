@@ -93,3 +93,18 @@ class SettlementView(_Body):
 class SettlementPage(_Body):
     items: list[SettlementView]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class HeldReservationView(_Body):
+    payment_id: str
+    wallet_id: str
+    amount: int
+    currency: str
+    created_at: datetime = Field(description="When the money was reserved (PaymentInitiated's createdAt)")
+
+
+class HeldReservations(_Body):
+    """Money still reserved long after it was: a payment that did not finish, or whose end Wallet missed."""
+
+    total: int = Field(description="How many reservations older than the threshold are held")
+    items: list[HeldReservationView] = Field(description="The oldest first, at most `limit`")

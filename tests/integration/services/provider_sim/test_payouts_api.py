@@ -171,7 +171,7 @@ async def test_invalid_rules_are_rejected_and_keep_the_old_ones(sim: Sim) -> Non
 
 
 async def test_health_and_openapi(sim: Sim) -> None:
-    assert (await sim.client.get("/healthz")).json() == {"status": "ok"}
+    assert (await sim.client.get("/healthz")).json()["status"] == "ok"
     assert (await sim.client.get("/readyz")).status_code == 200
     paths = (await sim.client.get("/openapi.json")).json()["paths"]
     assert {"/v1/payouts", "/v1/payouts/{provider_txn_id}", "/_sim/rules", "/_sim/payouts", "/_sim/callbacks"} <= set(

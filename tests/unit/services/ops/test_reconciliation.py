@@ -9,17 +9,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paysaga.services.ops.reconciliation import (
+    FUNDS_MISMATCH,
+    Finding,
     FundsDifference,
     PaymentDifference,
     PaymentDifferenceKind,
     PaymentFinal,
     PaymentStatus,
+    Report,
     Settlement,
     SettlementStatus,
     Window,
     compare_funds,
     compare_payments,
     customer_funds_from,
+    findings,
     reconcile,
     wallet_balances_from,
 )
@@ -189,3 +193,27 @@ def test_reconcile_reads_the_ops_apis_bodies_and_reports_both_checks() -> None:
 def test_customer_funds_are_read_from_account_2100_only() -> None:
     with pytest.raises(ValueError, match="2100"):
         customer_funds_from({"code": "1100", "currencies": []})
+
+
+def test_each_difference_is_one_case_named_by_its_kind_and_subject() -> None:
+    report = Report(
+        funds=(FundsDifference("RUB", wallets=1_001, customer_funds=1_000),),
+        payments=(
+            PaymentDifference("p-1", PaymentDifferenceKind.STATUS_MISMATCH, PaymentStatus.COMPLETED, None),
+            PaymentDifference("p-2", PaymentDifferenceKind.MISSING_IN_PAYMENT, None, SettlementStatus.RELEASED),
+        ),
+    )
+    assert findings(report) == [
+        Finding(FUNDS_MISMATCH, "RUB", {"currency": "RUB", "wallets": 1_001, "customerFunds": 1_000, "difference": 1}),
+        Finding(
+            "STATUS_MISMATCH",
+            "p-1",
+            {"paymentId": "p-1", "kind": "STATUS_MISMATCH", "paymentStatus": "COMPLETED", "walletStatus": None},
+        ),
+        Finding(
+            "MISSING_IN_PAYMENT",
+            "p-2",
+            {"paymentId": "p-2", "kind": "MISSING_IN_PAYMENT", "paymentStatus": None, "walletStatus": "RELEASED"},
+        ),
+    ]
+    assert findings(Report(funds=(), payments=())) == []

@@ -514,6 +514,39 @@ def test_a_service_that_did_not_answer_is_a_note_not_a_wait() -> None:
     assert (notification.applied, notification.known) == (False, False)
 
 
+def test_a_stopped_service_whose_group_has_not_consumed_the_record_is_waited_for_by_its_offsets() -> None:
+    """Notification is down (its inbox unreadable) but Kafka says how far its group committed: short of
+    the final record, so the timeline names the group and its lag; past it, the record was applied."""
+    saga = Saga()
+    first = initiated(saga)
+    final = completed(saga, 450)
+
+    def timeline(position: int | None) -> SagaTimeline:
+        return build_timeline(
+            saga.payment_id,
+            records=saga.records,
+            inboxes=[
+                InboxAnswer(service=s, groups=[SUBSCRIPTIONS[s].group], events=saga.inbox[s])
+                for s in saga.inbox
+                if s != "notification"
+            ],
+            steps=[],
+            now=at(5000),
+            unavailable={"notification": "no answer (ConnectError)"},
+            lag={"notification": {("payment-events", 2): 4}},
+            committed={"notification": {("payment-events", 2): position}},
+        )
+
+    stopped = timeline(final.offset)  # it consumed PaymentInitiated, not PaymentCompleted
+    assert stopped.waiting == "waiting for Notification to apply PaymentCompleted (consumer group notification, lag 4)"
+    apps = {r.record.ce_id: next(a for a in r.applications if a.service == "notification") for r in stopped.records}
+    assert (apps[first.ce_id].applied, apps[first.ce_id].known) == (True, True)
+    assert (apps[final.ce_id].applied, apps[final.ce_id].known, apps[final.ce_id].lag) == (False, True, 4)
+    never = timeline(None)  # the group never committed on that partition
+    assert never.waiting is not None and never.waiting.startswith("waiting for Notification to apply PaymentInitiated")
+    assert timeline(final.offset + 1).waiting is None
+
+
 def test_nothing_known() -> None:
     timeline = build_timeline("p1", records=[], inboxes=[], steps=[], now=T0)
     assert (timeline.status, timeline.final, timeline.entries, timeline.waiting) == ("UNKNOWN", False, [], None)
