@@ -20,8 +20,9 @@ def _iso_8601(value: object) -> object:
 IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
 """A date-time with its offset, as ISO 8601 text (OpenAPI `format: date-time`)."""
 
-# A payment older than this (ten years) is not "stuck": the stuck-payments queries take at most this.
-MAX_STUCK_AGE_SECONDS = 10 * 366 * 86400
+# A payment older than this (a year) is not "stuck": the stuck-payments queries (Payment, Wallet,
+# Ops) take at most this.
+MAX_STUCK_AGE_SECONDS = 365 * 86400
 
 # PostgreSQL's bigint: the largest id a path may name.
 MAX_BIGINT = 2**63 - 1

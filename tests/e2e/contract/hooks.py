@@ -31,13 +31,14 @@ def _identity(caller: str) -> ServiceIdentity:
 
 @schemathesis.auth(refresh_interval=None)
 class PlatformAuth:
-    """The customer's or operator's token on the public APIs; on an internal route, the identity
-    of a service the route lets in (its `x-callers`), the operators' tools when they may call it."""
+    """On an internal route (it names its `x-callers`, the BFF's token introspection too) the identity
+    of a service it lets in, the operators' tools when they may call it; elsewhere the customer's or
+    the operator's token."""
 
     def get(self, case: Case, ctx: AuthContext) -> str:
-        if BEARER:
-            return f"Bearer {BEARER}"
         callers: list[str] = ctx.operation.definition.raw.get("x-callers", [])
+        if BEARER and not callers:
+            return f"Bearer {BEARER}"
         caller = "ops" if "ops" in callers or not callers else callers[0]
         return _identity(caller).authorization(AUDIENCE)
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Query, Response, status
 
 from paysaga.contracts.identities import BFF, OPS
 from paysaga.contracts.ops import PaymentSteps
-from paysaga.contracts.values import IsoDateTime
+from paysaga.contracts.values import MAX_STUCK_AGE_SECONDS, IsoDateTime
 from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
@@ -229,7 +229,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         "PaymentInitiated dead-lettered), or Wallet has not applied its final event.",
     )
     async def get_held_reservations(
-        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=31_536_000)] = 300,
+        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=MAX_STUCK_AGE_SECONDS)] = 300,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> HeldReservations:
         before = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
