@@ -77,10 +77,19 @@ class BankRecipient(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
     account_number: str = Field(
-        pattern=r"^[0-9]{20}$", description="20-digit account number", examples=["40817810700000000001"]
+        pattern=r"^[0-9]{20}$",
+        description="20-digit account number: digits 6-8 are its currency's numeric ISO 4217 code (810 or 643 "
+        "for RUB) and must be the payment's; digit 9 is the control key against the BIC (Bank of Russia)",
+        examples=["40817810700000000001"],
     )
     bank_bic: str = Field(pattern=r"^04[0-9]{7}$", description="9-digit BIC of the bank", examples=["044525225"])
-    name: str = Field(min_length=1, max_length=160, description="Recipient's full name", examples=["Иван Петров"])
+    name: str = Field(
+        min_length=1,
+        max_length=160,
+        description="Recipient's full name: not blank, printable characters only (runs of spaces become one)",
+        examples=["Иван Петров"],
+        json_schema_extra={"format": "person-name"},
+    )
 
     @field_validator("name")
     @classmethod

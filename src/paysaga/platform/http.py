@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import socket
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -20,11 +22,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paysaga.platform.db import PoolExhausted
 from paysaga.platform.metrics import METRICS_PATH, HttpMetrics, metrics_response
-from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
+from paysaga.platform.problems import (
+    PROBLEM_COMPONENT,
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_SCHEMA,
+    Problem,
+    add_problems,
+    server_errors,
+)
+from paysaga.platform.service_auth import FORBIDDEN, UNAUTHENTICATED, protected_routes
 from paysaga.platform.tracing import continued, current_trace_id
 
 log = structlog.get_logger("paysaga.http")
@@ -34,10 +45,8 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 # (5 s), so a slow dependency reads as "failing", never as a hung service.
 READINESS_CHECK_SECONDS = 2.0
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    "4XX": {"description": "Problem details (RFC 9457)", "content": {PROBLEM_MEDIA_TYPE: {}}},
-    "5XX": {"description": "Problem details (RFC 9457)", "content": {PROBLEM_MEDIA_TYPE: {}}},
-}
+# The 4xx problems are declared per operation (`problems.problems` and `declare_platform_problems`).
+PROBLEM_RESPONSES = server_errors()
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
@@ -211,6 +220,55 @@ _UNTRACED = ("/healthz", "/readyz", "/metrics")
 SERVER_SPANS: TelemetryConfig = {"operation_spans": False, "exclude": lambda scope: scope.get("path") in _UNTRACED}
 
 
+def declare_platform_problems(document: dict[str, Any], callers: dict[str, frozenset[str]]) -> None:
+    """Add to each operation of an OpenAPI document the problems the platform itself answers on it:
+    413 and 422 where it takes a body, 422 where it takes parameters, 401/403 where it names its
+    callers (`callers`: "METHOD /path" -> who), with the callers as `x-callers` (so that a tool can call
+    it as one of them). FastAPI's own 422 (a JSON body it never sends here) is replaced."""
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            responses: dict[str, Any] = operation.setdefault("responses", {})
+            if "x-problem-types" not in responses.get("422", {"x-problem-types": ()}):
+                del responses["422"]  # FastAPI's HTTPValidationError
+            if "requestBody" in operation:
+                # 400: the body is not JSON at all; 422: it is, but not what the schema says.
+                add_problems(responses, (400, "bad-request"), (413, "body-too-large"), (422, "validation-error"))
+            elif operation.get("parameters"):
+                add_problems(responses, (422, "validation-error"))
+            allowed = callers.get(f"{method.upper()} {path}")
+            if allowed is not None:
+                add_problems(responses, (401, UNAUTHENTICATED), (403, FORBIDDEN))
+                operation["x-callers"] = sorted(allowed)
+    schemas = document.get("components", {}).get("schemas", {})
+    schemas[PROBLEM_COMPONENT] = PROBLEM_SCHEMA
+    if "#/components/schemas/HTTPValidationError" not in json.dumps(document.get("paths", {})):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+
+
+def allowed_methods(document: dict[str, Any], path: str) -> list[str]:
+    """The methods the OpenAPI document gives the path that `path` matches."""
+    for template, item in document.get("paths", {}).items():
+        pattern, _, _ = compile_path(template)
+        if pattern.match(path):
+            return sorted(method.upper() for method in item)
+    return []
+
+
+def _document_problems(app: FastAPI) -> None:
+    """The app's OpenAPI document lists every problem of every operation, with the problem schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        cached = app.openapi_schema
+        document = generate()
+        if document is not cached:  # FastAPI made it anew (first call, or routes added since)
+            declare_platform_problems(document, protected_routes(app))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     *,
     title: str,
@@ -234,6 +292,12 @@ def create_app(
         log.warning("http.database_busy", path=request.url.path, error=str(exc))
         return problem_response(overloaded("No database connection came free in time; retry later."), request)
 
+    @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
+    async def _unstorable_text(request: Request, exc: asyncpg.CharacterNotInRepertoireError) -> JSONResponse:
+        # Text with a NUL character, which PostgreSQL cannot store (or compare): the request's fault.
+        detail = "The request has a NUL character (U+0000) in a text value."
+        return problem_response(Problem(422, "validation-error", "The request is not valid", detail), request)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"location": list(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
@@ -247,6 +311,12 @@ def create_app(
         slug = title.lower().replace(" ", "-")
         problem = Problem(exc.status_code, slug, title, str(exc.detail) if exc.detail != title else None)
         problem.headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route of the path only (GET and POST of one
+            # path are two routes): `Allow` lists them all.
+            methods = allowed_methods(app.openapi(), request.url.path)
+            if methods:
+                problem.headers = {**(problem.headers or {}), "Allow": ", ".join(methods)}
         return problem_response(problem, request)
 
     @app.exception_handler(Exception)
@@ -256,6 +326,7 @@ def create_app(
         return problem_response(problem, request)
 
     app.add_middleware(Guard, limits=app.state.http_limits)
+    _document_problems(app)
     app.add_middleware(RequestLog)  # outside the guard: its 413 and 503 answers are logged too
     app.add_middleware(HttpMetrics)  # outermost: every request is timed, refused ones too
     # Not authenticated, like the health endpoints: it carries no customer data.

@@ -13,7 +13,7 @@ from paysaga.contracts.identities import OPS
 from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import not_found
+from paysaga.platform.problems import not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.services.antifraud import history, repository
 from paysaga.services.antifraud.domain import ACCOUNT_NUMBER_PATTERN, RULE_ORDER, CheckRecord, Limits
@@ -111,6 +111,7 @@ def build_app(db: Database, limits: Limits, readiness: dict[str, ReadinessCheck]
         status_code=status.HTTP_204_NO_CONTENT,
         tags=["blocklist"],
         summary="Unblock a recipient account",
+        responses=problems((404, "not-found")),
     )
     async def delete_blocked(account_number: AccountNumber) -> Response:
         async with db.transaction() as conn:

@@ -1,11 +1,12 @@
 """What the BFF's routes need, built once in main.py, and the request-level dependencies."""
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from paysaga.platform.idempotency_key import key_parameter
 from paysaga.platform.problems import unauthorized
 from paysaga.services.bff.auth import TokenIssuer
 from paysaga.services.bff.downstream import Downstream
@@ -14,9 +15,10 @@ from paysaga.services.bff.throttle import AuthThrottle
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <accessToken>` from /auth/login")
 
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="Unique per operation; a retry reuses it")
-]
+# Declared in the document by `IDEMPOTENT` (required there); optional here so that `check_key`
+# answers a missing key with its own problem.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)]
+IDEMPOTENT: dict[str, Any] = {"parameters": [key_parameter()]}
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,4 @@ def current_user(
 
 
 CurrentUser = Annotated[str, Depends(current_user)]
+UNAUTHORIZED = (401, "unauthorized")  # every route of a CurrentUser

@@ -19,6 +19,7 @@ import orjson
 import structlog
 
 from paysaga.platform.db import Database
+from paysaga.platform.idempotency_key import MAX_KEY_LENGTH, well_formed
 from paysaga.platform.periodic import Periodic
 from paysaga.platform.problems import Problem
 from paysaga.services.bff import repository
@@ -26,7 +27,7 @@ from paysaga.services.bff.repository import KeyRecord
 
 log = structlog.get_logger("paysaga.bff.idempotency")
 
-MAX_KEY_LENGTH = 255
+KEY_PROBLEMS = ((400, "idempotency-key-missing"), (400, "idempotency-key-invalid"), (422, "idempotency-conflict"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +56,12 @@ def check_key(key: str | None) -> str:
             "Idempotency-Key required",
             "Send an Idempotency-Key header (e.g. a UUID) so that a retry cannot repeat the operation.",
         )
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not well_formed(key):
         raise Problem(
             400,
             "idempotency-key-invalid",
             "Invalid Idempotency-Key",
-            f"The key must be printable and at most {MAX_KEY_LENGTH} characters.",
+            f"The key must be at most {MAX_KEY_LENGTH} visible ASCII characters (spaces inside).",
         )
     return key
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, status
 
-from paysaga.platform.problems import Problem
+from paysaga.platform.problems import Problem, problems
 from paysaga.services.bff.deps import BffDeps
 from paysaga.services.bff.schemas import LoginRequest, LoginResponse, RegisterRequest, RegisterResponse
 
@@ -10,7 +10,12 @@ from paysaga.services.bff.schemas import LoginRequest, LoginResponse, RegisterRe
 def router(deps: BffDeps) -> APIRouter:
     r = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
-    @r.post("/register", status_code=status.HTTP_201_CREATED, response_model=RegisterResponse)
+    @r.post(
+        "/register",
+        status_code=status.HTTP_201_CREATED,
+        response_model=RegisterResponse,
+        responses=problems((409, "email-taken"), (422, "weak-password"), (429, "too-many-requests")),
+    )
     async def register(body: RegisterRequest, request: Request) -> RegisterResponse:
         await deps.throttle.address_request(_address(request))
         response = await deps.customer.request(
@@ -18,7 +23,11 @@ def router(deps: BffDeps) -> APIRouter:
         )
         return RegisterResponse(user_id=response.json()["userId"])
 
-    @r.post("/login", response_model=LoginResponse)
+    @r.post(
+        "/login",
+        response_model=LoginResponse,
+        responses=problems((401, "invalid-credentials"), (429, "too-many-requests")),
+    )
     async def login(body: LoginRequest, request: Request) -> LoginResponse:
         await deps.throttle.address_request(_address(request))
         await deps.throttle.check_account(body.email)

@@ -2,15 +2,17 @@
 show the payments accepted here that the read model has not caught up with (own_writes.py)."""
 
 import hashlib
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from paysaga.platform.problems import Problem, not_found
-from paysaga.services.bff.deps import BffDeps, CurrentUser, IdempotencyKey
+from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN
+from paysaga.platform.problems import Problem, not_found, problems
+from paysaga.services.bff.deps import IDEMPOTENT, UNAUTHORIZED, BffDeps, CurrentUser, IdempotencyKey
+from paysaga.services.bff.idempotency import KEY_PROBLEMS
 from paysaga.services.bff.own_writes import first_page, missing_from, pending_view
 from paysaga.services.bff.schemas import PaymentAccepted, PaymentList, PaymentRequest, PaymentResponse
 
@@ -34,6 +36,17 @@ def router(deps: BffDeps) -> APIRouter:
         status_code=status.HTTP_202_ACCEPTED,
         response_model=PaymentAccepted,
         summary="Pay out from the wallet to a bank account; idempotent",
+        openapi_extra=IDEMPOTENT,
+        responses={
+            **problems(
+                UNAUTHORIZED,
+                *KEY_PROBLEMS,
+                (404, "wallet-not-found"),
+                (422, "insufficient-funds"),
+                (422, "currency-mismatch"),
+            ),
+            202: {"headers": {"Location": {"description": "The payment", "schema": {"type": "string"}}}},
+        },
     )
     async def create_payment(
         body: PaymentRequest,
@@ -55,7 +68,11 @@ def router(deps: BffDeps) -> APIRouter:
     @r.get(
         "/{payment_id}",
         response_model=PaymentResponse,
-        responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+        responses={
+            **problems(UNAUTHORIZED, (404, "not-found")),
+            200: {"headers": {"ETag": {"schema": {"type": "string"}}, "Cache-Control": {"schema": {"type": "string"}}}},
+            304: {"description": "Not modified (If-None-Match matched the ETag)"},
+        },
     )
     async def get_payment(
         payment_id: UUID,
@@ -79,12 +96,12 @@ def router(deps: BffDeps) -> APIRouter:
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="application/json", headers=headers)
 
-    @r.get("", response_model=PaymentList, summary="Payment history, newest first")
+    @r.get("", response_model=PaymentList, summary="Payment history, newest first", responses=problems(UNAUTHORIZED))
     async def list_payments(
         user_id: CurrentUser,
         limit: int = Query(20, ge=1, le=100),
-        cursor: str | None = Query(None, max_length=200),
-        status: str | None = Query(None, pattern="^(PENDING|COMPLETED|FAILED)$"),
+        cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
+        status: Literal["PENDING", "COMPLETED", "FAILED"] | None = None,
     ) -> PaymentList:
         params: dict[str, Any] = {"limit": limit}
         if cursor:

@@ -6,14 +6,21 @@ from uuid import UUID
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from paysaga.services.bff.deps import BffDeps, CurrentUser, IdempotencyKey
+from paysaga.platform.problems import problems
+from paysaga.services.bff.deps import IDEMPOTENT, UNAUTHORIZED, BffDeps, CurrentUser, IdempotencyKey
+from paysaga.services.bff.idempotency import KEY_PROBLEMS
 from paysaga.services.bff.schemas import TopUpRequest, TopUpResponse, WalletResponse
 
 
 def router(deps: BffDeps) -> APIRouter:
     r = APIRouter(prefix="/api/v1/wallet", tags=["wallet"])
 
-    @r.get("", response_model=WalletResponse)
+    @r.get(
+        "",
+        response_model=WalletResponse,
+        responses=problems(UNAUTHORIZED, (404, "not-found")),
+        summary="The wallet (404 until the registration has opened it, a moment after)",
+    )
     async def get_wallet(user_id: CurrentUser) -> WalletResponse:
         data = (await deps.wallet.request("GET", f"/v1/users/{user_id}/wallet")).json()
         return WalletResponse(
@@ -29,6 +36,8 @@ def router(deps: BffDeps) -> APIRouter:
         status_code=status.HTTP_201_CREATED,
         response_model=TopUpResponse,
         summary="Top up the wallet (a simulated card top-up); idempotent",
+        openapi_extra=IDEMPOTENT,
+        responses=problems(UNAUTHORIZED, *KEY_PROBLEMS, (404, "wallet-not-found"), (422, "balance-limit-exceeded")),
     )
     async def top_up(
         body: TopUpRequest,

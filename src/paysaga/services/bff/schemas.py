@@ -1,26 +1,31 @@
 """The public REST contract's bodies (SPEC §7), camelCase on the wire."""
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from paysaga.contracts.banking import BankRecipient, check_account_currency
-from paysaga.contracts.values import Currency, PersonName
+from paysaga.contracts.values import (
+    Currency,
+    JsonInteger,
+    NewPassword,
+    PersonName,
+    PhoneE164,
+)
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # python-re: the password pattern looks ahead (pydantic's default engine cannot).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", regex_engine="python-re")
 
 
 class RegisterRequest(_Body):
     email: EmailStr = Field(max_length=254, examples=["ann@example.org"])
-    password: str = Field(
-        min_length=10, max_length=128, description="At least 10 characters, with a letter and a digit"
-    )
+    password: NewPassword
     name: PersonName
-    phone: str = Field(min_length=5, max_length=20, examples=["+79161234567"], description="E.164")
+    phone: PhoneE164 = Field(examples=["+79161234567"])
     currency: Currency = "RUB"
 
 
@@ -51,7 +56,9 @@ MAX_AMOUNT = 100_000_000_000  # minor units: 1,000,000,000.00 of the currency pe
 
 
 class TopUpRequest(_Body):
-    amount: int = Field(strict=True, gt=0, le=MAX_AMOUNT, description="Minor units", examples=[100_000])
+    amount: Annotated[int, JsonInteger] = Field(
+        strict=True, gt=0, le=MAX_AMOUNT, description="Minor units", examples=[100_000]
+    )
 
 
 class TopUpResponse(_Body):
@@ -61,7 +68,7 @@ class TopUpResponse(_Body):
 
 
 class PaymentRequest(_Body):
-    amount: int = Field(
+    amount: Annotated[int, JsonInteger] = Field(
         strict=True, gt=0, le=MAX_AMOUNT, description="Minor units (kopecks for RUB)", examples=[150_000]
     )
     currency: Currency = Field(description="ISO 4217; must be the wallet's currency")

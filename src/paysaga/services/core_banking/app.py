@@ -10,9 +10,10 @@ from fastapi import FastAPI, Path, Query, Response, status
 
 from paysaga.contracts.identities import OPS
 from paysaga.contracts.ops import PaymentSteps
+from paysaga.contracts.values import MAX_BIGINT
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.problems import Problem, not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.core_banking import handlers, history, repository
@@ -43,7 +44,7 @@ from paysaga.services.core_banking.schemas import (
     UnpostedCompletionView,
 )
 
-EntryId = Annotated[int, Path(alias="entryId", ge=1, description="Journal entry id")]
+EntryId = Annotated[int, Path(alias="entryId", ge=1, le=MAX_BIGINT, description="Journal entry id")]
 AccountCode = Annotated[str, Path(pattern=r"^[0-9]{4}$", description="Account code, e.g. 2100 (Customer funds)")]
 
 OPERATORS = callers(OPS)
@@ -126,6 +127,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         description="One aggregate statement. For reconciliation: the balance of 2100 Customer funds in a "
         "currency equals the sum of the wallets' balances in it (Wallet's `GET /v1/balances`) once the "
         "events in flight are applied.",
+        responses=problems((404, "not-found")),
     )
     async def get_account_balances(code: AccountCode) -> AccountBalancesView:
         async with db.connection() as conn:
@@ -213,6 +215,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         tags=["ledger"],
         summary="One journal entry",
         dependencies=[OPERATORS],
+        responses=problems((404, "not-found")),
     )
     async def get_entry(entry_id: EntryId) -> EntryView:
         async with db.connection() as conn:
@@ -228,6 +231,9 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         response_model=EntryView,
         tags=["ledger"],
         summary="Correct an entry by posting its mirror; 409 if it was already reversed or is a reversal",
+        responses=problems(
+            (404, "not-found"), (409, "already-reversed"), (409, "not-reversible"), (422, "invalid-entry")
+        ),
     )
     async def reverse(entry_id: EntryId, body: ReversalRequest, response: Response) -> EntryView:
         try:

@@ -8,6 +8,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# Not blank: a character that Python's `str.strip()` keeps (the domain strips the reason), spelled
+# out rather than `\s`, which means other things to other regex engines.
+_SPACE = r"\t-\r\x1c-\x20\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = rf"^[{_SPACE}]*[^{_SPACE}]"
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
@@ -61,7 +66,12 @@ class JournalView(_Body):
 class ReversalRequest(_Body):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500, description="Why the entry is reversed (kept in the journal)")
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        pattern=NOT_BLANK,
+        description="Why the entry is reversed (kept in the journal); not blank",
+    )
 
 
 class AccountTotalsView(_Body):

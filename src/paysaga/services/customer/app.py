@@ -12,7 +12,7 @@ from paysaga.contracts.identities import BFF, OPS
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app, overloaded, problem_response
 from paysaga.platform.passwords import HashingBusy, PasswordHashing
-from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.problems import Problem, not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.customer import handlers, repository
@@ -37,7 +37,11 @@ def build_app(
         return problem_response(overloaded("Too many password checks in progress; retry later."), request)
 
     @app.post(
-        "/v1/customers", status_code=status.HTTP_201_CREATED, response_model=CustomerId, dependencies=[callers(BFF)]
+        "/v1/customers",
+        status_code=status.HTTP_201_CREATED,
+        response_model=CustomerId,
+        dependencies=[callers(BFF)],
+        responses=problems((409, "email-taken"), (422, "weak-password")),
     )
     async def register(body: NewCustomer) -> CustomerId:
         cmd = handlers.RegisterCustomer(
@@ -60,14 +64,24 @@ def build_app(
             ) from exc
         return CustomerId(user_id=str(user_id))
 
-    @app.post("/v1/credentials/verify", response_model=CustomerId, dependencies=[callers(BFF)])
+    @app.post(
+        "/v1/credentials/verify",
+        response_model=CustomerId,
+        dependencies=[callers(BFF)],
+        responses=problems((401, "invalid-credentials")),
+    )
     async def verify(body: Credentials) -> CustomerId:
         user_id = await handlers.authenticate(db, hashing, body.email, body.password)
         if user_id is None:
             raise Problem(401, "invalid-credentials", "Invalid credentials", "The email or password is wrong.")
         return CustomerId(user_id=str(user_id))
 
-    @app.get("/v1/customers/{user_id}", response_model=CustomerView, dependencies=[callers(BFF, OPS)])
+    @app.get(
+        "/v1/customers/{user_id}",
+        response_model=CustomerView,
+        dependencies=[callers(BFF, OPS)],
+        responses=problems((404, "not-found")),
+    )
     async def get_customer(user_id: UUID) -> CustomerView:
         async with db.connection() as conn:
             row = await repository.find_by_id(conn, user_id)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-PASSWORD_MIN_LENGTH = 10
-PASSWORD_MAX_LENGTH = 128
+from paysaga.contracts.values import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_PATTERN
 
 
 class WeakPassword(ValueError):
@@ -23,7 +22,7 @@ def check_password_strength(password: str, *, email: str) -> None:
         raise WeakPassword(f"the password must have at least {PASSWORD_MIN_LENGTH} characters")
     if len(password) > PASSWORD_MAX_LENGTH:
         raise WeakPassword(f"the password must have at most {PASSWORD_MAX_LENGTH} characters")
-    if not re.search(r"[^\W\d_]", password) or not re.search(r"\d", password):
+    if not re.match(PASSWORD_PATTERN, password):
         raise WeakPassword("the password must contain at least one letter and one digit")
     local = normalize_email(email).split("@", 1)[0]
     if len(local) >= 4 and local in password.lower():

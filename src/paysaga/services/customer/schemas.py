@@ -2,24 +2,20 @@
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from pydantic.alias_generators import to_camel
-from pydantic_extra_types.phone_numbers import PhoneNumber
 
-from paysaga.contracts.values import Currency, PersonName
+from paysaga.contracts.values import Currency, NewPassword, PersonName, PhoneE164
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-
-class PhoneE164(PhoneNumber):
-    phone_format = "E164"
+    # python-re: the password pattern looks ahead (pydantic's default engine cannot).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", regex_engine="python-re")
 
 
 class NewCustomer(_Body):
     email: EmailStr = Field(max_length=254)
-    password: str = Field(min_length=1, max_length=128)
+    password: NewPassword
     name: PersonName
-    phone: PhoneE164 = Field(description="International format, e.g. +79161234567")
+    phone: PhoneE164
     currency: Currency = "RUB"
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import FastAPI, Path, Query
+from pydantic import StringConstraints
 
 from paysaga.contracts.identities import OPS
 from paysaga.contracts.ops import DeadLetter, KafkaRecord, PaymentRecords
@@ -20,6 +21,10 @@ from paysaga.services.dwh.schemas import Summary
 from paysaga.services.dwh.store import DwhStore, DwhUnavailable
 
 OPERATORS = callers(OPS)
+
+
+# A provider's transaction id as the DWH's records hold them (ours: `ptx_` and 32 hex digits).
+ProviderTxnId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 
 
 def build_app(store: DwhStore, readiness: dict[str, ReadinessCheck]) -> FastAPI:
@@ -49,7 +54,7 @@ def build_app(store: DwhStore, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     )
     async def payment_records(
         payment_id: Annotated[str, Path(alias="paymentId", max_length=200)],
-        provider_txn_ids: Annotated[list[str] | None, Query(alias="providerTxnId", max_length=20)] = None,
+        provider_txn_ids: Annotated[list[ProviderTxnId] | None, Query(alias="providerTxnId", max_length=20)] = None,
     ) -> PaymentRecords:
         try:
             rows = await asyncio.to_thread(store.records_of_payment, payment_id, provider_txn_ids or [])

@@ -12,7 +12,7 @@ from paysaga.contracts.identities import OPS
 from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.problems import Problem, not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.merchant_callback import handlers, history, repository
@@ -72,6 +72,7 @@ def build_app(
         response_model=SubscriptionView,
         tags=["subscriptions"],
         summary="Subscribe a webhook URL to the final outcomes of payments to an account",
+        responses=problems((409, "subscription-exists"), (422, "webhook-url-not-allowed")),
     )
     async def subscribe(body: SubscriptionRequest, response: Response) -> SubscriptionView:
         try:
@@ -102,6 +103,7 @@ def build_app(
         response_model=SubscriptionView,
         tags=["subscriptions"],
         dependencies=[OPERATORS],
+        responses=problems((404, "not-found")),
     )
     async def get_subscription(subscription_id: UUID) -> SubscriptionView:
         async with db.connection() as conn:
@@ -116,6 +118,7 @@ def build_app(
         status_code=status.HTTP_204_NO_CONTENT,
         tags=["subscriptions"],
         summary="Unsubscribe: no new webhooks; pending ones are dead-lettered instead of sent",
+        responses=problems((404, "not-found")),
     )
     async def delete_subscription(subscription_id: UUID) -> Response:
         async with db.transaction() as conn:
@@ -139,7 +142,13 @@ def build_app(
             attempts = await repository.attempts_of(conn, [d.delivery_id for d in found])
         return [DeliveryView.of(d, attempts[d.delivery_id]) for d in found]
 
-    @app.get("/v1/deliveries/{delivery_id}", response_model=DeliveryView, tags=["deliveries"], dependencies=[OPERATORS])
+    @app.get(
+        "/v1/deliveries/{delivery_id}",
+        response_model=DeliveryView,
+        tags=["deliveries"],
+        dependencies=[OPERATORS],
+        responses=problems((404, "not-found")),
+    )
     async def get_delivery(delivery_id: UUID) -> DeliveryView:
         async with db.connection() as conn:
             found = await repository.get_delivery(conn, delivery_id)
@@ -155,6 +164,7 @@ def build_app(
         response_model=DeliveryView,
         tags=["deliveries"],
         summary="Retry a dead-lettered webhook: due now, same delivery id and body, a new retry horizon",
+        responses=problems((404, "not-found"), (409, "delivery-not-dead"), (409, "subscription-deleted")),
     )
     async def redeliver(delivery_id: UUID) -> DeliveryView:
         try:

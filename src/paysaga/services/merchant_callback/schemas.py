@@ -18,6 +18,11 @@ from paysaga.services.merchant_callback.domain import (
 )
 from paysaga.services.merchant_callback.repository import AttemptRow, DeliveryRow, Subscription
 
+# What `check_webhook_url` accepts: http(s), a host, a port 1-65535, a path and query of visible
+# ASCII, no credentials, no fragment.
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+WEBHOOK_URL_PATTERN = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::" + _PORT + r")?(?:[/?][!\x22$-~]*)?$"
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
@@ -32,6 +37,7 @@ class SubscriptionRequest(_Body):
     url: str = Field(
         min_length=1,
         max_length=MAX_URL_LENGTH,
+        pattern=WEBHOOK_URL_PATTERN,
         description="Absolute http(s) URL the webhooks are POSTed to",
         examples=["https://merchant.example/webhooks/paysaga"],
     )

@@ -11,7 +11,7 @@ from paysaga.contracts.identities import OPS
 from paysaga.contracts.ops import PaymentSteps
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import not_found
+from paysaga.platform.problems import not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.services.notification import history, repository
 from paysaga.services.notification.domain import Channel
@@ -90,7 +90,13 @@ def build_app(
             found = await repository.list_for_payment(conn, payment_id)
         return NotificationList(payment_id=payment_id, items=[_view(n) for n in found])
 
-    @app.get("/v1/gateways/{channel}", response_model=GatewayView, tags=["gateways"], dependencies=[OPERATORS])
+    @app.get(
+        "/v1/gateways/{channel}",
+        response_model=GatewayView,
+        tags=["gateways"],
+        dependencies=[OPERATORS],
+        responses=problems((404, "not-found")),
+    )
     async def get_gateway(channel: str) -> GatewayView:
         return _gateway_view(gateway_of(channel))
 
@@ -100,6 +106,7 @@ def build_app(
         response_model=GatewayView,
         tags=["gateways"],
         summary="Make a simulated gateway slow or failing (replaces its behaviour)",
+        responses=problems((404, "not-found")),
     )
     async def set_behaviour(channel: str, body: BehaviourBody) -> GatewayView:
         gateway = gateway_of(channel)
@@ -112,6 +119,7 @@ def build_app(
         response_model=list[SentMessageView],
         tags=["gateways"],
         summary="What a simulated gateway sent, oldest first",
+        responses=problems((404, "not-found")),
     )
     async def sent(channel: str, user_id: Annotated[str | None, Query(alias="userId")] = None) -> list[SentMessageView]:
         return [

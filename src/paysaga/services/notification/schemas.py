@@ -1,9 +1,12 @@
 """The Notification HTTP API's bodies (camelCase on the wire)."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from paysaga.contracts.values import JsonInteger
 
 
 class _Body(BaseModel):
@@ -34,8 +37,10 @@ class NotificationList(_Body):
 
 
 class BehaviourBody(_Body):
-    delay_ms: int = Field(default=0, ge=0, le=600_000, strict=True, description="Latency of every send")
-    fail_times: int = Field(default=0, ge=0, strict=True, description="The next N sends fail")
+    delay_ms: Annotated[int, JsonInteger] = Field(
+        default=0, ge=0, le=600_000, strict=True, description="Latency of every send"
+    )
+    fail_times: Annotated[int, JsonInteger] = Field(default=0, ge=0, strict=True, description="The next N sends fail")
     fail_rate: float = Field(default=0.0, ge=0, le=1, description="Then each send fails with this probability")
 
 

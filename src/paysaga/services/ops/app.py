@@ -10,15 +10,16 @@ from uuid import UUID
 import structlog
 from confluent_kafka import KafkaException
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from paysaga.contracts.ops import SagaTimeline
+from paysaga.contracts.values import MAX_BIGINT, MAX_STUCK_AGE_SECONDS, IsoDateTime
+from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app, overloaded, problem_response
+from paysaga.platform.idempotency_key import key_parameter
 from paysaga.platform.passwords import HashingBusy, PasswordHashing
-from paysaga.platform.problems import PROBLEM_MEDIA_TYPE, Problem
+from paysaga.platform.problems import Problem, problems
 from paysaga.platform.webapp import WebApp, mount_webapp
 from paysaga.services.ops import handlers, metrics, repository
 from paysaga.services.ops.auth import CurrentOperator, OperatorTokens, current_operator
@@ -26,6 +27,10 @@ from paysaga.services.ops.cases import ReconciliationCases
 from paysaga.services.ops.customer_tokens import CustomerTokens
 from paysaga.services.ops.dead_letters import DeadLetters
 from paysaga.services.ops.domain import (
+    ID_CURSOR_PATTERN,
+    MAX_POSITIONS_CURSOR,
+    POSITIONS_CURSOR_PATTERN,
+    TOPIC_NAMES,
     DeadLetterFilter,
     InvalidCursor,
     UnknownTopic,
@@ -52,7 +57,6 @@ from paysaga.services.ops.schemas import (
     LoginResponse,
     OperatorView,
     PaymentPage,
-    ProblemDetails,
     ReconciliationRunList,
     ReconciliationRunView,
     RecordCoordinates,
@@ -89,28 +93,24 @@ class OpsDeps:
     reconciler: Reconciler
 
 
-_TITLES = {
-    400: "Bad request (a malformed cursor or Idempotency-Key)",
-    401: "No valid operator token",
-    403: "A customer's token (valid, but not an operator's)",
-    404: "Not found",
-    409: "Conflict",
-    422: "The request is not valid",
-    429: "Too many requests (see Retry-After)",
-    503: "A dependency (Kafka, a service) did not answer; retry (see Retry-After)",
-}
-
-
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The problem answers a route documents (their media type is set by `_openapi`)."""
-    return {code: {"model": ProblemDetails, "description": _TITLES[code]} for code in codes}
-
-
 Operator = Depends(current_operator)
-CaseId = Annotated[int, Path(alias="caseId", ge=1, description="The case's id")]
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="Unique per replay request; a retry reuses it")
-]
+# Every route but login needs an operator's token: none (401), or a customer's (403).
+OPERATOR_ONLY = ((401, "unauthorized"), (403, "not-an-operator"))
+NEXT_PAGE = "The `nextCursor` of the previous page"
+TOPICS: dict[str, Any] = {"enum": list(TOPIC_NAMES)}
+# A replay: its Idempotency-Key (ops.idempotency), its selection, a record replayed before.
+REPLAY_PROBLEMS = (
+    (400, "idempotency-key-missing"),
+    (400, "idempotency-key-invalid"),
+    (409, "request-in-progress"),
+    (422, "idempotency-conflict"),
+    (404, "not-found"),
+    (409, "already-replayed"),
+    (422, "unknown-topic"),
+)
+CaseId = Annotated[int, Path(alias="caseId", ge=1, le=MAX_BIGINT, description="The case's id")]
+# Declared (required) by `openapi_extra`: optional here, so that a missing key gets its own 400.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", include_in_schema=False)]
 
 
 def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck], console: WebApp | None = None) -> FastAPI:
@@ -141,7 +141,6 @@ def build_app(deps: OpsDeps, readiness: dict[str, ReadinessCheck], console: WebA
         add_routes(app, deps)
     if console is not None:
         mount_webapp(app, console)  # last: the API's routes come first
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
@@ -155,33 +154,16 @@ def kafka_unavailable() -> Problem:
     )
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with the problem answers under `application/problem+json`."""
-    if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            openapi_version=app.openapi_version,
-            description=app.description,
-            routes=app.routes,
-        )
-        for item in schema.get("paths", {}).values():
-            for operation in item.values():
-                for code, answer in operation.get("responses", {}).items():
-                    content = answer.get("content", {})
-                    if code[:1] in "45" and "application/json" in content:
-                        content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
-        app.openapi_schema = schema
-    return app.openapi_schema
-
-
 def _address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
 def _auth(app: FastAPI, deps: OpsDeps) -> None:
     @app.post(
-        f"{PREFIX}/auth/login", tags=["operators"], response_model=LoginResponse, responses=problems(401, 422, 429, 503)
+        f"{PREFIX}/auth/login",
+        tags=["operators"],
+        response_model=LoginResponse,
+        responses=problems((401, "invalid-credentials"), (429, "too-many-requests")),
     )
     async def login(body: LoginRequest, request: Request) -> LoginResponse:
         """An operator logs in with their own account (`paysaga operator create` makes one)."""
@@ -199,7 +181,7 @@ def _auth(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/me",
         tags=["operators"],
         response_model=OperatorView,
-        responses=problems(401, 403),
+        responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )
     async def me(operator: CurrentOperator) -> OperatorView:
@@ -209,7 +191,11 @@ def _auth(app: FastAPI, deps: OpsDeps) -> None:
 
 def _fleet(app: FastAPI, deps: OpsDeps) -> None:
     @app.get(
-        f"{PREFIX}/fleet", tags=["fleet"], response_model=Fleet, responses=problems(401, 403), dependencies=[Operator]
+        f"{PREFIX}/fleet",
+        tags=["fleet"],
+        response_model=Fleet,
+        responses=problems(*OPERATOR_ONLY),
+        dependencies=[Operator],
     )
     async def fleet() -> Fleet:
         """Every service's health and outbox backlog, every consumer group's lag per partition, the
@@ -223,7 +209,7 @@ def _payments(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/payments/{{paymentId}}/saga",
         tags=["payments"],
         response_model=SagaTimeline,
-        responses=problems(401, 403, 404, 422),
+        responses=problems(*OPERATOR_ONLY, (404, "not-found")),
         dependencies=[Operator],
     )
     async def saga(payment_id: Annotated[UUID, Path(alias="paymentId")]) -> SagaTimeline:
@@ -236,7 +222,7 @@ def _payments(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/payments",
         tags=["payments"],
         response_model=PaymentPage,
-        responses=problems(401, 403, 422, 503),
+        responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )
     async def search(
@@ -245,10 +231,10 @@ def _payments(app: FastAPI, deps: OpsDeps) -> None:
         provider_txn_id: Annotated[str | None, Query(alias="providerTxnId", max_length=200)] = None,
         status: Literal["RECEIVED", "CHECKED", "SUBMITTED", "COMPLETED", "FAILED"] | None = None,
         error_code: Annotated[str | None, Query(alias="errorCode", max_length=100)] = None,
-        created_from: Annotated[AwareDatetime | None, Query(alias="createdFrom", description="inclusive")] = None,
-        created_to: Annotated[AwareDatetime | None, Query(alias="createdTo", description="exclusive")] = None,
+        created_from: Annotated[IsoDateTime | None, Query(alias="createdFrom", description="inclusive")] = None,
+        created_to: Annotated[IsoDateTime | None, Query(alias="createdTo", description="exclusive")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> PaymentPage:
         """Search payments (every given filter must match), newest first, paged (Payment's)."""
         given = {
@@ -270,11 +256,11 @@ def _payments(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/stuck-payments",
         tags=["payments"],
         response_model=StuckPayments,
-        responses=problems(401, 403, 422, 503),
+        responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )
     async def stuck(
-        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0)] = 300,
+        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=MAX_STUCK_AGE_SECONDS)] = 300,
         samples: Annotated[int, Query(ge=0, le=100)] = 5,
     ) -> StuckPayments:
         """Payments not final this long after they were initiated, grouped by where they stopped: Payment's
@@ -288,17 +274,24 @@ def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/dead-letters",
         tags=["dead letters"],
         response_model=DeadLetterPage,
-        responses=problems(400, 401, 403, 422, 503),
+        responses=problems(*OPERATOR_ONLY, (400, "invalid-cursor"), (422, "unknown-topic")),
         dependencies=[Operator],
     )
     async def dead_letters(
-        topic: str | None = Query(None, description="The original topic (or its .dlq); all when omitted"),
+        topic: str | None = Query(
+            None, description="The original topic (or its .dlq); all when omitted", json_schema_extra=TOPICS
+        ),
         group: str | None = Query(None, description="Only records this consumer group dead-lettered"),
         reason: str | None = Query(None, description="Only this dlq_reason"),
         ce_type: str | None = Query(None, alias="ceType", description="Only this event type"),
         key: str | None = Query(None, description="Only records with this key (e.g. a paymentId)"),
         limit: int = Query(50, ge=1, le=200),
-        cursor: str | None = Query(None, max_length=4000),
+        cursor: str | None = Query(
+            None,
+            max_length=MAX_POSITIONS_CURSOR,
+            pattern=POSITIONS_CURSOR_PATTERN,
+            description=NEXT_PAGE,
+        ),
     ) -> DeadLetterPage:
         """The records of the dead-letter topics with their reason headers, read from Kafka in
         offset order per partition; paged by a cursor of the next offsets."""
@@ -320,7 +313,8 @@ def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/dead-letters/replay",
         tags=["dead letters"],
         response_model=ReplayResponse,
-        responses=problems(400, 401, 403, 404, 409, 422, 503),
+        responses=problems(*OPERATOR_ONLY, *REPLAY_PROBLEMS),
+        openapi_extra={"parameters": [key_parameter()]},
         dependencies=[Operator],
     )
     async def replay(
@@ -365,15 +359,15 @@ def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/replays",
         tags=["dead letters"],
         response_model=ReplayPage,
-        responses=problems(400, 401, 403, 422),
+        responses=problems(*OPERATOR_ONLY, (400, "invalid-cursor"), (422, "unknown-topic")),
         dependencies=[Operator],
     )
     async def replays(
-        topic: str | None = Query(None, description="The original topic (or its .dlq)"),
+        topic: str | None = Query(None, description="The original topic (or its .dlq)", json_schema_extra=TOPICS),
         ce_id: str | None = Query(None, alias="ceId"),
         operator_id: Annotated[UUID | None, Query(alias="operatorId")] = None,
         limit: int = Query(50, ge=1, le=200),
-        cursor: str | None = Query(None, max_length=40),
+        cursor: str | None = Query(None, pattern=ID_CURSOR_PATTERN, description=NEXT_PAGE),
     ) -> ReplayPage:
         """Every replay of a dead letter (who, when, which record, the result), newest first."""
         try:
@@ -409,7 +403,7 @@ def _cases(app: FastAPI, deps: OpsDeps) -> None:
         CASES,
         tags=[CASES_TAG],
         response_model=CaseList,
-        responses=problems(401, 403, 422, 503),
+        responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )
     async def cases(
@@ -425,7 +419,7 @@ def _cases(app: FastAPI, deps: OpsDeps) -> None:
         f"{CASES}/{{caseId}}",
         tags=[CASES_TAG],
         response_model=CaseEvidence,
-        responses=problems(401, 403, 404, 503),
+        responses=problems(*OPERATOR_ONLY, (404, "not-found")),
         dependencies=[Operator],
     )
     async def case(case_id: CaseId) -> CaseEvidence:
@@ -436,7 +430,7 @@ def _cases(app: FastAPI, deps: OpsDeps) -> None:
         f"{CASES}/{{caseId}}/resolve",
         tags=[CASES_TAG],
         response_model=CaseView,
-        responses=problems(401, 403, 404, 409, 422, 503),
+        responses=problems(*OPERATOR_ONLY, (404, "not-found"), (409, "case-already-resolved")),
         dependencies=[Operator],
     )
     async def resolve(case_id: CaseId, body: ResolveRequest, operator: CurrentOperator) -> CaseView:
@@ -462,7 +456,7 @@ def _reconciliation(app: FastAPI, deps: OpsDeps) -> None:
     runs = f"{PREFIX}/reconciliation/runs"
 
     @app.get(
-        runs, tags=["reconciliation"], response_model=ReconciliationRunList, responses=problems(401, 403, 422),
+        runs, tags=["reconciliation"], response_model=ReconciliationRunList, responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )  # fmt: skip
     async def list_runs(limit: int = Query(20, ge=1, le=200)) -> ReconciliationRunList:
@@ -473,7 +467,7 @@ def _reconciliation(app: FastAPI, deps: OpsDeps) -> None:
         return ReconciliationRunList(items=[_run_view(r) for r in rows])
 
     @app.post(
-        runs, tags=["reconciliation"], response_model=ReconciliationRunView, responses=problems(401, 403),
+        runs, tags=["reconciliation"], response_model=ReconciliationRunView, responses=problems(*OPERATOR_ONLY),
         dependencies=[Operator],
     )  # fmt: skip
     async def run_now(operator: CurrentOperator) -> ReconciliationRunView:
@@ -505,15 +499,15 @@ def _difference_cases(app: FastAPI, deps: OpsDeps) -> None:
     cases = f"{PREFIX}/reconciliation/cases"
 
     @app.get(
-        cases, tags=["reconciliation"], response_model=DifferenceCasePage, responses=problems(400, 401, 403, 422),
-        dependencies=[Operator],
+        cases, tags=["reconciliation"], response_model=DifferenceCasePage,
+        responses=problems(*OPERATOR_ONLY, (400, "invalid-cursor")), dependencies=[Operator],
     )  # fmt: skip
     async def list_cases(
         status: Literal["open", "resolved", "all"] = Query("open"),
         kind: Annotated[DifferenceKind | None, Query()] = None,
         subject: str | None = Query(None, max_length=64, description="A currency or a payment id"),
         limit: int = Query(50, ge=1, le=200),
-        cursor: str | None = Query(None, max_length=40),
+        cursor: str | None = Query(None, pattern=ID_CURSOR_PATTERN, description=NEXT_PAGE),
     ) -> DifferenceCasePage:
         """The differences the reconciliation job found (wallets vs Customer funds, Payment's finals vs
         Wallet's settlements), one case each, newest first."""
@@ -530,7 +524,7 @@ def _difference_cases(app: FastAPI, deps: OpsDeps) -> None:
 
     @app.get(
         f"{cases}/{{caseId}}", tags=["reconciliation"], response_model=DifferenceCaseView,
-        responses=problems(401, 403, 404, 422), dependencies=[Operator],
+        responses=problems(*OPERATOR_ONLY, (404, "case-not-found")), dependencies=[Operator],
     )  # fmt: skip
     async def get_case(case_id: CaseId) -> DifferenceCaseView:
         """One case with its evidence (the difference as the last run that saw it found it)."""
@@ -542,7 +536,8 @@ def _difference_cases(app: FastAPI, deps: OpsDeps) -> None:
 
     @app.post(
         f"{cases}/{{caseId}}/resolve", tags=["reconciliation"], response_model=DifferenceCaseView,
-        responses=problems(401, 403, 404, 409, 422), dependencies=[Operator],
+        responses=problems(*OPERATOR_ONLY, (404, "case-not-found"), (409, "case-resolved")),
+        dependencies=[Operator],
     )  # fmt: skip
     async def resolve_case(case_id: CaseId, body: ResolveRequest, operator: CurrentOperator) -> DifferenceCaseView:
         """Resolve an open case with a note (409 if it was resolved before); audited. If a later run finds
@@ -572,14 +567,14 @@ def _audit(app: FastAPI, deps: OpsDeps) -> None:
         f"{PREFIX}/audit",
         tags=["audit"],
         response_model=AuditPage,
-        responses=problems(400, 401, 403),
+        responses=problems(*OPERATOR_ONLY, (400, "invalid-cursor")),
         dependencies=[Operator],
     )
     async def audit(
         operator_id: Annotated[UUID | None, Query(alias="operatorId")] = None,
         action: str | None = Query(None, max_length=100),
         limit: int = Query(50, ge=1, le=200),
-        cursor: str | None = Query(None, max_length=40),
+        cursor: str | None = Query(None, pattern=ID_CURSOR_PATTERN, description=NEXT_PAGE),
     ) -> AuditPage:
         """Every mutating action (operator, when, what, the payload summarised, its outcome), newest first."""
         try:

@@ -3,8 +3,6 @@ which records a filter selects, what a replay re-publishes, and the page cursors
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +48,10 @@ def check_password(password: str) -> None:
         raise WeakPassword("the password must contain at least one letter and one digit")
     if len(set(password)) < 6:
         raise WeakPassword("the password must not repeat a few characters")
+
+
+# What a `topic` parameter may name: a topic of the platform or its dead-letter topic.
+TOPIC_NAMES = tuple(sorted([*ALL_TOPICS, *(t + DLQ_SUFFIX for t in ALL_TOPICS)]))
 
 
 def dead_letter_topics(topic: str | None = None) -> list[str]:
@@ -169,24 +171,29 @@ class DeadLetterFilter:
 # --- page cursors -------------------------------------------------------------------------------
 
 
+_POSITION = r"[A-Za-z0-9._-]{1,249}:[0-9]{1,5}=[0-9]{1,18}"
+# A dead-letter page cursor: `topic:partition=offset` of every partition, comma separated; every
+# string of this form is one (the OpenAPI document states it).
+POSITIONS_CURSOR_PATTERN = rf"^{_POSITION}(?:,{_POSITION})*$"
+
+
 def encode_positions(positions: Mapping[tuple[str, int], int]) -> str:
     """A dead-letter page cursor: the next offset to read of every partition."""
-    body = {f"{topic}:{partition}": offset for (topic, partition), offset in sorted(positions.items())}
-    return base64.urlsafe_b64encode(orjson.dumps(body)).decode().rstrip("=")
+    return ",".join(f"{topic}:{partition}={offset}" for (topic, partition), offset in sorted(positions.items()))
 
 
 def decode_positions(cursor: str) -> dict[tuple[str, int], int]:
-    try:
-        body = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        positions: dict[tuple[str, int], int] = {}
-        for name, offset in body.items():
-            topic, _, partition = str(name).rpartition(":")
-            if not topic or not isinstance(offset, int) or offset < 0:
-                raise ValueError(name)
-            positions[(topic, int(partition))] = offset
-        return positions
-    except (ValueError, TypeError, AttributeError, binascii.Error, orjson.JSONDecodeError) as exc:
-        raise InvalidCursor("the cursor is not one this API gave out") from exc
+    if len(cursor) > MAX_POSITIONS_CURSOR or not re.fullmatch(POSITIONS_CURSOR_PATTERN, cursor):
+        raise InvalidCursor("the cursor is not one this API gave out")
+    positions: dict[tuple[str, int], int] = {}
+    for entry in cursor.split(","):
+        where, offset = entry.rsplit("=", 1)
+        topic, partition = where.rsplit(":", 1)
+        positions[(topic, int(partition))] = int(offset)
+    return positions
+
+
+MAX_POSITIONS_CURSOR = 4000
 
 
 def encode_id_cursor(ids: Sequence[int], limit: int) -> str | None:
@@ -194,9 +201,13 @@ def encode_id_cursor(ids: Sequence[int], limit: int) -> str | None:
     return str(ids[-1]) if len(ids) == limit and ids else None
 
 
+# An id cursor: what `decode_id_cursor` accepts (ASCII digits, below PostgreSQL's bigint).
+ID_CURSOR_PATTERN = r"^[0-9]{1,18}$"
+
+
 def decode_id_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    if not cursor.isdigit() or len(cursor) > 19:
+    if not re.fullmatch(ID_CURSOR_PATTERN, cursor):
         raise InvalidCursor("the cursor is not one this API gave out")
     return int(cursor)

@@ -15,10 +15,9 @@ from uuid import UUID
 import orjson
 
 from paysaga.platform.db import Database
+from paysaga.platform.idempotency_key import MAX_KEY_LENGTH, well_formed
 from paysaga.platform.problems import Problem
 from paysaga.services.ops import repository
-
-MAX_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +39,13 @@ def check_key(key: str | None) -> str:
             "Idempotency-Key required",
             "Send an Idempotency-Key header (e.g. a UUID) so that a retry cannot replay twice.",
         )
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise Problem(400, "idempotency-key-invalid", "Invalid Idempotency-Key", "At most 255 printable characters.")
+    if not well_formed(key):
+        raise Problem(
+            400,
+            "idempotency-key-invalid",
+            "Invalid Idempotency-Key",
+            f"At most {MAX_KEY_LENGTH} visible ASCII characters (spaces inside).",
+        )
     return key
 
 

@@ -288,6 +288,9 @@ class OpsKafka:
         """The record at this position, or None when there is none (never written, or deleted)."""
         consumer = self._reader()
         try:
+            described = consumer.list_topics(topic, timeout=seconds).topics.get(topic)
+            if described is None or partition not in described.partitions:
+                return None  # no such partition: asking for its offsets would fail, not say "none"
             low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=seconds)
             if not low <= offset < high:
                 return None

@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
+
+from paysaga.services.ops.domain import TOPIC_NAMES
 
 
 class _Body(BaseModel):
@@ -16,18 +19,6 @@ class _Body(BaseModel):
 
 class _Request(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-
-class ProblemDetails(BaseModel):
-    """RFC 9457 problem details: every error of the API (`application/problem+json`)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str = Field(examples=["/problems/unauthorized"])
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
 
 
 # --- operators ----------------------------------------------------------------------------------
@@ -113,9 +104,12 @@ class Fleet(_Body):
 
 
 class RecordCoordinates(_Request):
-    topic: str = Field(description="The dead-letter topic (`payment-events.dlq`; the original's name works too)")
-    partition: int = Field(ge=0)
-    offset: int = Field(ge=0)
+    topic: str = Field(
+        description="The dead-letter topic (`payment-events.dlq`; the original's name works too)",
+        json_schema_extra={"enum": list(TOPIC_NAMES)},
+    )
+    partition: int = Field(ge=0, le=2**31 - 1)  # Kafka's int32
+    offset: int = Field(ge=0, le=2**63 - 1)  # Kafka's int64
 
 
 class ReplayRef(_Body):
@@ -154,10 +148,23 @@ class DeadLetterPage(_Body):
 
 
 class ReplayFilter(_Request):
-    topic: str = Field(description="The original topic (or its `.dlq`)")
-    reason: str | None = None
-    group: str | None = None
-    ce_type: str | None = None
+    """At least one of `reason`, `group`, `ceType` (the document says so with `anyOf`); none may be null."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["reason"]}, {"required": ["group"]}, {"required": ["ceType"]}]}
+    )
+
+    topic: str = Field(description="The original topic (or its `.dlq`)", json_schema_extra={"enum": list(TOPIC_NAMES)})
+    reason: str | SkipJsonSchema[None] = None
+    group: str | SkipJsonSchema[None] = None
+    ce_type: str | SkipJsonSchema[None] = None
+
+    @field_validator("reason", "group", "ce_type", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave it out instead of sending null")
+        return value
 
     @model_validator(mode="after")
     def _narrowed(self) -> Self:
@@ -167,10 +174,23 @@ class ReplayFilter(_Request):
 
 
 class ReplayRequest(_Request):
-    record: RecordCoordinates | None = Field(default=None, description="One dead-letter record")
-    filter: ReplayFilter | None = Field(default=None, description="Every record of a topic that matches")
-    force: bool = Field(default=False, description="Replay records that were replayed before, too")
+    """Either `record` or `filter` (the document says so with `oneOf`); neither may be null."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["record"]}, {"required": ["filter"]}]})
+
+    record: RecordCoordinates | SkipJsonSchema[None] = Field(default=None, description="One dead-letter record")
+    filter: ReplayFilter | SkipJsonSchema[None] = Field(
+        default=None, description="Every record of a topic that matches"
+    )
+    force: bool = Field(default=False, strict=True, description="Replay records that were replayed before, too")
     limit: int = Field(default=100, ge=1, le=500, description="Most records a filter replays in this request")
+
+    @field_validator("record", "filter", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave it out instead of sending null")
+        return value
 
     @model_validator(mode="after")
     def _one_selection(self) -> Self:

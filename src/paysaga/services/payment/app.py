@@ -10,15 +10,15 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import structlog
-from fastapi import FastAPI, Query
-from pydantic import AwareDatetime
+from fastapi import FastAPI, Path, Query
 
 from paysaga.contracts.identities import OPS
 from paysaga.contracts.ops import PaymentSteps
-from paysaga.platform.cursors import decode_cursor, encode_cursor
+from paysaga.contracts.values import MAX_BIGINT, MAX_STUCK_AGE_SECONDS, IsoDateTime
+from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.problems import Problem, not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.platform.tracing import trace_id_of
 from paysaga.services.payment import history, repository
@@ -42,6 +42,9 @@ OPERATORS = callers(OPS)
 log = structlog.get_logger("paysaga.payment")
 
 
+CaseId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="Reconciliation case id")]
+
+
 def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     app = create_app(
         title="PaySaga Payment",
@@ -50,7 +53,13 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         readiness=readiness,
     )
 
-    @app.get("/v1/payments/{payment_id}", response_model=PaymentState, tags=["ops"], dependencies=[OPERATORS])
+    @app.get(
+        "/v1/payments/{payment_id}",
+        response_model=PaymentState,
+        tags=["ops"],
+        dependencies=[OPERATORS],
+        responses=problems((404, "not-found")),
+    )
     async def get_payment(payment_id: UUID) -> PaymentState:
         async with db.connection() as conn:
             payment = await repository.get(conn, payment_id)
@@ -89,8 +98,9 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         response_model=CaseEvidence,
         tags=["ops"],
         summary="One case with its evidence: the payment's state",
+        responses=problems((404, "not-found")),
     )
-    async def case(case_id: int) -> CaseEvidence:
+    async def case(case_id: CaseId) -> CaseEvidence:
         async with db.connection() as conn:
             row = await repository.get_case(conn, case_id)
             payment = await repository.get(conn, row["payment_id"]) if row is not None else None
@@ -104,8 +114,9 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         response_model=ReconciliationCase,
         tags=["ops"],
         summary="Resolve an open case with the operator's note (409 if it was resolved already)",
+        responses=problems((404, "not-found"), (409, "case-already-resolved")),
     )
-    async def resolve(case_id: int, body: ResolveCase) -> ReconciliationCase:
+    async def resolve(case_id: CaseId, body: ResolveCase) -> ReconciliationCase:
         try:
             async with db.transaction() as conn:
                 row = await repository.resolve_case(conn, case_id, resolved_by=body.resolved_by, note=body.note)
@@ -135,10 +146,10 @@ def _search_routes(app: FastAPI, db: Database) -> None:
         "RELEASED). A final state never changes, so a payment is listed once, at its `completedAt`.",
     )
     async def finals(
-        from_: Annotated[AwareDatetime, Query(alias="from", description="Final at or after (inclusive)")],
-        to: Annotated[AwareDatetime, Query(description="Final before (exclusive)")],
+        from_: Annotated[IsoDateTime, Query(alias="from", description="Final at or after (inclusive)")],
+        to: Annotated[IsoDateTime, Query(description="Final before (exclusive)")],
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> FinalPage:
         after = decode_cursor(cursor) if cursor else None
         async with db.connection() as conn:
@@ -177,10 +188,10 @@ def _search_routes(app: FastAPI, db: Database) -> None:
         provider_txn_id: Annotated[str | None, Query(alias="providerTxnId", max_length=200)] = None,
         status: Literal["RECEIVED", "CHECKED", "SUBMITTED", "COMPLETED", "FAILED"] | None = None,
         error_code: Annotated[str | None, Query(alias="errorCode", max_length=100)] = None,
-        created_from: Annotated[AwareDatetime | None, Query(alias="createdFrom", description="inclusive")] = None,
-        created_to: Annotated[AwareDatetime | None, Query(alias="createdTo", description="exclusive")] = None,
+        created_from: Annotated[IsoDateTime | None, Query(alias="createdFrom", description="inclusive")] = None,
+        created_to: Annotated[IsoDateTime | None, Query(alias="createdTo", description="exclusive")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> PaymentPage:
         where = repository.Search(payment_id, user_id, provider_txn_id, status, error_code, created_from, created_to)
         async with db.connection() as conn:
@@ -217,7 +228,7 @@ def _search_routes(app: FastAPI, db: Database) -> None:
         summary="Payments not final this long after they were initiated, grouped by where they stopped",
     )
     async def stuck(
-        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0)] = 300,
+        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=MAX_STUCK_AGE_SECONDS)] = 300,
         samples: Annotated[int, Query(ge=0, le=100)] = 5,
     ) -> StuckPayments:
         now = datetime.now(UTC)

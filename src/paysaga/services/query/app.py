@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
@@ -10,10 +10,10 @@ from fastapi import FastAPI, Query
 
 from paysaga.contracts.identities import BFF, OPS
 from paysaga.contracts.ops import PaymentSteps
-from paysaga.platform.cursors import decode_cursor, encode_cursor
+from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import not_found
+from paysaga.platform.problems import not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.services.query import history, repository
 from paysaga.services.query.schemas import PaymentPage, PaymentView
@@ -30,7 +30,12 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
         readiness=readiness,
     )
 
-    @app.get("/v1/users/{user_id}/payments/{payment_id}", response_model=PaymentView, dependencies=[callers(BFF, OPS)])
+    @app.get(
+        "/v1/users/{user_id}/payments/{payment_id}",
+        response_model=PaymentView,
+        dependencies=[callers(BFF, OPS)],
+        responses=problems((404, "not-found")),
+    )
     async def get_payment(user_id: UUID, payment_id: UUID) -> PaymentView:
         async with db.connection() as conn:
             row = await repository.get_for_user(conn, user_id, payment_id)
@@ -42,7 +47,7 @@ def build_app(db: Database, readiness: dict[str, ReadinessCheck]) -> FastAPI:
     async def list_payments(
         user_id: UUID,
         limit: int = Query(20, ge=1, le=100),
-        cursor: str | None = Query(None, max_length=200),
+        cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
         status: Literal["PENDING", "COMPLETED", "FAILED"] | None = None,
     ) -> PaymentPage:
         after = decode_cursor(cursor) if cursor else None

@@ -8,14 +8,14 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import FastAPI, Query, Response, status
-from pydantic import AwareDatetime
 
 from paysaga.contracts.identities import BFF, OPS
 from paysaga.contracts.ops import PaymentSteps
-from paysaga.platform.cursors import decode_cursor, encode_cursor
+from paysaga.contracts.values import MAX_STUCK_AGE_SECONDS, IsoDateTime
+from paysaga.platform.cursors import CURSOR_DESCRIPTION, CURSOR_PATTERN, decode_cursor, encode_cursor
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, create_app
-from paysaga.platform.problems import Problem, not_found
+from paysaga.platform.problems import Problem, not_found, problems
 from paysaga.platform.service_auth import callers
 from paysaga.platform.unit_of_work import UnitOfWork
 from paysaga.services.wallet import handlers, history, repository
@@ -68,7 +68,12 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         readiness=readiness,
     )
 
-    @app.get("/v1/users/{user_id}/wallet", response_model=WalletView, dependencies=[callers(BFF, OPS)])
+    @app.get(
+        "/v1/users/{user_id}/wallet",
+        response_model=WalletView,
+        dependencies=[callers(BFF, OPS)],
+        responses=problems((404, "not-found")),
+    )
     async def get_wallet(user_id: UUID) -> WalletView:
         async with db.connection() as conn:
             wallet = await repository.find_by_user(conn, user_id)
@@ -88,6 +93,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         status_code=status.HTTP_201_CREATED,
         response_model=TopUpView,
         dependencies=[callers(BFF)],
+        responses=problems((404, "wallet-not-found"), (409, "idempotency-conflict"), (422, "balance-limit-exceeded")),
     )
     async def top_up(user_id: UUID, body: TopUpRequest) -> TopUpView:
         cmd = handlers.TopUp(top_up_id=UUID(body.top_up_id), user_id=user_id, amount=body.amount)
@@ -103,6 +109,15 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         response_model=ReservationView,
         dependencies=[callers(BFF)],
         summary="Reserve funds for a payment and publish PaymentInitiated (idempotent on paymentId)",
+        responses={
+            **problems(
+                (404, "wallet-not-found"),
+                (409, "idempotency-conflict"),
+                (422, "insufficient-funds"),
+                (422, "currency-mismatch"),
+            ),
+            200: {"description": "Reserved before (a repeat)", "model": ReservationView},
+        },
     )
     async def reserve(user_id: UUID, body: ReservationRequest, response: Response) -> ReservationView:
         cmd = handlers.ReserveFunds(
@@ -127,7 +142,12 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
             created_at=reservation.created_at,
         )
 
-    @app.get("/v1/users/{user_id}/wallet/ledger", response_model=list[LedgerEntry], dependencies=[callers(BFF, OPS)])
+    @app.get(
+        "/v1/users/{user_id}/wallet/ledger",
+        response_model=list[LedgerEntry],
+        dependencies=[callers(BFF, OPS)],
+        responses=problems((404, "not-found")),
+    )
     async def get_ledger(user_id: UUID, limit: int = 100) -> list[LedgerEntry]:
         async with db.connection() as conn:
             wallet = await repository.find_by_user(conn, user_id)
@@ -172,10 +192,10 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         "RELEASED). `settledAt` is the settling transaction's start: read windows that ended a while ago.",
     )
     async def get_settlements(
-        from_: Annotated[AwareDatetime, Query(alias="from", description="Settled at or after (inclusive)")],
-        to: Annotated[AwareDatetime, Query(description="Settled before (exclusive)")],
+        from_: Annotated[IsoDateTime, Query(alias="from", description="Settled at or after (inclusive)")],
+        to: Annotated[IsoDateTime, Query(description="Settled before (exclusive)")],
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        cursor: Annotated[str | None, Query(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)] = None,
     ) -> SettlementPage:
         after = decode_cursor(cursor) if cursor else None
         async with db.connection() as conn:
@@ -209,7 +229,7 @@ def build_app(db: Database, new_uow: Callable[[], UnitOfWork], readiness: dict[s
         "PaymentInitiated dead-lettered), or Wallet has not applied its final event.",
     )
     async def get_held_reservations(
-        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=31_536_000)] = 300,
+        older_than_seconds: Annotated[float, Query(alias="olderThanSeconds", gt=0, le=MAX_STUCK_AGE_SECONDS)] = 300,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> HeldReservations:
         before = datetime.now(UTC) - timedelta(seconds=older_than_seconds)

@@ -1,13 +1,13 @@
 """The wallet HTTP API's bodies."""
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from paysaga.contracts.banking import BankRecipient, check_account_currency
-from paysaga.contracts.values import Currency
+from paysaga.contracts.values import UUID_PATTERN, Currency, JsonInteger
 from paysaga.services.wallet.domain import MAX_AMOUNT
 
 
@@ -25,8 +25,8 @@ class WalletView(_Body):
 
 
 class TopUpRequest(_Body):
-    top_up_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
-    amount: int = Field(strict=True, gt=0, le=MAX_AMOUNT)
+    top_up_id: str = Field(pattern=UUID_PATTERN)
+    amount: Annotated[int, JsonInteger] = Field(strict=True, gt=0, le=MAX_AMOUNT)
 
 
 class TopUpView(_Body):
@@ -36,8 +36,8 @@ class TopUpView(_Body):
 
 
 class ReservationRequest(_Body):
-    payment_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
-    amount: int = Field(strict=True, gt=0, le=MAX_AMOUNT)
+    payment_id: str = Field(pattern=UUID_PATTERN)
+    amount: Annotated[int, JsonInteger] = Field(strict=True, gt=0, le=MAX_AMOUNT)
     currency: Currency
     recipient: BankRecipient
 

@@ -3,12 +3,14 @@ operators' passwords."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from paysaga.services.ops.domain import (
+    POSITIONS_CURSOR_PATTERN,
     REPLAY_HEADER,
     DeadLetter,
     DeadLetterFilter,
@@ -102,15 +104,17 @@ def test_topics_are_named_by_the_original_or_the_dead_letter_topic() -> None:
 
 
 def test_cursors_round_trip_and_refuse_anything_else() -> None:
-    positions = {("payment-events.dlq", 0): 5, ("payment-events.dlq", 11): 0, ("a:b.dlq", 2): 9}
+    positions = {("payment-events.dlq", 0): 5, ("payment-events.dlq", 11): 0, ("a_b-1.dlq", 2): 9}
+    assert re.fullmatch(POSITIONS_CURSOR_PATTERN, encode_positions(positions))
     assert decode_positions(encode_positions(positions)) == positions
-    for bad in ("", "not base64 !", "eyJhIjoxfQ", "W10"):  # {"a":1} has no partition; [] is no map
+    for bad in ("", "not a cursor", "t:0", "t=5", "t:x=5", "t:0=5,", "t:0=-5", "a:b:0=5", "t:0=5\n"):
         with pytest.raises(InvalidCursor):
             decode_positions(bad)
     assert encode_id_cursor([9, 8, 7], 3) == "7" and encode_id_cursor([9, 8], 3) is None
     assert decode_id_cursor("7") == 7 and decode_id_cursor(None) is None
-    with pytest.raises(InvalidCursor):
-        decode_id_cursor("-1")
+    for bad_id in ("-1", "\u0661", "1" * 19):  # not ASCII digits (ARABIC-INDIC ONE); past bigint
+        with pytest.raises(InvalidCursor):
+            decode_id_cursor(bad_id)
 
 
 @pytest.mark.parametrize("password", ["short1", "onlyletterslong", "123456789012345", "aaaa1111aaaa1111"])
