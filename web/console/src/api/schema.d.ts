@@ -1037,22 +1037,16 @@ export interface components {
             traceId?: string | null;
         };
         /**
-         * ProblemDetails
-         * @description RFC 9457 problem details: every error of the API (`application/problem+json`).
+         * Problem
+         * @description RFC 9457 problem details. `type` is `/problems/<slug>`; some types carry extension members (`errors` of a validation error, `available` of insufficient funds, ...).
          */
-        ProblemDetails: {
-            /** Detail */
-            detail?: string | null;
-            /** Instance */
-            instance?: string | null;
-            /** Status */
+        Problem: {
+            detail?: string;
+            /** @description The request path */
+            instance?: string;
             status: number;
-            /** Title */
             title: string;
-            /**
-             * Type
-             * @example /problems/unauthorized
-             */
+            /** @description The problem type: `/problems/<slug>` */
             type: string;
         } & {
             [key: string]: unknown;
@@ -1130,23 +1124,28 @@ export interface components {
             /**
              * Topic
              * @description The dead-letter topic (`payment-events.dlq`; the original's name works too)
+             * @enum {string}
              */
-            topic: string;
+            topic: "callback-events" | "callback-events.dlq" | "customer-events" | "customer-events.dlq" | "payment-events" | "payment-events.dlq" | "wallet-events" | "wallet-events.dlq";
         };
-        /** ReplayFilter */
+        /**
+         * ReplayFilter
+         * @description At least one of `reason`, `group`, `ceType` (the document says so with `anyOf`); none may be null.
+         */
         ReplayFilter: {
             /** Cetype */
-            ceType?: string | null;
+            ceType?: string;
             /** Group */
-            group?: string | null;
+            group?: string;
             /** Reason */
-            reason?: string | null;
+            reason?: string;
             /**
              * Topic
              * @description The original topic (or its `.dlq`)
+             * @enum {string}
              */
-            topic: string;
-        };
+            topic: "callback-events" | "callback-events.dlq" | "customer-events" | "customer-events.dlq" | "payment-events" | "payment-events.dlq" | "wallet-events" | "wallet-events.dlq";
+        } | unknown | unknown | unknown;
         /** ReplayItem */
         ReplayItem: {
             /** Ceid */
@@ -1201,10 +1200,16 @@ export interface components {
              */
             status: "PENDING" | "PUBLISHED" | "FAILED";
         };
-        /** ReplayRequest */
+        /**
+         * ReplayRequest
+         * @description Either `record` or `filter` (the document says so with `oneOf`); neither may be null.
+         */
         ReplayRequest: {
-            /** @description Every record of a topic that matches */
-            filter?: components["schemas"]["ReplayFilter"] | null;
+            /**
+             * Filter
+             * @description Every record of a topic that matches
+             */
+            filter?: components["schemas"]["ReplayFilter"];
             /**
              * Force
              * @description Replay records that were replayed before, too
@@ -1217,9 +1222,12 @@ export interface components {
              * @default 100
              */
             limit: number;
-            /** @description One dead-letter record */
-            record?: components["schemas"]["RecordCoordinates"] | null;
-        };
+            /**
+             * Record
+             * @description One dead-letter record
+             */
+            record?: components["schemas"]["RecordCoordinates"];
+        } & (unknown | unknown);
         /** ReplayResponse */
         ReplayResponse: {
             /**
@@ -1593,22 +1601,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1619,6 +1618,7 @@ export interface operations {
                 operatorId?: string | null;
                 action?: string | null;
                 limit?: number;
+                /** @description The `nextCursor` of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -1636,49 +1636,69 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            /** @description Bad request (a malformed cursor or Idempotency-Key) */
+            /** @description Problem details (RFC 9457): `/problems/invalid-cursor` */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/invalid-cursor";
+                    };
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1705,58 +1725,83 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/bad-request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/bad-request";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/invalid-credentials` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/invalid-credentials";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/body-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "/problems/body-too-large";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description Too many requests (see Retry-After) */
+            /** @description Problem details (RFC 9457): `/problems/too-many-requests` */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
                 };
             };
-            /** @description A dependency (Kafka, a service) did not answer; retry (see Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1765,7 +1810,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The original topic (or its .dlq); all when omitted */
-                topic?: string | null;
+                topic?: "callback-events" | "callback-events.dlq" | "customer-events" | "customer-events.dlq" | "payment-events" | "payment-events.dlq" | "wallet-events" | "wallet-events.dlq";
                 /** @description Only records this consumer group dead-lettered */
                 group?: string | null;
                 /** @description Only this dlq_reason */
@@ -1775,6 +1820,7 @@ export interface operations {
                 /** @description Only records with this key (e.g. a paymentId) */
                 key?: string | null;
                 limit?: number;
+                /** @description The `nextCursor` of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -1792,67 +1838,69 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetterPage"];
                 };
             };
-            /** @description Bad request (a malformed cursor or Idempotency-Key) */
+            /** @description Problem details (RFC 9457): `/problems/invalid-cursor` */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/invalid-cursor";
+                    };
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/unknown-topic`, `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/unknown-topic" | "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A dependency (Kafka, a service) did not answer; retry (see Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1860,9 +1908,9 @@ export interface operations {
     replay_ops_v1_dead_letters_replay_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Unique per replay request; a retry reuses it */
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per operation (e.g. a UUID); a retry of the same operation reuses it */
+                "Idempotency-Key": string;
             };
             path?: never;
             cookie?: never;
@@ -1882,85 +1930,111 @@ export interface operations {
                     "application/json": components["schemas"]["ReplayResponse"];
                 };
             };
-            /** @description Bad request (a malformed cursor or Idempotency-Key) */
+            /** @description Problem details (RFC 9457): `/problems/bad-request`, `/problems/idempotency-key-invalid`, `/problems/idempotency-key-missing` */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/bad-request" | "/problems/idempotency-key-invalid" | "/problems/idempotency-key-missing";
+                    };
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Not found */
+            /** @description Problem details (RFC 9457): `/problems/not-found` */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflict */
+            /** @description Problem details (RFC 9457): `/problems/already-replayed`, `/problems/request-in-progress` */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        type?: "/problems/already-replayed" | "/problems/request-in-progress";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/body-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "/problems/body-too-large";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/idempotency-conflict`, `/problems/unknown-topic`, `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/idempotency-conflict" | "/problems/unknown-topic" | "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A dependency (Kafka, a service) did not answer; retry (see Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1983,40 +2057,41 @@ export interface operations {
                     "application/json": components["schemas"]["Fleet"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2039,40 +2114,41 @@ export interface operations {
                     "application/json": components["schemas"]["OperatorView"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2090,6 +2166,7 @@ export interface operations {
                 /** @description exclusive */
                 createdTo?: string | null;
                 limit?: number;
+                /** @description The `nextCursor` of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -2107,58 +2184,55 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentPage"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A dependency (Kafka, a service) did not answer; retry (see Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2183,58 +2257,69 @@ export interface operations {
                     "application/json": components["schemas"]["SagaTimeline"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Not found */
+            /** @description Problem details (RFC 9457): `/problems/not-found` */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2262,58 +2347,55 @@ export interface operations {
                     "application/json": components["schemas"]["CaseList"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A dependency (Kafka, a service) did not answer; retry (see Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2339,58 +2421,69 @@ export interface operations {
                     "application/json": components["schemas"]["CaseEvidence"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Not found */
+            /** @description Problem details (RFC 9457): `/problems/not-found` */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description A dependency (Kafka, a service) did not answer; retry (see Retry-After) */
-            503: {
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2420,76 +2513,111 @@ export interface operations {
                     "application/json": components["schemas"]["CaseView"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/bad-request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/bad-request";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Not found */
+            /** @description Problem details (RFC 9457): `/problems/not-found` */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflict */
+            /** @description Problem details (RFC 9457): `/problems/case-already-resolved` */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        type?: "/problems/case-already-resolved";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/body-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "/problems/body-too-large";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A dependency (Kafka, a service) did not answer; retry (see Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2502,6 +2630,7 @@ export interface operations {
                 /** @description A currency or a payment id */
                 subject?: string | null;
                 limit?: number;
+                /** @description The `nextCursor` of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -2519,58 +2648,69 @@ export interface operations {
                     "application/json": components["schemas"]["DifferenceCasePage"];
                 };
             };
-            /** @description Bad request (a malformed cursor or Idempotency-Key) */
+            /** @description Problem details (RFC 9457): `/problems/invalid-cursor` */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/invalid-cursor";
+                    };
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2596,58 +2736,69 @@ export interface operations {
                     "application/json": components["schemas"]["DifferenceCaseView"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Not found */
+            /** @description Problem details (RFC 9457): `/problems/case-not-found` */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/case-not-found";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2677,67 +2828,111 @@ export interface operations {
                     "application/json": components["schemas"]["DifferenceCaseView"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/bad-request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/bad-request";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Not found */
+            /** @description Problem details (RFC 9457): `/problems/case-not-found` */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/case-not-found";
+                    };
                 };
             };
-            /** @description Conflict */
+            /** @description Problem details (RFC 9457): `/problems/case-resolved` */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        type?: "/problems/case-resolved";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/body-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "/problems/body-too-large";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2762,49 +2957,55 @@ export interface operations {
                     "application/json": components["schemas"]["ReconciliationRunList"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2827,40 +3028,41 @@ export interface operations {
                     "application/json": components["schemas"]["ReconciliationRunView"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2869,10 +3071,11 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The original topic (or its .dlq) */
-                topic?: string | null;
+                topic?: "callback-events" | "callback-events.dlq" | "customer-events" | "customer-events.dlq" | "payment-events" | "payment-events.dlq" | "wallet-events" | "wallet-events.dlq";
                 ceId?: string | null;
                 operatorId?: string | null;
                 limit?: number;
+                /** @description The `nextCursor` of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -2890,58 +3093,69 @@ export interface operations {
                     "application/json": components["schemas"]["ReplayPage"];
                 };
             };
-            /** @description Bad request (a malformed cursor or Idempotency-Key) */
+            /** @description Problem details (RFC 9457): `/problems/invalid-cursor` */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/invalid-cursor";
+                    };
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/unknown-topic`, `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/unknown-topic" | "/problems/validation-error";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2967,58 +3181,55 @@ export interface operations {
                     "application/json": components["schemas"]["StuckPayments"];
                 };
             };
-            /** @description No valid operator token */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description A customer's token (valid, but not an operator's) */
+            /** @description Problem details (RFC 9457): `/problems/not-an-operator` */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-an-operator";
+                    };
                 };
             };
-            /** @description The request is not valid */
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A dependency (Kafka, a service) did not answer; retry (see Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3041,22 +3252,13 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

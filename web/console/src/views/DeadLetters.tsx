@@ -1,11 +1,16 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { api, newIdempotencyKey, unwrap, type Schemas } from "../api/client";
+import type { paths } from "../api/schema";
 import { Heading } from "../components/Heading";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { Status } from "../components/Status";
 import { formatTime } from "../lib/format";
 import { Link, navigate, queryString, useLocation } from "../router";
+
+type ListTopic = NonNullable<paths["/ops/v1/dead-letters"]["get"]["parameters"]["query"]>["topic"];
+// A dead letter's own topic, as the API listed it: one of the .dlq topics the replay accepts.
+type DeadLetterTopic = Schemas["RecordCoordinates"]["topic"];
 
 const FIELDS = ["topic", "group", "reason", "ceType", "key"] as const;
 type Filters = Record<(typeof FIELDS)[number], string>;
@@ -34,7 +39,8 @@ export function DeadLetters() {
         await api.GET("/ops/v1/dead-letters", {
           params: {
             query: {
-              topic: applied.topic || undefined,
+              // The API's enum; a topic typed into the URL that is not one is the API's 422, shown below.
+              topic: (applied.topic || undefined) as ListTopic,
               group: applied.group || undefined,
               reason: applied.reason || undefined,
               ceType: applied.ceType || undefined,
@@ -189,7 +195,9 @@ function DeadLetterRow({ d }: { d: DeadLetter }) {
             <button
               type="button"
               disabled={replay.isPending}
-              onClick={() => confirm({ record: { topic: d.topic, partition: d.partition, offset: d.offset }, force: again, limit: 100 })}
+              onClick={() =>
+                confirm({ record: { topic: d.topic as DeadLetterTopic, partition: d.partition, offset: d.offset }, force: again, limit: 100 })
+              }
             >
               {replay.isPending ? "Replaying…" : "Confirm replay"}
             </button>{" "}

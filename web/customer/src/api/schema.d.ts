@@ -80,7 +80,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Wallet */
+        /** The wallet (404 until the registration has opened it, a moment after) */
         get: operations["get_wallet_api_v1_wallet_get"];
         put?: never;
         post?: never;
@@ -176,7 +176,7 @@ export interface components {
         BankRecipient: {
             /**
              * Accountnumber
-             * @description 20-digit account number
+             * @description 20-digit account number: digits 6-8 are its currency's numeric ISO 4217 code (810 or 643 for RUB) and must be the payment's; digit 9 is the control key against the BIC (Bank of Russia)
              * @example 40817810700000000001
              */
             accountNumber: string;
@@ -188,7 +188,8 @@ export interface components {
             bankBic: string;
             /**
              * Name
-             * @description Recipient's full name
+             * Format: person-name
+             * @description Recipient's full name: not blank, printable characters only (runs of spaces become one)
              * @example Иван Петров
              */
             name: string;
@@ -272,8 +273,9 @@ export interface components {
              * Currency
              * @description ISO 4217; must be the wallet's currency
              * @example RUB
+             * @enum {string}
              */
-            currency: string;
+            currency: "AED" | "AFN" | "ALL" | "AMD" | "AOA" | "ARS" | "AUD" | "AWG" | "AZN" | "BAM" | "BBD" | "BDT" | "BHD" | "BIF" | "BMD" | "BND" | "BOB" | "BOV" | "BRL" | "BSD" | "BTN" | "BWP" | "BYN" | "BZD" | "CAD" | "CDF" | "CHE" | "CHF" | "CHW" | "CLF" | "CLP" | "CNY" | "COP" | "COU" | "CRC" | "CUP" | "CVE" | "CZK" | "DJF" | "DKK" | "DOP" | "DZD" | "EGP" | "ERN" | "ETB" | "EUR" | "FJD" | "FKP" | "GBP" | "GEL" | "GHS" | "GIP" | "GMD" | "GNF" | "GTQ" | "GYD" | "HKD" | "HNL" | "HTG" | "HUF" | "IDR" | "ILS" | "INR" | "IQD" | "IRR" | "ISK" | "JMD" | "JOD" | "JPY" | "KES" | "KGS" | "KHR" | "KMF" | "KPW" | "KRW" | "KWD" | "KYD" | "KZT" | "LAK" | "LBP" | "LKR" | "LRD" | "LSL" | "LYD" | "MAD" | "MDL" | "MGA" | "MKD" | "MMK" | "MNT" | "MOP" | "MRU" | "MUR" | "MVR" | "MWK" | "MXN" | "MXV" | "MYR" | "MZN" | "NAD" | "NGN" | "NIO" | "NOK" | "NPR" | "NZD" | "OMR" | "PAB" | "PEN" | "PGK" | "PHP" | "PKR" | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RUB" | "RWF" | "SAR" | "SBD" | "SCR" | "SDG" | "SEK" | "SGD" | "SHP" | "SLE" | "SOS" | "SRD" | "SSP" | "STN" | "SVC" | "SYP" | "SZL" | "THB" | "TJS" | "TMT" | "TND" | "TOP" | "TRY" | "TTD" | "TWD" | "TZS" | "UAH" | "UGX" | "USD" | "USN" | "UYI" | "UYU" | "UYW" | "UZS" | "VED" | "VES" | "VND" | "VUV" | "WST" | "XAF" | "XCD" | "XCG" | "XOF" | "XPF" | "YER" | "ZAR" | "ZMW" | "ZWG";
             recipient: components["schemas"]["BankRecipient"];
         };
         /** PaymentResponse */
@@ -302,6 +304,21 @@ export interface components {
             /** Updatedat */
             updatedAt: string | null;
         };
+        /**
+         * Problem
+         * @description RFC 9457 problem details. `type` is `/problems/<slug>`; some types carry extension members (`errors` of a validation error, `available` of insufficient funds, ...).
+         */
+        Problem: {
+            detail?: string;
+            /** @description The request path */
+            instance?: string;
+            status: number;
+            title: string;
+            /** @description The problem type: `/problems/<slug>` */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** RegisterRequest */
         RegisterRequest: {
             /**
@@ -309,8 +326,9 @@ export interface components {
              * @description ISO 4217 alphabetic code
              * @default RUB
              * @example RUB
+             * @enum {string}
              */
-            currency: string;
+            currency: "AED" | "AFN" | "ALL" | "AMD" | "AOA" | "ARS" | "AUD" | "AWG" | "AZN" | "BAM" | "BBD" | "BDT" | "BHD" | "BIF" | "BMD" | "BND" | "BOB" | "BOV" | "BRL" | "BSD" | "BTN" | "BWP" | "BYN" | "BZD" | "CAD" | "CDF" | "CHE" | "CHF" | "CHW" | "CLF" | "CLP" | "CNY" | "COP" | "COU" | "CRC" | "CUP" | "CVE" | "CZK" | "DJF" | "DKK" | "DOP" | "DZD" | "EGP" | "ERN" | "ETB" | "EUR" | "FJD" | "FKP" | "GBP" | "GEL" | "GHS" | "GIP" | "GMD" | "GNF" | "GTQ" | "GYD" | "HKD" | "HNL" | "HTG" | "HUF" | "IDR" | "ILS" | "INR" | "IQD" | "IRR" | "ISK" | "JMD" | "JOD" | "JPY" | "KES" | "KGS" | "KHR" | "KMF" | "KPW" | "KRW" | "KWD" | "KYD" | "KZT" | "LAK" | "LBP" | "LKR" | "LRD" | "LSL" | "LYD" | "MAD" | "MDL" | "MGA" | "MKD" | "MMK" | "MNT" | "MOP" | "MRU" | "MUR" | "MVR" | "MWK" | "MXN" | "MXV" | "MYR" | "MZN" | "NAD" | "NGN" | "NIO" | "NOK" | "NPR" | "NZD" | "OMR" | "PAB" | "PEN" | "PGK" | "PHP" | "PKR" | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RUB" | "RWF" | "SAR" | "SBD" | "SCR" | "SDG" | "SEK" | "SGD" | "SHP" | "SLE" | "SOS" | "SRD" | "SSP" | "STN" | "SVC" | "SYP" | "SZL" | "THB" | "TJS" | "TMT" | "TND" | "TOP" | "TRY" | "TTD" | "TWD" | "TZS" | "UAH" | "UGX" | "USD" | "USN" | "UYI" | "UYU" | "UYW" | "UZS" | "VED" | "VES" | "VND" | "VUV" | "WST" | "XAF" | "XCD" | "XCG" | "XOF" | "XPF" | "YER" | "ZAR" | "ZMW" | "ZWG";
             /**
              * Email
              * Format: email
@@ -319,17 +337,19 @@ export interface components {
             email: string;
             /**
              * Name
+             * Format: person-name
+             * @description Not blank; no control, separator-line, private-use or unassigned characters
              * @example Анна Иванова
              */
             name: string;
             /**
              * Password
-             * @description At least 10 characters, with a letter and a digit
+             * @description 10-128 characters with a letter and a digit, at least 5 different characters, not containing the email's local part (the last two are checked on registration: 422 `weak-password`)
              */
             password: string;
             /**
              * Phone
-             * @description E.164
+             * Format: phone
              * @example +79161234567
              */
             phone: string;
@@ -401,22 +421,83 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
+            /** @description Problem details (RFC 9457): `/problems/bad-request` */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/bad-request";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): `/problems/invalid-credentials` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/invalid-credentials";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/body-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "/problems/body-too-large";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/too-many-requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -443,22 +524,83 @@ export interface operations {
                     "application/json": components["schemas"]["RegisterResponse"];
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
+            /** @description Problem details (RFC 9457): `/problems/bad-request` */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/bad-request";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): `/problems/email-taken` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        type?: "/problems/email-taken";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/body-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "/problems/body-too-large";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/validation-error`, `/problems/weak-password` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error" | "/problems/weak-password";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/too-many-requests` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -467,8 +609,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page */
                 cursor?: string | null;
-                status?: string | null;
+                status?: ("PENDING" | "COMPLETED" | "FAILED") | null;
             };
             header?: never;
             path?: never;
@@ -485,22 +628,41 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentList"];
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -508,9 +670,9 @@ export interface operations {
     create_payment_api_v1_payments_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Unique per operation; a retry reuses it */
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per operation (e.g. a UUID); a retry of the same operation reuses it */
+                "Idempotency-Key": string;
             };
             path?: never;
             cookie?: never;
@@ -524,28 +686,91 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description The payment */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PaymentAccepted"];
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
+            /** @description Problem details (RFC 9457): `/problems/bad-request`, `/problems/idempotency-key-invalid`, `/problems/idempotency-key-missing` */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/bad-request" | "/problems/idempotency-key-invalid" | "/problems/idempotency-key-missing";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/wallet-not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/wallet-not-found";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/body-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "/problems/body-too-large";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/currency-mismatch`, `/problems/idempotency-conflict`, `/problems/insufficient-funds`, `/problems/validation-error` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/currency-mismatch" | "/problems/idempotency-conflict" | "/problems/insufficient-funds" | "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -566,6 +791,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "Cache-Control"?: string;
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -579,22 +806,55 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): `/problems/not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -617,22 +877,41 @@ export interface operations {
                     "application/json": components["schemas"]["WalletResponse"];
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): `/problems/not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -640,9 +919,9 @@ export interface operations {
     top_up_api_v1_wallet_top_ups_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Unique per operation; a retry reuses it */
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per operation (e.g. a UUID); a retry of the same operation reuses it */
+                "Idempotency-Key": string;
             };
             path?: never;
             cookie?: never;
@@ -662,22 +941,83 @@ export interface operations {
                     "application/json": components["schemas"]["TopUpResponse"];
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
+            /** @description Problem details (RFC 9457): `/problems/bad-request`, `/problems/idempotency-key-invalid`, `/problems/idempotency-key-missing` */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/bad-request" | "/problems/idempotency-key-invalid" | "/problems/idempotency-key-missing";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): `/problems/unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/wallet-not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        type?: "/problems/wallet-not-found";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/body-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "/problems/body-too-large";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/balance-limit-exceeded`, `/problems/idempotency-conflict`, `/problems/validation-error` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/balance-limit-exceeded" | "/problems/idempotency-conflict" | "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -702,22 +1042,13 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -744,22 +1075,83 @@ export interface operations {
                     "application/json": components["schemas"]["Introspection"];
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
+            /** @description Problem details (RFC 9457): `/problems/bad-request` */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        type?: "/problems/bad-request";
+                    };
                 };
             };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): `/problems/caller-unauthenticated` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        type?: "/problems/caller-unauthenticated";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/caller-not-allowed` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        type?: "/problems/caller-not-allowed";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/body-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        type?: "/problems/body-too-large";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): `/problems/validation-error` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-error";
+                    };
+                };
+            };
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -782,22 +1174,13 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Problem details (RFC 9457) */
+            /** @description Problem details (RFC 9457): the request failed on the server's side; retry later */
             "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -2,6 +2,10 @@
 // again; these only spare the customer a round trip and say precisely what to fix.
 import { ACCOUNT_RE, BIC_RE, accountInCurrency, accountMatchesBic } from "./banking";
 import { MAX_AMOUNT, parseAmount } from "./money";
+import type { components } from "../api/schema";
+
+/** An ISO 4217 code the API accepts (the contract's enum). */
+export type Currency = components["schemas"]["PaymentRequest"]["currency"];
 
 export type FieldError =
   | "required"
@@ -26,7 +30,7 @@ export interface PayoutForm {
 
 export interface PayoutRequest {
   amount: number;
-  currency: string;
+  currency: Currency;
   recipient: { accountNumber: string; bankBic: string; name: string };
 }
 
@@ -58,5 +62,7 @@ export function validatePayout(form: PayoutForm, wallet: { currency: string; ava
   if (!name) errors.name = "name.required";
 
   if (Object.keys(errors).length > 0 || amount === null) return { ok: false, errors };
-  return { ok: true, request: { amount, currency: form.currency, recipient: { accountNumber: account, bankBic: bic, name } } };
+  // The currency is the wallet's (checked above), a code the API gave: one of the contract's.
+  const currency = form.currency as Currency;
+  return { ok: true, request: { amount, currency, recipient: { accountNumber: account, bankBic: bic, name } } };
 }

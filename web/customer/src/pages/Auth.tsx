@@ -4,6 +4,7 @@ import { Field } from "../components/Field";
 import { Page } from "../components/Layout";
 import { useI18n } from "../i18n/i18n";
 import { explainProblem } from "../lib/explain";
+import type { Currency } from "../lib/validation";
 import { Link, useRouter } from "../router";
 
 function useProblem() {
@@ -79,7 +80,13 @@ export function LoginPage() {
 export function RegisterPage() {
   const { t } = useI18n();
   const { navigate } = useRouter();
-  const [form, setForm] = useState({ email: "", password: "", name: "", phone: "", currency: "RUB" });
+  const [form, setForm] = useState<{ email: string; password: string; name: string; phone: string; currency: Currency }>({
+    email: "",
+    password: "",
+    name: "",
+    phone: "",
+    currency: "RUB",
+  });
   const [busy, setBusy] = useState(false);
   const problem = useProblem();
   const set = (field: keyof typeof form) => (value: string) => setForm({ ...form, [field]: value });
@@ -126,8 +133,8 @@ export function RegisterPage() {
         />
         <div className="field">
           <label htmlFor="currency">{t("field.currency")}</label>
-          <select id="currency" value={form.currency} onChange={(e) => set("currency")(e.target.value)}>
-            {["RUB", "USD", "EUR"].map((c) => (
+          <select id="currency" value={form.currency} onChange={(e) => setForm({ ...form, currency: e.target.value as Currency })}>
+            {(["RUB", "USD", "EUR"] as const).map((c) => (
               <option key={c}>{c}</option>
             ))}
           </select>
