@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from paysaga.contracts.identities import CALLERS
+from paysaga.services.notification.domain import Channel
 from tests.e2e.test_ops import create_operator, login
 from tests.support.platform import RunningPlatform
 from tests.support.saga import register
@@ -105,6 +106,20 @@ def runs(
             **{service: pool.submit(schemathesis_run, platform, service) for service in INTERNAL},
         }
         yield started
+    restore_simulated_gateways(platform)
+
+
+def restore_simulated_gateways(platform: RunningPlatform) -> None:
+    """The fuzzer made Notification's simulated gateways slow or failing (a valid request): the e2e tests
+    that share this platform after it expect them as they start, quick and reliable."""
+    for channel in Channel:
+        restored = httpx.put(
+            f"{platform.url('notification')}/v1/gateways/{channel.value.lower()}/behaviour",
+            json={"delayMs": 0, "failTimes": 0, "failRate": 0.0},
+            auth=platform.auth("notification"),
+            timeout=10,
+        )
+        assert restored.status_code == 200, restored.text
 
 
 def test_the_bff_answers_as_its_document_says(runs: dict[str, Future[subprocess.CompletedProcess[str]]]) -> None:
