@@ -23,3 +23,20 @@ async def infra() -> AsyncIterator[Infra]:
         yield Infra(admin_url=admin_url, kafka=kafka, dsns=dsns, root=test_infra.root)
     finally:
         test_infra.stop()
+
+
+# The contract test fuzzes every API of the e2e platform with valid requests, which move money as any
+# client's may (journal reversals in Core Banking, blocklist entries, webhook subscriptions): it runs
+# after the other end-to-end tests, whose ledgers and balances must be their own, and before the
+# platform they share stops.
+CONTRACT_MODULE = "tests/e2e/test_api_contract.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    contract = [item for item in items if item.nodeid.startswith(CONTRACT_MODULE)]
+    if not contract:
+        return
+    rest = [item for item in items if not item.nodeid.startswith(CONTRACT_MODULE)]
+    e2e = [n for n, item in enumerate(rest) if item.nodeid.startswith("tests/e2e/")]
+    cut = e2e[-1] + 1 if e2e else len(rest)
+    items[:] = rest[:cut] + contract + rest[cut:]

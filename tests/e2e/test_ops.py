@@ -426,7 +426,9 @@ def test_a_schema_invalid_record_shows_up_in_the_dead_letters_with_its_reason(
     only_query = dead_letters(ops, operator, topic=PAYMENT_EVENTS, key=key, group="query", reason="schema-invalid")
     assert [i["consumerGroup"] for i in only_query] == ["query"]
     problem(ops.get("/ops/v1/dead-letters", params={"topic": "nope"}, headers=operator.auth), 422, "unknown-topic")
-    problem(ops.get("/ops/v1/dead-letters", params={"cursor": "garbage!"}, headers=operator.auth), 400)
+    problem(
+        ops.get("/ops/v1/dead-letters", params={"cursor": "garbage!"}, headers=operator.auth), 422, "validation-error"
+    )
 
 
 def replay_bookkeeping(

@@ -141,7 +141,7 @@ async def test_reversal_errors(http: httpx.AsyncClient, db: Database) -> None:
     assert (await http.post(f"/v1/journal/{original['entryId']}/reversal", json={})).status_code == 422
     blank = await reverse(http, original["entryId"], "   ")
     assert blank.status_code == 422
-    assert blank.json()["type"] == "/problems/invalid-entry"
+    assert blank.json()["type"] == "/problems/validation-error"  # "not blank" is in the schema now
     assert (await http.get("/v1/journal/9000000000")).status_code == 404
 
 
