@@ -57,11 +57,16 @@ const EVIDENCE_LABELS: Record<string, string> = {
 };
 const MONEY = new Set(["wallets", "customerFunds", "difference"]);
 
-/** A case's evidence (the difference as the last run found it) as labelled facts, money in its
- * currency; a field the console does not know yet still shows, under its own name. */
+const ORDER = Object.keys(EVIDENCE_LABELS);
+
+/** A case's evidence (the difference as the last run found it) as labelled facts in a fixed order
+ * (the stored JSON keeps none), money in its currency; a field the console does not know yet still
+ * shows, after the others, under its own name. */
 export function evidenceFacts(evidence: Record<string, unknown>): Fact[] {
   const currency = typeof evidence["currency"] === "string" ? evidence["currency"] : null;
-  return Object.entries(evidence).map(([key, value]) => {
+  const rank = (key: string) => (ORDER.includes(key) ? ORDER.indexOf(key) : ORDER.length);
+  const entries = Object.entries(evidence).sort(([a], [b]) => rank(a) - rank(b));
+  return entries.map(([key, value]) => {
     const label = EVIDENCE_LABELS[key] ?? key;
     if (MONEY.has(key) && typeof value === "number" && currency) return { label, value: formatMoney(value, currency) };
     if (key === "paymentStatus" && value === null) return { label, value: "not final" };

@@ -107,8 +107,8 @@ export function JobCases() {
                     </td>
                     <td>{describeEvidence(c.kind, c.evidence)}</td>
                     <td>
-                      opened by {c.openedByRun}
-                      <span className="when">last seen by {c.lastSeenRun}</span>
+                      opened by run {c.openedByRun}
+                      <span className="when">last seen by run {c.lastSeenRun}</span>
                     </td>
                     <td>{formatTime(c.openedAt)}</td>
                     <td>{c.resolvedAt ? <Status value="resolved" /> : <Status value="open" />}</td>
