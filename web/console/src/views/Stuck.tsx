@@ -126,7 +126,7 @@ function Group({ group: g }: { group: Schemas["StuckGroup"] }) {
                 {source.operatorAction ? (
                   <td>
                     <Link to={source.deadLetters(s.paymentId)!} aria-label={`Dead letters of payment ${s.paymentId}`}>
-                      Its dead letters
+                      Dead letters
                     </Link>
                   </td>
                 ) : (
