@@ -18,10 +18,10 @@ from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, 
 
 from tests.e2e.test_ops import PASSWORD, create_operator
 from tests.support.platform import RunningPlatform
+from tests.support.screenshots import screenshot_path
 
 REPO = Path(__file__).resolve().parents[3]
 CONSOLE = REPO / "web" / "console"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = os.environ.get("PAYSAGA_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -61,13 +61,12 @@ class ConsolePage:
 
     def check(self, name: str) -> None:
         """The page as it stands: no serious or critical axe-core violation, no CSP refusal, and its
-        screenshot saved to docs/screenshots/console-<name>.png."""
+        screenshot saved as console-<name>.png (see tests/support/screenshots.py for where)."""
         violations = axe_violations(self.page)
         assert violations == [], f"{name}: {json.dumps(violations, indent=1)[:4000]}"
         csp = [e for e in self.errors if "Content Security Policy" in e]
         assert csp == [], csp
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+        self.page.screenshot(path=str(screenshot_path(f"console-{name}.png")), full_page=True)
 
 
 AXE = CONSOLE / "node_modules" / "axe-core" / "axe.min.js"

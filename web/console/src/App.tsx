@@ -7,9 +7,12 @@ import { CaseDetail } from "./views/CaseDetail";
 import { Cases } from "./views/Cases";
 import { DeadLetters } from "./views/DeadLetters";
 import { Fleet } from "./views/Fleet";
+import { JobCaseDetail } from "./views/JobCaseDetail";
+import { JobCases } from "./views/JobCases";
 import { Login } from "./views/Login";
 import { NotFound } from "./views/NotFound";
 import { Payments } from "./views/Payments";
+import { Reconciliation } from "./views/Reconciliation";
 import { Stuck } from "./views/Stuck";
 import { Timeline } from "./views/Timeline";
 
@@ -18,7 +21,10 @@ const NAV = [
   { to: "/stuck", label: "Stuck payments" },
   { to: "/fleet", label: "Fleet" },
   { to: "/dead-letters", label: "Dead letters" },
-  { to: "/cases", label: "Reconciliation cases" },
+  // Two kinds of cases: the books disagreeing (the reconciliation job's runs and cases) and a
+  // provider's answer contradicting a payment's final state (Payment's cases).
+  { to: "/reconciliation", label: "Books reconciliation" },
+  { to: "/cases", label: "Provider contradictions" },
 ];
 
 function View({ path }: { path: string }) {
@@ -28,6 +34,10 @@ function View({ path }: { path: string }) {
   if (path === "/stuck") return <Stuck />;
   if (path === "/fleet") return <Fleet />;
   if (path === "/dead-letters") return <DeadLetters />;
+  if (path === "/reconciliation") return <Reconciliation />;
+  if (path === "/reconciliation/cases") return <JobCases />;
+  params = match("/reconciliation/cases/:caseId", path);
+  if (params) return <JobCaseDetail key={params.caseId} caseId={Number(params.caseId)} />;
   if (path === "/cases") return <Cases />;
   params = match("/cases/:caseId", path);
   if (params) return <CaseDetail key={params.caseId} caseId={Number(params.caseId)} />;

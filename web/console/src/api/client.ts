@@ -1,9 +1,11 @@
 // The typed client of the Ops service's API, generated from openapi.json (`npm run gen-api`).
 // Same origin: the Ops service serves the console and its API. Every call carries the operator's
-// token; a 401 on any call but login ends the session (the console asks to log in again).
+// token; a 401 (expired, revoked) or a 403 (a customer's token) on any call but login ends the
+// session, and the login form says why (auth/refusal.ts).
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";
 import { ApiProblem, toProblem } from "./problem";
+import { sessionEndFor } from "../auth/refusal";
 import { session } from "../auth/session";
 
 export type Schemas = components["schemas"];
@@ -15,7 +17,8 @@ const auth: Middleware = {
     return request;
   },
   onResponse({ request, response }) {
-    if (response.status === 401 && !new URL(request.url).pathname.endsWith("/auth/login")) session.expire();
+    const ended = sessionEndFor(response.status, new URL(request.url).pathname);
+    if (ended) session.expire(ended);
     return response;
   },
 };

@@ -1,6 +1,7 @@
 // The operator's session: the access token in sessionStorage (this tab only, gone when it closes),
 // and why it ended when the API refused it, so the login form can say so.
 import { useSyncExternalStore } from "react";
+import { SESSION_ENDED } from "./refusal";
 
 const KEY = "paysaga.console.token";
 type State = { token: string | null; ended: string | null };
@@ -35,9 +36,9 @@ export const session = {
   logout(): void {
     set({ token: null, ended: null });
   },
-  /** The API answered 401: the token expired or was revoked. */
-  expire(): void {
-    if (state.token) set({ token: null, ended: "Your session has ended. Log in again to go on." });
+  /** The API refused the token (see refusal.ts): `why` is what the login form says. */
+  expire(why: string = SESSION_ENDED): void {
+    if (state.token) set({ token: null, ended: why });
   },
   subscribe(listener: () => void): () => void {
     listeners.add(listener);

@@ -30,9 +30,9 @@ export function CaseDetail({ caseId }: { caseId: number }) {
   const c = evidence.data?.case;
   return (
     <section aria-labelledby="view-title">
-      <Heading>Reconciliation case {caseId}</Heading>
+      <Heading>Provider case {caseId}</Heading>
       <p>
-        <Link to="/cases">All cases</Link>
+        <Link to="/cases">All provider contradictions</Link>
       </p>
       <ProblemAlert error={evidence.error} what="The case could not be read" />
       {evidence.isPending && evidence.fetchStatus !== "idle" ? <p role="status">Loading…</p> : null}

@@ -27,8 +27,11 @@ export function Cases() {
   }
   return (
     <section aria-labelledby="view-title">
-      <Heading>Reconciliation cases</Heading>
-      <p className="hint">Provider outcomes that contradict a payment's final state. Resolve each with a note of what was done.</p>
+      <Heading>Provider contradictions</Heading>
+      <p className="hint">
+        A provider's outcome that contradicts a payment's final state opens a case here (Payment's cases). Resolve each with a note of what was
+        done. The books disagreeing is another kind of case: see <Link to="/reconciliation">Books reconciliation</Link>.
+      </p>
       <div className="filters">
         <div className="field">
           <label htmlFor="c-status">Status</label>
@@ -76,7 +79,7 @@ export function Cases() {
               {cases.data.items.map((c) => (
                 <tr key={c.caseId}>
                   <td>
-                    <Link to={`/cases/${c.caseId}`}>Case {c.caseId}</Link>
+                    <Link to={`/cases/${c.caseId}`}>Provider case {c.caseId}</Link>
                   </td>
                   <td>{c.kind}</td>
                   <td>

@@ -1,10 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { api, unwrap } from "../api/client";
+import { api, unwrap, type Schemas } from "../api/client";
 import { Heading } from "../components/Heading";
 import { ProblemAlert } from "../components/ProblemAlert";
 import { Status } from "../components/Status";
 import { formatDuration, formatTime, shortId } from "../lib/format";
+import { stuckSource } from "../lib/stuck";
 import { Link } from "../router";
 
 export function Stuck() {
@@ -44,50 +45,102 @@ export function Stuck() {
             (as of {formatTime(stuck.data.asOf)} UTC).
           </p>
           {stuck.data.groups.map((g) => (
-            <article key={`${g.status}-${g.waitingFor}`} className="card" aria-labelledby={`g-${g.status}-${g.waitingFor}`.replace(/\W+/g, "-")}>
-              <h2 id={`g-${g.status}-${g.waitingFor}`.replace(/\W+/g, "-")}>
-                {g.count} × <Status value={g.status} /> — waiting for {g.waitingFor}
-              </h2>
-              <p>
-                Next by itself: {g.nextAction}. Oldest created {formatTime(g.oldestCreatedAt)} UTC.
-              </p>
-              {g.samples.length ? (
-                <table>
-                  <caption>The oldest of them</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Payment</th>
-                      <th scope="col">Age</th>
-                      <th scope="col" className="num">
-                        Attempts
-                      </th>
-                      <th scope="col">Last error</th>
-                      <th scope="col">Next attempt (UTC)</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {g.samples.map((s) => (
-                      <tr key={s.paymentId}>
-                        <td>
-                          <Link to={`/payments/${s.paymentId}`} title={s.paymentId} aria-label={`Timeline of payment ${s.paymentId}`}>
-                            <code>{shortId(s.paymentId)}</code>
-                          </Link>
-                        </td>
-                        <td>{formatDuration(s.ageSeconds)}</td>
-                        <td className="num">{s.attempts}</td>
-                        <td>{s.lastError ?? "—"}</td>
-                        <td>{formatTime(s.nextAttemptAt)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              ) : null}
-            </article>
+            <Group key={`${g.source}-${g.status}-${g.waitingFor}`} group={g} />
           ))}
         </>
       ) : stuck.isPending ? (
         <p role="status">Loading…</p>
       ) : null}
     </section>
+  );
+}
+
+/** One group: whose list it comes from, where its payments stopped, what happens next (by itself,
+ * or an operator's replay), and the oldest of them. */
+function Group({ group: g }: { group: Schemas["StuckGroup"] }) {
+  const source = stuckSource(g);
+  const id = `g-${g.source}-${g.status}`.replace(/\W+/g, "-");
+  const deadLetters = source.deadLetters();
+  return (
+    <article className="card" aria-labelledby={id}>
+      <h2 id={id}>
+        {g.count} × <Status value={g.status} /> — from {source.label}
+      </h2>
+      <dl className="facts group-facts">
+        <div>
+          <dt>Source</dt>
+          <dd>
+            <strong>{source.label}</strong>: {source.explanation}
+          </dd>
+        </div>
+        <div>
+          <dt>Waiting for</dt>
+          <dd>{g.waitingFor}</dd>
+        </div>
+        <div>
+          <dt>{source.operatorAction ? "Next action (yours)" : "Next action (by itself)"}</dt>
+          <dd>
+            {g.nextAction}
+            {deadLetters ? (
+              <>
+                {" "}
+                <Link to={deadLetters}>Open these dead letters</Link>
+              </>
+            ) : null}
+          </dd>
+        </div>
+        <div>
+          <dt>Oldest created (UTC)</dt>
+          <dd>{formatTime(g.oldestCreatedAt)}</dd>
+        </div>
+      </dl>
+      {g.samples.length ? (
+        <table>
+          <caption>The oldest of them</caption>
+          <thead>
+            <tr>
+              <th scope="col">Payment</th>
+              <th scope="col">Age</th>
+              {source.operatorAction ? (
+                <th scope="col">Dead letters</th>
+              ) : (
+                <>
+                  <th scope="col" className="num">
+                    Attempts
+                  </th>
+                  <th scope="col">Last error</th>
+                  <th scope="col">Next attempt (UTC)</th>
+                </>
+              )}
+            </tr>
+          </thead>
+          <tbody>
+            {g.samples.map((s) => (
+              <tr key={s.paymentId}>
+                <td>
+                  <Link to={`/payments/${s.paymentId}`} title={s.paymentId} aria-label={`Timeline of payment ${s.paymentId}`}>
+                    <code>{shortId(s.paymentId)}</code>
+                  </Link>
+                </td>
+                <td>{formatDuration(s.ageSeconds)}</td>
+                {source.operatorAction ? (
+                  <td>
+                    <Link to={source.deadLetters(s.paymentId)!} aria-label={`Dead letters of payment ${s.paymentId}`}>
+                      Dead letters
+                    </Link>
+                  </td>
+                ) : (
+                  <>
+                    <td className="num">{s.attempts}</td>
+                    <td>{s.lastError ?? "—"}</td>
+                    <td>{formatTime(s.nextAttemptAt)}</td>
+                  </>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </article>
   );
 }

@@ -143,7 +143,7 @@ function SagaView({ saga }: { saga: Timeline }) {
         <p>None.</p>
       )}
 
-      <h2>Reconciliation cases</h2>
+      <h2>Provider contradictions</h2>
       {saga.cases.length ? (
         <>
           <ul>
@@ -160,6 +160,10 @@ function SagaView({ saga }: { saga: Timeline }) {
       ) : (
         <p>None.</p>
       )}
+      <p>
+        The books reconciliation's cases of this payment (Payment and Wallet disagreeing about it):{" "}
+        <Link to={`/reconciliation/cases${queryString({ subject: saga.paymentId, status: "all" })}`}>look them up</Link>.
+      </p>
     </>
   );
 }
