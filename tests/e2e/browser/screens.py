@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+from tests.support.screenshots import screenshot_path
+
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -26,7 +26,6 @@ def serious_violations(page: Page) -> list[dict[str, Any]]:
 
 
 def screen(page: Page, name: str) -> None:
-    """Check the page with axe-core, then save its screenshot for the README."""
+    """Check the page with axe-core, then save its screenshot (the README's with PAYSAGA_UPDATE_SCREENSHOTS=1)."""
     assert serious_violations(page) == [], name
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"customer-{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshot_path(f"customer-{name}.png")), full_page=True)
