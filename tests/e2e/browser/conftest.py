@@ -4,33 +4,24 @@ once for both). One browser for the package; a fresh context (cookies, storage) 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.support.browser import chromium
 from tests.support.platform import RunningPlatform
 
 REPO = Path(__file__).resolve().parents[3]
 CUSTOMER_APP = REPO / "web" / "customer"
-# Debian's package (scripts/system-deps.sh); PAYSAGA_CHROMIUM names another binary.
-CHROMIUM = os.environ.get("PAYSAGA_CHROMIUM", "/usr/bin/chromium")
 AXE = CUSTOMER_APP / "node_modules" / "axe-core" / "axe.min.js"  # pinned in web/customer/package.json
 
 
-# Package scope: Playwright's sync API runs an event loop of its own on this thread while it is
-# open, so no async fixture (pytest-asyncio's) may be set up meanwhile. The platform starts
-# before the browser, and the browser closes when this package's tests are done.
 @pytest.fixture(scope="package")
 def browser(platform: RunningPlatform, web_apps_built: None) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

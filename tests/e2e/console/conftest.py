@@ -5,7 +5,6 @@ serves the built console on its own origin)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -14,28 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
 
 from tests.e2e.test_ops import PASSWORD, create_operator
+from tests.support.browser import chromium
 from tests.support.platform import RunningPlatform
 from tests.support.screenshots import screenshot_path
 
 REPO = Path(__file__).resolve().parents[3]
 CONSOLE = REPO / "web" / "console"
-CHROMIUM = os.environ.get("PAYSAGA_CHROMIUM", "/usr/bin/chromium")
 
 
-# Package scope: Playwright's sync API keeps an event loop running in this thread while it is open, where
-# pytest-asyncio can set up no async fixture; it closes when this package's tests are done.
 @pytest.fixture(scope="package")
 def browser(platform: RunningPlatform, web_apps_built: None) -> Iterator[Browser]:
     """Chromium, started once the platform runs and the console is built."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @dataclass

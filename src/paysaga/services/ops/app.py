@@ -372,11 +372,9 @@ def _dead_letters(app: FastAPI, deps: OpsDeps) -> None:
         """Every replay of a dead letter (who, when, which record, the result), newest first."""
         try:
             dlq_topic = dead_letter_topics(topic)[0] if topic else None
-            before = decode_id_cursor(cursor)
         except UnknownTopic as exc:
             raise Problem(422, "unknown-topic", "Unknown topic", str(exc)) from exc
-        except InvalidCursor as exc:
-            raise Problem(400, "invalid-cursor", "Invalid cursor", str(exc)) from exc
+        before = _before(cursor)
         async with deps.db.connection() as conn:
             rows = await repository.list_replays(
                 conn, dlq_topic=dlq_topic, ce_id=ce_id, operator_id=operator_id, before=before, limit=limit
@@ -486,6 +484,18 @@ def _reconciliation(app: FastAPI, deps: OpsDeps) -> None:
         return view
 
 
+def _before(cursor: str | None) -> int | None:
+    """The id a page of a newest-first list starts below (its `cursor`); a 400 problem when malformed."""
+    try:
+        return decode_id_cursor(cursor)
+    except InvalidCursor as exc:
+        raise Problem(400, "invalid-cursor", "Invalid cursor", str(exc)) from exc
+
+
+def _no_case(case_id: int) -> Problem:
+    return Problem(404, "case-not-found", "No such case", f"The reconciliation job opened no case {case_id}.")
+
+
 def _case_view(row: Any) -> DifferenceCaseView:
     return DifferenceCaseView.model_validate(
         {**row, "resolved_by": str(row["resolved_by"]) if row["resolved_by"] else None}
@@ -511,10 +521,7 @@ def _difference_cases(app: FastAPI, deps: OpsDeps) -> None:
     ) -> DifferenceCasePage:
         """The differences the reconciliation job found (wallets vs Customer funds, Payment's finals vs
         Wallet's settlements), one case each, newest first."""
-        try:
-            before = decode_id_cursor(cursor)
-        except InvalidCursor as exc:
-            raise Problem(400, "invalid-cursor", "Invalid cursor", str(exc)) from exc
+        before = _before(cursor)
         async with deps.db.connection() as conn:
             rows = await repository.list_cases(
                 conn, status=status, kind=kind, subject=subject, before=before, limit=limit
@@ -531,7 +538,7 @@ def _difference_cases(app: FastAPI, deps: OpsDeps) -> None:
         async with deps.db.connection() as conn:
             row = await repository.get_case(conn, case_id)
         if row is None:
-            raise Problem(404, "case-not-found", "No such case", f"The reconciliation job opened no case {case_id}.")
+            raise _no_case(case_id)
         return _case_view(row)
 
     @app.post(
@@ -554,9 +561,7 @@ def _difference_cases(app: FastAPI, deps: OpsDeps) -> None:
                 row = await repository.resolve_case(conn, case_id, operator_id=operator.operator_id, note=body.note)
                 if row is None:
                     if await repository.get_case(conn, case_id) is None:
-                        raise Problem(
-                            404, "case-not-found", "No such case", f"The reconciliation job opened no case {case_id}."
-                        )
+                        raise _no_case(case_id)
                     raise Problem(409, "case-resolved", "Case already resolved", f"Case {case_id} was resolved before.")
                 metrics.open_cases(await repository.count_open_cases(conn))
             return _case_view(row)
@@ -577,10 +582,7 @@ def _audit(app: FastAPI, deps: OpsDeps) -> None:
         cursor: str | None = Query(None, pattern=ID_CURSOR_PATTERN, description=NEXT_PAGE),
     ) -> AuditPage:
         """Every mutating action (operator, when, what, the payload summarised, its outcome), newest first."""
-        try:
-            before = decode_id_cursor(cursor)
-        except InvalidCursor as exc:
-            raise Problem(400, "invalid-cursor", "Invalid cursor", str(exc)) from exc
+        before = _before(cursor)
         async with deps.db.connection() as conn:
             rows = await repository.list_audit(conn, operator_id=operator_id, action=action, before=before, limit=limit)
         items = [
