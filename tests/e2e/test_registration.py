@@ -216,7 +216,8 @@ async def test_duplicate_email_is_409_and_publishes_nothing_more(bff: httpx.Clie
 def test_every_service_serves_health_and_openapi(platform: RunningPlatform) -> None:
     for service in ("bff", "customer", "wallet"):
         base = platform.url(service)
-        assert httpx.get(base + "/healthz").json()["status"] == "ok"
+        health = httpx.get(base + "/healthz").json()
+        assert health["status"] == "ok" and set(health) == {"status", "instance"}
         ready = httpx.get(base + "/readyz")
         assert ready.status_code == 200, ready.text
         assert httpx.get(base + "/openapi.json").json()["openapi"].startswith("3.")

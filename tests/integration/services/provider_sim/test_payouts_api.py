@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import uuid
 
 import pytest
@@ -171,7 +173,8 @@ async def test_invalid_rules_are_rejected_and_keep_the_old_ones(sim: Sim) -> Non
 
 
 async def test_health_and_openapi(sim: Sim) -> None:
-    assert (await sim.client.get("/healthz")).json()["status"] == "ok"
+    health = (await sim.client.get("/healthz")).json()
+    assert health == {"status": "ok", "instance": f"{socket.gethostname()}/{os.getpid()}"}  # in-process app
     assert (await sim.client.get("/readyz")).status_code == 200
     paths = (await sim.client.get("/openapi.json")).json()["paths"]
     assert {"/v1/payouts", "/v1/payouts/{provider_txn_id}", "/_sim/rules", "/_sim/payouts", "/_sim/callbacks"} <= set(
