@@ -63,7 +63,9 @@ def build(settings: AntiFraudSettings | None = None, platform: PlatformSettings 
     return parts.service(
         app,
         cls=AntiFraudService,
-        consumers=[parts.consumer(HANDLERS, group_id=settings.consumer_group)],
+        consumers=[
+            parts.consumer(HANDLERS, group_id=settings.consumer_group, fetch_wait_ms=settings.consumer_fetch_wait_ms)
+        ],
         on_close=[grpc_server.close],
         grpc=grpc_server,
     )

@@ -8,11 +8,15 @@ from datetime import timedelta
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from paysaga.platform.settings import InboxSettings
+from paysaga.platform.settings import BatchingConsumerSettings
 from paysaga.services.antifraud.domain import ACCOUNT_NUMBER_PATTERN, Limits
 
 
-class AntiFraudSettings(InboxSettings):
+class AntiFraudSettings(BatchingConsumerSettings):
+    """The consumer keeps velocity data current off the payment's path: Payment's Check records the
+    payment itself, so the events only confirm it and bring outcomes (a failed payment leaves the sum a
+    batch later, which can only deny, never allow, more)."""
+
     model_config = SettingsConfigDict(env_prefix="ANTIFRAUD_", extra="ignore")
 
     port: int = Field(default=8006, description="HTTP port: health and the ops API")

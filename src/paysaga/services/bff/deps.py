@@ -31,17 +31,18 @@ class BffDeps:
     throttle: AuthThrottle
 
 
-def token_issuer(request: Request) -> TokenIssuer:
-    """The issuer `build_app` put on the application."""
+async def token_issuer(request: Request) -> TokenIssuer:
+    """The issuer `build_app` put on the application (async: FastAPI runs a plain `def` dependency in a
+    worker thread, two thread hand-offs per request for a dictionary lookup)."""
     tokens: TokenIssuer = request.app.state.tokens
     return tokens
 
 
-def current_user(
+async def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     tokens: Annotated[TokenIssuer, Depends(token_issuer)],
 ) -> str:
-    """The authenticated user's id, or a 401 problem."""
+    """The authenticated user's id, or a 401 problem (an HS256 check: tens of microseconds, on the loop)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("Send `Authorization: Bearer <accessToken>`.")
     return tokens.verify(credentials.credentials)

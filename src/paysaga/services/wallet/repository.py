@@ -45,26 +45,24 @@ async def lock_by_user(conn: asyncpg.Connection, user_id: UUID) -> Wallet | None
 
 
 async def apply_movement(conn: asyncpg.Connection, wallet_id: UUID, movement: Movement, *, reference: UUID) -> Wallet:
-    """Change the wallet's amounts by the movement and write its ledger entry; the wallet after it."""
+    """Change the wallet's amounts by the movement and write its ledger entry, in one statement (one
+    round trip); the wallet after it."""
     row = await conn.fetchrow(
-        f"UPDATE wallets SET balance = balance + $2, reserved = reserved + $3, updated_at = now()"
-        f" WHERE wallet_id = $1 RETURNING {_COLUMNS}",
+        f"WITH moved AS (UPDATE wallets SET balance = balance + $2, reserved = reserved + $3, updated_at = now()"
+        f" WHERE wallet_id = $1 RETURNING {_COLUMNS}),"
+        " entry AS (INSERT INTO wallet_ledger (wallet_id, kind, amount, balance_after, reserved_after, reference)"
+        " SELECT wallet_id, $4::text, $5::bigint, balance, reserved, $6::uuid FROM moved)"
+        f" SELECT {_COLUMNS} FROM moved",
         wallet_id,
         movement.balance_delta,
         movement.reserved_delta,
-    )
-    wallet = Wallet(**row)
-    await conn.execute(
-        "INSERT INTO wallet_ledger (wallet_id, kind, amount, balance_after, reserved_after, reference)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        wallet.wallet_id,
         movement.kind.value,
         movement.amount,
-        wallet.balance,
-        wallet.reserved,
         reference,
     )
-    return wallet
+    if row is None:
+        raise LookupError(f"wallet {wallet_id} does not exist")
+    return Wallet(**row)
 
 
 async def find_reservation(conn: asyncpg.Connection, payment_id: UUID, *, lock: bool = False) -> Reservation | None:
