@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import yaml
 
 from paysaga.devstack.catalog import SERVICES
+from paysaga.devstack.probes import ProbeClient
 from paysaga.devstack.supervisor import Probe
 
 DEFAULT_PROMETHEUS_PORT = 9090
@@ -98,9 +98,10 @@ class PrometheusServer:
 def prometheus_probe(base_url: str, timeout: float = 3.0) -> Probe:
     """Prometheus answers `/-/ready`: 200 once it serves queries; 503 while it replays its WAL."""
 
+    client = ProbeClient(timeout)
+
     async def probe() -> str | None:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.get(f"{base_url}/-/ready")
+        response = await client.get(f"{base_url}/-/ready")
         if response.status_code == 200:
             return None
         if response.status_code == 503:

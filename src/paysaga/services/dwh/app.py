@@ -125,8 +125,11 @@ def kafka_record(row: Mapping[str, Any]) -> KafkaRecord:
     )
 
 
-def duckdb_check(store: DwhStore) -> ReadinessCheck:
+def duckdb_check(store: DwhStore, *, fresh_seconds: float = 30.0) -> ReadinessCheck:
+    """The file opens and answers; an open within `fresh_seconds` (by the ingest, a query or an
+    earlier check) counts, so an idle DWH opens it twice a minute, not at every probe."""
+
     async def check() -> None:
-        await asyncio.to_thread(store.ping)
+        await asyncio.to_thread(store.ping, fresh_seconds=fresh_seconds)
 
     return check

@@ -375,6 +375,7 @@ class DwhStore:
         self.lock_wait_seconds = lock_wait_seconds
         self._lock = threading.Lock()
         self._schema_ready = read_only
+        self._opened_at: float | None = None  # monotonic time of the last successful open
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -387,7 +388,9 @@ class DwhStore:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only)
+                con = duckdb.connect(str(self.path), read_only=self.read_only)
+                self._opened_at = time.monotonic()
+                return con
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise
@@ -419,7 +422,12 @@ class DwhStore:
         with self.connect():
             pass
 
-    def ping(self, lock_wait_seconds: float = 1.0) -> None:
+    def ping(self, lock_wait_seconds: float = 1.0, *, fresh_seconds: float = 0.0) -> None:
+        """Open the file and run a query (DwhUnavailable or duckdb's error when it cannot) — unless it
+        was opened within `fresh_seconds`: opening costs ~40 ms of CPU, too much for every probe."""
+        opened = self._opened_at
+        if fresh_seconds > 0 and opened is not None and time.monotonic() - opened < fresh_seconds:
+            return
         with self.connect(lock_wait_seconds=lock_wait_seconds) as con:
             con.execute("SELECT 1").fetchall()
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -133,22 +135,40 @@ def test_customer_events_are_stored_too(store: DwhStore) -> None:
     assert store.summary().customers == 2
 
 
-def test_a_file_held_by_another_process_is_waited_for(store: DwhStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    store.initialize()
+@contextlib.contextmanager
+def held(path: Path) -> Iterator[Callable[[], None]]:
+    """Another process holds the file until `release()` is called (or the block ends)."""
     holder = subprocess.Popen(  # holds the file until told to let go (a line on its stdin)
         [
             sys.executable,
             "-c",
             "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
             " sys.stdin.readline(); c.close(); print('released', flush=True)",
-            str(store.path),
+            str(path),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
     assert holder.stdin is not None and holder.stdout is not None
+    stdin, stdout = holder.stdin, holder.stdout
+
+    def release() -> None:
+        stdin.write(b"go\n")
+        stdin.flush()
+        assert stdout.readline().strip() == b"released"
+
     try:
-        assert holder.stdout.readline().strip() == b"held"
+        assert stdout.readline().strip() == b"held"
+        yield release
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait(10)
+
+
+def test_a_file_held_by_another_process_is_waited_for(store: DwhStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.initialize()
+    with held(store.path) as release:
         impatient = DwhStore(store.path, lock_wait_seconds=0.2)
         with pytest.raises(DwhUnavailable, match="held by another process"):
             impatient.ingest([raw(0)])
@@ -171,18 +191,24 @@ def test_a_file_held_by_another_process_is_waited_for(store: DwhStore, monkeypat
         assert refused.wait(60), "the ingest never tried the held file"
         assert waiting.is_alive() and outcome == []  # refused once, still waiting: not failed, not done
 
-        holder.stdin.write(b"go\n")
-        holder.stdin.flush()
-        assert holder.stdout.readline().strip() == b"released"
+        release()
         waiting.join(120)
         assert not waiting.is_alive()
-    finally:
-        if holder.poll() is None:
-            holder.kill()
-        holder.wait(10)
     [result] = outcome  # the ingest went through once the other process let go
     assert isinstance(result, store_module.IngestResult) and result.inserted == 1
     assert store.topic_counts() == {PAYMENT_EVENTS: 1}
+
+
+def test_the_readiness_ping_counts_a_recent_open_and_otherwise_opens_the_file(store: DwhStore) -> None:
+    store.initialize()  # opened just now
+    never_opened = DwhStore(store.path, lock_wait_seconds=0.2)
+    with held(store.path):
+        store.ping(lock_wait_seconds=0.2, fresh_seconds=60)  # opened within the minute: not opened again
+        with pytest.raises(DwhUnavailable, match="held by another process"):
+            store.ping(lock_wait_seconds=0.2)  # no freshness allowed: it opens, and finds the file held
+        with pytest.raises(DwhUnavailable, match="held by another process"):
+            never_opened.ping(lock_wait_seconds=0.2, fresh_seconds=60)  # nothing recent to count
+    store.ping()  # let go: it opens again
 
 
 def test_a_read_only_store_of_a_missing_file_says_so(tmp_path: Path) -> None:
