@@ -16,6 +16,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
+from paysaga.platform import gc_tuning
 from paysaga.platform.backoff import backoff_delay
 from paysaga.platform.consumer import EventConsumer
 from paysaga.platform.db import Database
@@ -161,11 +162,13 @@ async def run_service(svc: Service) -> None:
     for name, worker in svc.workers.items():
         tasks[asyncio.create_task(worker.run())] = name
     stop_waiter = asyncio.create_task(stop.wait())
+    frozen = gc_tuning.settle()  # what start-up made lives until exit: later collections skip it
     log.info(
         "service.started",
         url=f"http://{svc.host}:{svc.port}",
         instance_url=f"http://{svc.host}:{svc.instance_port}" if svc.instance_port else None,
         components=sorted(tasks.values()),
+        frozen_objects=frozen,
     )
 
     done, _ = await asyncio.wait([*tasks, stop_waiter], return_when=asyncio.FIRST_COMPLETED)
