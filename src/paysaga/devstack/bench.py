@@ -2,18 +2,25 @@
 
 Open-model load: payments are offered at a fixed rate over many customers and do not wait for each other.
 Each payment's create latency (POST → 202) and end-to-end time until the read model says COMPLETED are
-measured; completion is watched with one batched query every 5 ms, so watching adds almost no load. Several
-rates run in a row, after an unmeasured warm-up, to find the knee.
+measured; completion is watched with one batched query every 5 ms, so watching adds almost no load. A payment
+that ends FAILED is counted apart (it is not a completion). Several rates run in a row, after an unmeasured
+warm-up, to find the knee.
+
+Customers: enough that none makes more than `PER_CUSTOMER` payments in the run: Anti-Fraud denies a
+customer's 101st payment within an hour (ANTIFRAUD_VELOCITY_MAX_COUNT), and a bench that reused 50 customers
+at 100/s measured the velocity rule, not the platform.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import statistics
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -26,6 +33,7 @@ from paysaga.platform.settings import PlatformSettings, service_database_url
 
 BIC = "044525225"
 PASSWORD = "bench-password-42"
+PER_CUSTOMER = 80  # payments per customer at most (Anti-Fraud's velocity limit is 100 an hour)
 
 
 @dataclass
@@ -36,9 +44,16 @@ class Run:
     create_ms: list[float] = field(default_factory=list)
     e2e_ms: list[float] = field(default_factory=list)
     refused: int = 0
-    errors: int = 0
+    errors: Counter[str] = field(default_factory=Counter)  # answer (status or "transport") -> count
+    failed: int = 0  # ended FAILED
     completed_at: list[float] = field(default_factory=list)
     drain_until: float = float("inf")  # set when the offered load ends
+
+
+def customers_needed(rates: list[float], duration: float, warmup_payments: float) -> int:
+    """Customers enough that none makes more than PER_CUSTOMER of the payments offered (50 at least)."""
+    offered = warmup_payments + sum(rate * duration for rate in rates)
+    return max(50, math.ceil(offered / PER_CUSTOMER))
 
 
 def pct(values: list[float], p: float) -> float:
@@ -80,14 +95,16 @@ async def watch(run: Run, conn: asyncpg.Connection, stop: asyncio.Event) -> None
         pending = list(run.created)
         if pending:
             rows = await conn.fetch(
-                "SELECT payment_id::text FROM payments_view WHERE status = 'COMPLETED'"
+                "SELECT payment_id::text, status FROM payments_view WHERE status IN ('COMPLETED', 'FAILED')"
                 " AND payment_id = ANY($1::uuid[])",
                 pending,
             )
             now = time.perf_counter()
             for r in rows:
                 started = run.created.pop(r["payment_id"], None)
-                if started is not None:
+                if started is not None and r["status"] == "FAILED":
+                    run.failed += 1
+                elif started is not None:
                     run.e2e_ms.append((now - started) * 1000)
                     run.completed_at.append(now)
         if stop.is_set() and (not run.created or time.perf_counter() > run.drain_until):
@@ -115,7 +132,7 @@ async def offer(run: Run, client: HttpClient, customers: list[dict[str, str]], a
                 "/api/v1/payments", json=body, headers={**auth, "Idempotency-Key": str(uuid.uuid4())}
             )
         except HttpTransportError:
-            run.errors += 1
+            run.errors["transport"] += 1
             return
         t1 = time.perf_counter()
         if response.status_code == 202:
@@ -124,7 +141,7 @@ async def offer(run: Run, client: HttpClient, customers: list[dict[str, str]], a
         elif response.status_code == 422:
             run.refused += 1
         else:
-            run.errors += 1
+            run.errors[str(response.status_code)] += 1
 
     for i in range(total):
         target = start + i * interval
@@ -144,8 +161,9 @@ async def main(args: argparse.Namespace) -> None:
     # Its backend is the load generator's, not the Query service's, in the CPU table.
     load_generator = frozenset({int(await watching.fetchval("SELECT pg_backend_pid()"))})
     try:
-        print(f"setting up {args.customers} customers…", flush=True)
-        customers = await make_customers(client, args.customers, balance=100_000_000_000)
+        count = args.customers or customers_needed(args.rates, args.duration, args.warmup * args.warmup_rate)
+        print(f"setting up {count} customers…", flush=True)
+        customers = await make_customers(client, count, balance=100_000_000_000)
         if args.warmup > 0:
             # The JVM compiles Kafka's hot paths and every cache fills: not part of any figure.
             print(f"warming up: {args.warmup:.0f} s at {args.warmup_rate:.0f}/s…", flush=True)
@@ -154,7 +172,7 @@ async def main(args: argparse.Namespace) -> None:
             await asyncio.sleep(args.pause)
         print(
             f"{'offered/s':>9} {'create p50/p95/p99 ms':>24} {'e2e p50/p95/p99 ms':>24} "
-            f"{'completed/s':>11} {'unfinished':>10} {'errors':>6}",
+            f"{'completed/s':>11} {'unfinished':>10} {'failed':>6} {'errors':>6}",
             flush=True,
         )
         for rate in args.rates:
@@ -170,15 +188,19 @@ async def main(args: argparse.Namespace) -> None:
             cpu_after = bench_cpu.sample(args.state_dir, load_generator)
             window = [t for t in run.completed_at if t - t0 <= args.duration]
             sustained = len(window) / args.duration
+            errors = sum(run.errors.values()) + run.refused
             print(
                 f"{rate:>9.0f} {pct(run.create_ms, 50):>8.1f}/{pct(run.create_ms, 95):.1f}/{pct(run.create_ms, 99):.1f}"
                 f" {pct(run.e2e_ms, 50):>10.1f}/{pct(run.e2e_ms, 95):.1f}/{pct(run.e2e_ms, 99):.1f}"
-                f" {sustained:>11.1f} {len(run.created):>10} {run.errors + run.refused:>6}",
+                f" {sustained:>11.1f} {len(run.created):>10} {run.failed:>6} {errors:>6}",
                 flush=True,
             )
+            if run.errors or run.refused:
+                answers = {**run.errors, **({"422": run.refused} if run.refused else {})}
+                print(" " * 10 + "errors: " + ", ".join(f"{a}: {n}" for a, n in sorted(answers.items())), flush=True)
             if run.e2e_ms:
                 print(
-                    f"          completed {len(run.e2e_ms)} of {len(run.e2e_ms) + len(run.created)};"
+                    f"          completed {len(run.e2e_ms)} of {len(run.e2e_ms) + run.failed + len(run.created)};"
                     f" mean e2e {statistics.mean(run.e2e_ms):.1f} ms",
                     flush=True,
                 )
@@ -203,7 +225,12 @@ def cli(argv: list[str] | None = None) -> None:
     parser.add_argument("--pause", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=30.0, help="seconds of unmeasured load first")
     parser.add_argument("--warmup-rate", type=float, default=10.0)
-    parser.add_argument("--customers", type=int, default=50)
+    parser.add_argument(
+        "--customers",
+        type=int,
+        default=0,
+        help=f"0: enough that none pays more than {PER_CUSTOMER} times (50 at least)",
+    )
     parser.add_argument("--state-dir", default=os.path.abspath(os.environ.get("PAYSAGA_STATE_DIR", ".local")))
     uvloop.run(main(parser.parse_args(argv)))
 
