@@ -44,7 +44,6 @@ class Run:
     created: dict[str, float] = field(default_factory=dict)  # paymentId -> submit time
     create_ms: list[float] = field(default_factory=list)
     e2e_ms: list[float] = field(default_factory=list)
-    refused: int = 0
     errors: Counter[str] = field(default_factory=Counter)  # answer (status or "transport") -> count
     failed: int = 0  # ended FAILED
     completed_at: list[float] = field(default_factory=list)
@@ -142,8 +141,6 @@ async def offer(run: Run, client: HttpClient, customers: list[dict[str, str]], a
         if response.status_code == 202:
             run.create_ms.append((t1 - t0) * 1000)
             run.created[response.json()["paymentId"]] = t0
-        elif response.status_code == 422:
-            run.refused += 1
         else:
             run.errors[str(response.status_code)] += 1
 
@@ -192,16 +189,15 @@ async def main(args: argparse.Namespace) -> None:
             cpu_after = bench_cpu.sample(args.state_dir, load_generator)
             window = [t for t in run.completed_at if t - t0 <= args.duration]
             sustained = len(window) / args.duration
-            errors = sum(run.errors.values()) + run.refused
+            errors = sum(run.errors.values())
             print(
                 f"{rate:>9.0f} {pct(run.create_ms, 50):>8.1f}/{pct(run.create_ms, 95):.1f}/{pct(run.create_ms, 99):.1f}"
                 f" {pct(run.e2e_ms, 50):>10.1f}/{pct(run.e2e_ms, 95):.1f}/{pct(run.e2e_ms, 99):.1f}"
                 f" {sustained:>11.1f} {len(run.created):>10} {run.failed:>6} {errors:>6}",
                 flush=True,
             )
-            if run.errors or run.refused:
-                answers = {**run.errors, **({"422": run.refused} if run.refused else {})}
-                print(" " * 10 + "errors: " + ", ".join(f"{a}: {n}" for a, n in sorted(answers.items())), flush=True)
+            if run.errors:
+                print(" " * 10 + "errors: " + ", ".join(f"{a}: {n}" for a, n in sorted(run.errors.items())), flush=True)
             if run.e2e_ms:
                 print(
                     f"          completed {len(run.e2e_ms)} of {len(run.e2e_ms) + run.failed + len(run.created)};"
