@@ -201,9 +201,9 @@ class KafkaNode:
             "java",
             f"-Xms{self.heap}",
             f"-Xmx{self.heap}",
-            # G1, not the serial collector: serial measured 10 % less of the broker's CPU per payment
-            # (3.6 against 4.0 ms at 60/s), but the test suite's broker (thousands of short-lived groups)
-            # stopped answering fetches for a minute under it, likely in stop-the-world full collections.
+            # G1. The serial collector measured 10 % less of the broker's CPU per payment (3.6 against
+            # 4.0 ms at 60/s); it was taken back while two DWH tests failed in a fresh-clone run, but they
+            # failed again under G1, so it was not their cause (README Performance).
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
             "-XX:+ExitOnOutOfMemoryError",
