@@ -54,12 +54,18 @@ class StopOnFirstOf(DwhStore):
         return result
 
 
-def new_worker(store: DwhStore, infra: Infra, group: str) -> IngestWorker:
+# Small batches stop the first worker in the middle of a wave; a worker that catches up takes big
+# ones: it reads every topic from its beginning, i.e. every record the suite's earlier tests produced
+# (over 10,000 late in the suite: in batches of 5, more than the minute the test waits).
+STOPPING_BATCH, CATCH_UP_BATCH = 5, 500
+
+
+def new_worker(store: DwhStore, infra: Infra, group: str, *, batch_size: int) -> IngestWorker:
     return IngestWorker(
         store,
         kafka=infra.kafka,
         group_id=group,
-        batch_size=5,
+        batch_size=batch_size,
         poll_timeout_seconds=0.1,
         session_timeout_ms=6000,
     )
@@ -71,7 +77,7 @@ async def test_counts_match_the_topics_after_a_restart_in_the_middle_of_a_run(in
     store = StopOnFirstOf(tmp_path / "dwh.duckdb", {e.ce_id for e in second})
     group = f"dwh-it-{uuid.uuid4()}"
 
-    store.worker = new_worker(store, infra, group)
+    store.worker = new_worker(store, infra, group, batch_size=STOPPING_BATCH)
     await asyncio.wait_for(store.worker.run(), 120)  # ends by itself, in the middle of the second wave
 
     stopped_with = stored_of(store, second)
@@ -79,7 +85,7 @@ async def test_counts_match_the_topics_after_a_restart_in_the_middle_of_a_run(in
     await asyncio.to_thread(produce, infra.kafka, third)  # more work arrives while it is down
 
     store.worker = None
-    restarted = new_worker(store, infra, group)
+    restarted = new_worker(store, infra, group, batch_size=CATCH_UP_BATCH)
     running = asyncio.create_task(restarted.run())
     try:
         await asyncio.to_thread(assert_matches_the_topics, store, infra.kafka)
@@ -113,7 +119,7 @@ class DwhProcess:
             "DWH_PORT": str(self.port),
             "DWH_DATABASE_PATH": str(db),
             "DWH_CONSUMER_GROUP": f"dwh-proc-{uuid.uuid4()}",
-            "DWH_BATCH_SIZE": "5",
+            "DWH_BATCH_SIZE": str(CATCH_UP_BATCH),  # a batch holds what came within the poll timeout
             "DWH_POLL_TIMEOUT_SECONDS": "0.1",
             "DWH_SESSION_TIMEOUT_MS": "6000",
         }
