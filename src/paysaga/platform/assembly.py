@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI
 
 from paysaga.contracts.events import Event
-from paysaga.platform.consumer import EventConsumer, Handler
+from paysaga.platform.consumer import BatchPreparer, EventConsumer, Handler
 from paysaga.platform.db import Database
 from paysaga.platform.http import ReadinessCheck, configure_limits
 from paysaga.platform.identity import KeyFormatError, ServiceVerifier
@@ -111,13 +111,19 @@ class ServiceParts:
         return UnitOfWork(self.db, source=self.source)
 
     def consumer(
-        self, handlers: Mapping[type[Event], Handler], *, group_id: str, fetch_wait_ms: int = 0
+        self,
+        handlers: Mapping[type[Event], Handler],
+        *,
+        group_id: str,
+        fetch_wait_ms: int = 0,
+        before_batch: BatchPreparer | None = None,
     ) -> EventConsumer:
         """The service's consumer group; events its handlers raise carry the service's source.
 
         `fetch_wait_ms` > 0, for a consumer off the payment's critical path: the broker holds each
         fetch up to that long to fill it (bigger batches, fewer transactions and requests, at the
-        price of that much latency)."""
+        price of that much latency). `before_batch` runs in each batch's transaction before its
+        handlers (EventConsumer)."""
         return EventConsumer(
             service=self.name,
             source=self.source,
@@ -126,6 +132,7 @@ class ServiceParts:
             db=self.db,
             producer=self.producer,
             handlers=handlers,
+            before_batch=before_batch,
             **(batching_fetch(fetch_wait_ms) if fetch_wait_ms > 0 else {}),
         )
 

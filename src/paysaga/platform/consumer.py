@@ -17,7 +17,7 @@ import functools
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +59,10 @@ class Delivery:
 
 
 Handler = Callable[[Any, Transaction, Delivery], Awaitable[None]]
+# Runs in a batch's transaction before its handlers, with the batch's new events: e.g. to take the
+# row locks the handlers will take, in one order (two instances' batches locking rows in the order
+# their records came can deadlock).
+BatchPreparer = Callable[[Transaction, Sequence[Event]], Awaitable[None]]
 
 _OUTAGES = (
     OSError,
@@ -162,6 +166,7 @@ class EventConsumer:
         backoff_initial: float = 0.1,
         backoff_max: float = 5.0,
         batch_size: int = 500,
+        before_batch: BatchPreparer | None = None,
         **kafka_overrides: Any,
     ) -> None:
         self.service = service
@@ -175,6 +180,7 @@ class EventConsumer:
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._batch_size = batch_size
+        self._before_batch = before_batch
         self._conf = consumer_config(kafka, group_id, **kafka_overrides)
         self._stopping = asyncio.Event()
         self.processed = 0
@@ -290,12 +296,18 @@ class EventConsumer:
                 ],
             )
             skipped: list[_Prepared] = []
+            to_apply: list[_Prepared] = []
             for item in prepared:
                 meta = item.delivery.meta
                 if (meta.source, meta.id) not in fresh:
                     skipped.append(item)
                     continue
                 fresh.discard((meta.source, meta.id))  # an id twice in one batch is applied once
+                to_apply.append(item)
+            if self._before_batch is not None and to_apply:
+                await self._before_batch(tx, [item.event for item in to_apply])
+            for item in to_apply:
+                meta = item.delivery.meta
                 self._in_hand = item
                 with self._processing(item.delivery):
                     started = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 
 from paysaga.contracts.bus import event_source
 from paysaga.contracts.cloudevents import EventMeta
-from paysaga.contracts.events import CustomerCreated
+from paysaga.contracts.events import CustomerCreated, Event
 from paysaga.contracts.topics import CUSTOMER_EVENTS, dead_letter_topic
 from paysaga.platform.consumer import Delivery, EventConsumer, TransientError
 from paysaga.platform.db import Database
@@ -311,6 +311,45 @@ async def test_a_failing_record_in_a_batch_costs_its_neighbours_nothing(
         wait_for_records, infra.kafka, dead_letter_topic(CUSTOMER_EVENTS), mine(key, consumer)
     )
     assert [r.headers["dlq_reason"] for r in dead] == ["handler-failed"]
+
+
+async def test_before_batch_runs_in_the_batch_transaction_with_the_new_events_only(
+    db: Database, producer: KafkaProducer, infra: Infra
+) -> None:
+    """The hook sees the batch's events not applied before (a duplicate is left out), ahead of the
+    handlers, inside the batch's transaction: what it writes commits or rolls back with them."""
+    key = f"hook-{uuid.uuid4()}"
+    first, second = f"first-{uuid.uuid4()}", f"second-{uuid.uuid4()}"
+    seen: list[list[str]] = []
+    order: list[str] = []
+
+    async def before(tx: Transaction, events: Sequence[Event]) -> None:
+        seen.append([e.user_id for e in events if isinstance(e, CustomerCreated)])
+        order.append("hook")
+        await tx.conn.execute("INSERT INTO applied (event_id, user_id) VALUES ($1, $2)", str(uuid.uuid4()), key)
+
+    async def handler(event: CustomerCreated, uow: Transaction, delivery: Delivery) -> None:
+        order.append(event.user_id)
+        if event.user_id == second and order.count(second) == 1:
+            raise ValueError("the second batch fails, once")
+        await record_applied(event, uow, delivery)
+
+    applied_id = send_customer_created(infra, first, key=key)
+    send_customer_created(infra, first, key=key, event_id=applied_id)  # the same event again
+    send_customer_created(infra, second, key=key)
+    batch = await asyncio.to_thread(read_messages, infra.kafka, CUSTOMER_EVENTS, key, 3)
+    consumer = make_consumer(db, producer, infra, handler, before_batch=before)
+    await consumer.apply_batch([batch[:1]])
+    assert seen == [[first]] and order == ["hook", first]
+    assert await applied_count(db, key) == 1  # the hook's row, committed with the batch
+
+    order.clear()
+    await consumer.apply_batch([batch[1:]])  # the duplicate and `second`, whose handler fails once
+    assert seen[1] == [second]  # the duplicate is not among the new events
+    assert order[:2] == ["hook", second]
+    assert await applied_count(db, key) == 1  # the failed batch's hook row rolled back with it
+    assert await applied_count(db, second) == 1  # redone alone (one by one: no hook)
+    assert await applied_count(db, first) == 1
 
 
 async def test_an_event_already_applied_by_an_earlier_batch_is_skipped(

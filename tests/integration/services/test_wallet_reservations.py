@@ -16,7 +16,7 @@ from paysaga.contracts.events import PaymentCompleted, PaymentFailed
 from paysaga.contracts.identities import BFF
 from paysaga.platform.consumer import Delivery
 from paysaga.platform.db import Database
-from paysaga.platform.unit_of_work import UnitOfWork
+from paysaga.platform.unit_of_work import HandlerTransaction, UnitOfWork
 from paysaga.services.wallet import handlers, repository
 from paysaga.services.wallet.app import build_app
 from paysaga.services.wallet.domain import (
@@ -172,6 +172,34 @@ async def test_racing_commits_and_reservations_keep_the_books(db: Database) -> N
         ReservationStatus.COMMITTED.value: (10, 1_000),
         ReservationStatus.RESERVED.value: (8, 4_000),
     }
+
+
+async def test_two_batches_settling_the_same_wallets_in_opposite_orders_do_not_deadlock(db: Database) -> None:
+    """Two consumer instances' batches, each settling a payment of wallet A and one of wallet B, in
+    opposite orders, each pausing between its records: taken in record order, the wallets' row locks
+    deadlock (PostgreSQL aborts one batch); locked first in one order (the consumer's before_batch
+    hook), the second batch waits for the first and both apply."""
+    a, b = await new_wallet(db, 1_000), await new_wallet(db, 1_000)
+    a1, a2, b1, b2 = (uuid.uuid4() for _ in range(4))
+    for user, pid in ((a, a1), (a, a2), (b, b1), (b, b2)):
+        await handlers.reserve_funds(reserve(user, 100, pid), uow(db))
+
+    def completed(pid: uuid.UUID) -> PaymentCompleted:
+        return PaymentCompleted(payment_id=str(pid), provider_txn_id="t", completed_at=datetime.now(UTC))
+
+    async def batch(pids: tuple[uuid.UUID, uuid.UUID]) -> None:
+        events = [completed(pid) for pid in pids]
+        async with uow(db) as u:
+            tx = HandlerTransaction(u)
+            await handlers.lock_settled_wallets(tx, events)
+            await handlers.commit_reservation(events[0], tx, delivery())
+            await asyncio.sleep(0.3)  # the other batch takes its first record's wallet meanwhile
+            await handlers.commit_reservation(events[1], tx, delivery())
+            await u.commit()
+
+    await asyncio.wait_for(asyncio.gather(batch((a1, b1)), batch((b2, a2))), 30)
+    assert await wallet_of(db, a) == (800, 0, 800)
+    assert await wallet_of(db, b) == (800, 0, 800)
 
 
 async def test_top_ups_are_idempotent_per_id(db: Database) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ import structlog
 
 from paysaga.contracts.events import (
     CustomerCreated,
+    Event,
     PaymentCompleted,
     PaymentFailed,
     PaymentInitiated,
@@ -174,6 +176,16 @@ async def _settle(uow: Transaction, payment_id: UUID, outcome: ReservationStatus
     wallet = await repository.apply_movement(uow.conn, reservation.wallet_id, movement, reference=payment_id)
     await repository.settle_reservation(uow.conn, payment_id, outcome)
     log.debug("wallet.settled", payment_id=str(payment_id), outcome=outcome, balance=wallet.balance)
+
+
+async def lock_settled_wallets(tx: Transaction, events: Sequence[Event]) -> None:
+    """Before a consumer batch's handlers: lock the wallets its settlements move, in one order. A batch
+    settles payments of many wallets in one transaction; two instances' batches locking them in the
+    order their records came deadlocked (2 Wallet instances at 80/s: batches rolled back and redone
+    one record at a time, and a reservation caught in the cycle failed)."""
+    payment_ids = [UUID(e.payment_id) for e in events if isinstance(e, PaymentCompleted | PaymentFailed)]
+    if len(payment_ids) > 1:
+        await repository.lock_wallets_of(tx.conn, payment_ids)
 
 
 async def commit_reservation(event: PaymentCompleted, uow: Transaction, delivery: Delivery) -> None:

@@ -44,6 +44,17 @@ async def lock_by_user(conn: asyncpg.Connection, user_id: UUID) -> Wallet | None
     return Wallet(**row) if row else None
 
 
+async def lock_wallets_of(conn: asyncpg.Connection, payment_ids: list[UUID]) -> None:
+    """Lock the wallets these payments reserved from, in wallet_id order, until the end of the
+    transaction (the lock the UPDATE of their amounts takes anyway)."""
+    await conn.execute(
+        "SELECT w.wallet_id FROM wallets w"
+        " WHERE w.wallet_id IN (SELECT wallet_id FROM reservations WHERE payment_id = ANY($1::uuid[]))"
+        " ORDER BY w.wallet_id FOR NO KEY UPDATE OF w",
+        payment_ids,
+    )
+
+
 async def apply_movement(conn: asyncpg.Connection, wallet_id: UUID, movement: Movement, *, reference: UUID) -> Wallet:
     """Change the wallet's amounts by the movement and write its ledger entry, in one statement (one
     round trip); the wallet after it."""
