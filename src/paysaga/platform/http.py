@@ -292,6 +292,14 @@ def create_app(
         log.warning("http.database_busy", path=request.url.path, error=str(exc))
         return problem_response(overloaded("No database connection came free in time; retry later."), request)
 
+    @app.exception_handler(asyncpg.TransactionRollbackError)
+    async def _rolled_back(request: Request, exc: asyncpg.TransactionRollbackError) -> JSONResponse:
+        # A deadlock or a serialization failure: PostgreSQL rolled the transaction back, so nothing
+        # changed, and the same request again is expected to succeed.
+        log.warning("http.transaction_rolled_back", path=request.url.path, error=str(exc), sqlstate=exc.sqlstate)
+        detail = "The request's transaction met a concurrent one and was rolled back; nothing changed. Retry it."
+        return problem_response(overloaded(detail), request)
+
     @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
     async def _unstorable_text(request: Request, exc: asyncpg.CharacterNotInRepertoireError) -> JSONResponse:
         # Text with a NUL character, which PostgreSQL cannot store (or compare): the request's fault.
