@@ -294,10 +294,10 @@ def create_app(
 
     @app.exception_handler(asyncpg.TransactionRollbackError)
     async def _rolled_back(request: Request, exc: asyncpg.TransactionRollbackError) -> JSONResponse:
-        # A deadlock or a serialization failure: PostgreSQL rolled the transaction back, so nothing
-        # changed, and the same request again is expected to succeed.
+        # A deadlock or a serialization failure: PostgreSQL rolled the transaction back (its changes
+        # are undone), and the same request again is expected to succeed.
         log.warning("http.transaction_rolled_back", path=request.url.path, error=str(exc), sqlstate=exc.sqlstate)
-        detail = "The request's transaction met a concurrent one and was rolled back; nothing changed. Retry it."
+        detail = "The request's transaction met a concurrent one and was rolled back; retry the request."
         return problem_response(overloaded(detail), request)
 
     @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
