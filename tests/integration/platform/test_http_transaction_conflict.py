@@ -1,6 +1,6 @@
 """A request whose transaction PostgreSQL rolls back for a conflict with a concurrent one (a
-deadlock, a serialization failure) is answered 503 with `Retry-After`: nothing changed and the
-same request again is expected to succeed. Not a 500 with a traceback."""
+deadlock, a serialization failure) is answered 503 with `Retry-After`: its changes are undone and
+the same request again is expected to succeed. Not a 500 with a traceback."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from paysaga.platform.unit_of_work import UnitOfWork
 pytestmark = pytest.mark.integration
 
 
-async def test_the_loser_of_a_deadlock_is_answered_503_and_changes_nothing(db: Database) -> None:
+async def test_the_loser_of_a_deadlock_is_answered_503_and_its_changes_are_undone(db: Database) -> None:
     async with db.transaction() as conn:
         await conn.execute("CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)")
         await conn.execute("INSERT INTO counters VALUES (1, 0), (2, 0)")

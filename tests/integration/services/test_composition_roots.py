@@ -37,6 +37,7 @@ for name in sys.argv[3:]:
         "port": service.port,
         "consumer_sources": [c.source for c in service.consumers],
         "consumers": [[c.group_id, sorted(c._handlers)] for c in service.consumers],
+        "before_batch": [getattr(c._before_batch, "__qualname__", None) for c in service.consumers],
         "ingest": [[w.conf["group.id"], w.topics] for w in service.workers.values() if hasattr(w, "topics")],
         "relay": service.relay is not None,
         "protected": {route: sorted(allowed) for route, allowed in protected_routes(service.app).items()},
@@ -83,6 +84,9 @@ def test_every_service_is_built_from_overrides_with_its_own_event_source(built: 
     assert subscribed == {
         n: [[s.group, sorted(e.type_name() for e in s.events)]] for n, s in SUBSCRIPTIONS.items() if s.applies
     }
+    # Wallet's batches lock the wallets they settle in one order first (instances' batches deadlocked).
+    preparing = {n: b["before_batch"] for n, b in built.items() if any(b["before_batch"])}
+    assert preparing == {"wallet": ["lock_settled_wallets"]}
     ingesting = {n: b["ingest"] for n, b in built.items() if b["ingest"]}
     assert ingesting == {n: [[s.group, list(s.read_topics)]] for n, s in SUBSCRIPTIONS.items() if not s.applies}
     # Only the services that publish events run an outbox relay.
